@@ -9,4 +9,5 @@
 
 pub mod checkpoint;
 mod encoding;
+pub mod keys;
 pub mod merkle;
