@@ -83,7 +83,9 @@ fn go_negative_verifier_keys() {
         Err(KeyError::BadBase64)
     );
     assert_eq!(
-        NoteVerifier::parse("PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEQ=="),
+        NoteVerifier::parse(
+            "PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEQ=="
+        ),
         Err(KeyError::WrongLength(36))
     );
     assert_eq!(
