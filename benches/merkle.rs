@@ -2,6 +2,7 @@
 //! 2^20 and 2^24 leaves over the in-memory node store.
 //!
 //! Run: `cargo bench --bench merkle` (figures in docs/performance.md).
+#![allow(missing_docs)] // criterion_group! generates undocumented items.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -49,8 +50,14 @@ fn proofs(c: &mut Criterion) {
             let size = n - 3;
             let old = size / 3 + 1;
             let index = size / 2 + 1;
-            let head = TreeHead { size, root: root_at(p, &nodes, size).expect("root") };
-            let old_head = TreeHead { size: old, root: root_at(p, &nodes, old).expect("root") };
+            let head = TreeHead {
+                size,
+                root: root_at(p, &nodes, size).expect("root"),
+            };
+            let old_head = TreeHead {
+                size: old,
+                root: root_at(p, &nodes, old).expect("root"),
+            };
             let leaf = p.leaf_hash(&index.to_be_bytes());
             let incl = prove_inclusion(p, &nodes, index, size).expect("prove");
             let cons = prove_consistency(p, &nodes, old, size).expect("prove");
@@ -67,7 +74,9 @@ fn proofs(c: &mut Criterion) {
             g.bench_function("consistency_verify", |b| {
                 b.iter(|| verify_consistency(p, black_box(&cons), &old_head, &head))
             });
-            g.bench_function("root_at", |b| b.iter(|| root_at(p, &nodes, black_box(size))));
+            g.bench_function("root_at", |b| {
+                b.iter(|| root_at(p, &nodes, black_box(size)))
+            });
             g.finish();
         }
     }

@@ -41,7 +41,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]
+// Input paths return errors; a panic there would be a denial of service.
+#![warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod cbor;
 pub mod checkpoint;
 mod encoding;
 pub mod keys;

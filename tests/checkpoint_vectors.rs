@@ -59,7 +59,7 @@ fn go_note_verifies_with_one_and_two_keys() {
     let peter = NoteVerifier::parse(PETER_VKEY).expect("vkey");
     let enoch = NoteVerifier::parse(ENOCH_VKEY).expect("vkey");
     assert_eq!(enoch.to_string(), ENOCH_VKEY);
-    let v = open(peter_note().as_bytes(), &[peter.clone()]).expect("open");
+    let v = open(peter_note().as_bytes(), std::slice::from_ref(&peter)).expect("open");
     assert_eq!(v.text(), PETER_TEXT);
     assert_eq!(v.verified().len(), 1);
 
@@ -99,7 +99,7 @@ fn go_rejects_over_100_signatures_and_so_do_we() {
     let many = format!("{PETER_TEXT}\n{}", PETER_SIG.repeat(101));
     let peter = NoteVerifier::parse(PETER_VKEY).expect("vkey");
     assert_eq!(
-        open(many.as_bytes(), &[peter.clone()]),
+        open(many.as_bytes(), std::slice::from_ref(&peter)),
         Err(NoteError::TooManySignatures {
             count: 101,
             max: 100
@@ -149,7 +149,7 @@ fn tessera_checkpoints_verify_and_match_our_roots() {
     for n in 0..=15u64 {
         let bytes = fs::read(vectors().join(format!("tessera-testdata-log/log/checkpoint.{n}")))
             .expect("checkpoint");
-        let cp = open_checkpoint(&bytes, origin, &[vkey.clone()]).expect("verifies");
+        let cp = open_checkpoint(&bytes, origin, std::slice::from_ref(&vkey)).expect("verifies");
         assert_eq!(cp.checkpoint().size, n);
         assert_eq!(
             cp.checkpoint().root,
@@ -164,7 +164,7 @@ fn tessera_checkpoints_verify_and_match_our_roots() {
     }
     let latest = fs::read(vectors().join("tessera-testdata-log/log/checkpoint")).expect("read");
     assert_eq!(
-        open_checkpoint(&latest, origin, &[vkey.clone()])
+        open_checkpoint(&latest, origin, std::slice::from_ref(&vkey))
             .expect("open")
             .tree_head()
             .size,
@@ -183,7 +183,7 @@ fn every_note_rejection_has_its_own_error() {
     let ok = peter_note();
     let check = |bytes: &[u8], want: NoteError| {
         assert_eq!(
-            open(bytes, &[peter.clone()]),
+            open(bytes, std::slice::from_ref(&peter)),
             Err(want),
             "{:?}",
             String::from_utf8_lossy(bytes)

@@ -14,19 +14,34 @@ fn warrant(args: &[&str], stdin: &[u8]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn warrant");
-    child.stdin.take().expect("stdin").write_all(stdin).expect("write stdin");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin)
+        .expect("write stdin");
     child.wait_with_output().expect("wait")
 }
 
 fn json(out: &Output) -> serde_json::Value {
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("json output")
 }
 
 fn tessera_stdin() -> Vec<u8> {
-    let words = "one two three four five six seven eit nain ten ileven twelf threeten fourten fivten";
+    let words =
+        "one two three four five six seven eit nain ten ileven twelf threeten fourten fivten";
     let b64 = base64::engine::general_purpose::STANDARD;
-    words.split(' ').map(|w| format!("{}\n", b64.encode(w))).collect::<String>().into_bytes()
+    words
+        .split(' ')
+        .map(|w| format!("{}\n", b64.encode(w)))
+        .collect::<String>()
+        .into_bytes()
 }
 
 #[test]
@@ -35,40 +50,90 @@ fn root_prove_and_verify_round_trip() {
     let root = json(&warrant(&["merkle", "root", "--hash", "sha256"], &input));
     assert_eq!(root["tree_size"], 15);
     // Tessera's published size-15 root, rKbDip…= in base64.
-    assert_eq!(root["root"], "aca6c38a90af86e5f5199ee0e4105ef2c03a05b27b8daff59e4e36eefdfcddcb");
+    assert_eq!(
+        root["root"],
+        "aca6c38a90af86e5f5199ee0e4105ef2c03a05b27b8daff59e4e36eefdfcddcb"
+    );
     let r15 = root["root"].as_str().expect("root").to_owned();
-    let r3 = json(&warrant(&["merkle", "root", "--hash", "sha256", "--size", "3"], &input))["root"]
+    let r3 = json(&warrant(
+        &["merkle", "root", "--hash", "sha256", "--size", "3"],
+        &input,
+    ))["root"]
         .as_str()
         .expect("root")
         .to_owned();
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let proof = warrant(&["merkle", "prove", "--hash", "sha256", "--index", "2"], &input);
+    let proof = warrant(
+        &["merkle", "prove", "--hash", "sha256", "--index", "2"],
+        &input,
+    );
     let proof_json = json(&proof);
     assert_eq!(proof_json["leaf_index"], 2);
     assert_eq!(proof_json["tree_size"], 15);
     let incl = dir.path().join("incl.json");
     std::fs::write(&incl, &proof.stdout).expect("write");
     let incl = incl.to_str().expect("utf8 path");
-    assert_eq!(warrant(&["merkle", "verify", incl, "--root", &r15], b"").status.code(), Some(0));
-    assert_eq!(warrant(&["merkle", "verify", incl, "--root", &r3], b"").status.code(), Some(1));
+    assert_eq!(
+        warrant(&["merkle", "verify", incl, "--root", &r15], b"")
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        warrant(&["merkle", "verify", incl, "--root", &r3], b"")
+            .status
+            .code(),
+        Some(1)
+    );
 
-    let cons = warrant(&["merkle", "prove-consistency", "--hash", "sha256", "--old", "3"], &input);
+    let cons = warrant(
+        &[
+            "merkle",
+            "prove-consistency",
+            "--hash",
+            "sha256",
+            "--old",
+            "3",
+        ],
+        &input,
+    );
     assert_eq!(json(&cons)["new_size"], 15);
     let cpath = dir.path().join("cons.json");
     std::fs::write(&cpath, &cons.stdout).expect("write");
     let cpath = cpath.to_str().expect("utf8 path");
-    let ok = warrant(&["merkle", "verify", cpath, "--root", &r15, "--old-root", &r3], b"");
+    let ok = warrant(
+        &["merkle", "verify", cpath, "--root", &r15, "--old-root", &r3],
+        b"",
+    );
     assert_eq!(ok.status.code(), Some(0));
-    let swapped = warrant(&["merkle", "verify", cpath, "--root", &r3, "--old-root", &r15], b"");
+    let swapped = warrant(
+        &["merkle", "verify", cpath, "--root", &r3, "--old-root", &r15],
+        b"",
+    );
     assert_eq!(swapped.status.code(), Some(1));
     // Missing --old-root, a bad hex root, a non-proof file: input errors.
-    assert_eq!(warrant(&["merkle", "verify", cpath, "--root", &r15], b"").status.code(), Some(2));
-    assert_eq!(warrant(&["merkle", "verify", incl, "--root", "abc"], b"").status.code(), Some(2));
+    assert_eq!(
+        warrant(&["merkle", "verify", cpath, "--root", &r15], b"")
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        warrant(&["merkle", "verify", incl, "--root", "abc"], b"")
+            .status
+            .code(),
+        Some(2)
+    );
     std::fs::write(dir.path().join("x.json"), b"{}").expect("write");
     let x = dir.path().join("x.json");
     let x = x.to_str().expect("utf8 path");
-    assert_eq!(warrant(&["merkle", "verify", x, "--root", &r15], b"").status.code(), Some(2));
+    assert_eq!(
+        warrant(&["merkle", "verify", x, "--root", &r15], b"")
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 #[test]
@@ -76,17 +141,49 @@ fn profiles_differ_and_bad_input_exits_2() {
     let input = tessera_stdin();
     let b = json(&warrant(&["merkle", "root", "--hash", "blake3"], &input));
     assert_eq!(b["hash"], "blake3");
-    assert_ne!(b["root"], "aca6c38a90af86e5f5199ee0e4105ef2c03a05b27b8daff59e4e36eefdfcddcb");
-    assert_eq!(warrant(&["merkle", "root", "--hash", "md5"], &input).status.code(), Some(2));
-    assert_eq!(warrant(&["merkle", "root", "--hash", "sha256"], b"!!\n").status.code(), Some(2));
-    let over = warrant(&["merkle", "root", "--hash", "sha256", "--size", "16"], &input);
+    assert_ne!(
+        b["root"],
+        "aca6c38a90af86e5f5199ee0e4105ef2c03a05b27b8daff59e4e36eefdfcddcb"
+    );
+    assert_eq!(
+        warrant(&["merkle", "root", "--hash", "md5"], &input)
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        warrant(&["merkle", "root", "--hash", "sha256"], b"!!\n")
+            .status
+            .code(),
+        Some(2)
+    );
+    let over = warrant(
+        &["merkle", "root", "--hash", "sha256", "--size", "16"],
+        &input,
+    );
     assert_eq!(over.status.code(), Some(2));
-    let idx = warrant(&["merkle", "prove", "--hash", "sha256", "--index", "15"], &input);
+    let idx = warrant(
+        &["merkle", "prove", "--hash", "sha256", "--index", "15"],
+        &input,
+    );
     assert_eq!(idx.status.code(), Some(2));
-    let zero = warrant(&["merkle", "prove-consistency", "--hash", "sha256", "--old", "0"], &input);
+    let zero = warrant(
+        &[
+            "merkle",
+            "prove-consistency",
+            "--hash",
+            "sha256",
+            "--old",
+            "0",
+        ],
+        &input,
+    );
     assert_eq!(zero.status.code(), Some(2));
     let empty = json(&warrant(&["merkle", "root", "--hash", "sha256"], b""));
-    assert_eq!(empty["root"], "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    assert_eq!(
+        empty["root"],
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    );
 }
 
 #[test]
@@ -94,9 +191,22 @@ fn note_keygen_sign_verify() {
     let dir = tempfile::tempdir().expect("tempdir");
     let key = dir.path().join("log.key");
     let key_s = key.to_str().expect("utf8 path");
-    let gen_out = warrant(&["note", "keygen", "--name", "example.com/log", "--out", key_s], b"");
+    let gen_out = warrant(
+        &[
+            "note",
+            "keygen",
+            "--name",
+            "example.com/log",
+            "--out",
+            key_s,
+        ],
+        b"",
+    );
     assert_eq!(gen_out.status.code(), Some(0));
-    let vkey = String::from_utf8(gen_out.stdout).expect("utf8").trim().to_owned();
+    let vkey = String::from_utf8(gen_out.stdout)
+        .expect("utf8")
+        .trim()
+        .to_owned();
     assert!(vkey.starts_with("example.com/log+"));
     #[cfg(unix)]
     {
@@ -111,19 +221,46 @@ fn note_keygen_sign_verify() {
     let signed = warrant(&["note", "sign", "--key", key_s], b"hello\nworld\n");
     assert_eq!(signed.status.code(), Some(0));
     let note = signed.stdout;
-    assert!(String::from_utf8_lossy(&note).starts_with("hello\nworld\n\n\u{2014} example.com/log "));
+    assert!(
+        String::from_utf8_lossy(&note).starts_with("hello\nworld\n\n\u{2014} example.com/log ")
+    );
     let ok = warrant(&["note", "verify", "--key", &vkey], &note);
     assert_eq!(ok.status.code(), Some(0));
     assert_eq!(ok.stdout, b"hello\nworld\n");
 
     let mut tampered = note.clone();
     tampered[0] = b'j';
-    assert_eq!(warrant(&["note", "verify", "--key", &vkey], &tampered).status.code(), Some(1));
+    assert_eq!(
+        warrant(&["note", "verify", "--key", &vkey], &tampered)
+            .status
+            .code(),
+        Some(1)
+    );
     let other = String::from_utf8(warrant(&["note", "keygen", "--name", "other"], b"").stdout)
         .expect("utf8");
     let other_vkey = other.lines().nth(1).expect("vkey line");
-    assert_eq!(warrant(&["note", "verify", "--key", other_vkey], &note).status.code(), Some(1));
-    assert_eq!(warrant(&["note", "verify", "--key", &vkey], b"no block").status.code(), Some(2));
-    assert_eq!(warrant(&["note", "verify", "--key", "garbage"], &note).status.code(), Some(2));
-    assert_eq!(warrant(&["note", "sign", "--key", key_s], b"no newline").status.code(), Some(2));
+    assert_eq!(
+        warrant(&["note", "verify", "--key", other_vkey], &note)
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        warrant(&["note", "verify", "--key", &vkey], b"no block")
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        warrant(&["note", "verify", "--key", "garbage"], &note)
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        warrant(&["note", "sign", "--key", key_s], b"no newline")
+            .status
+            .code(),
+        Some(2)
+    );
 }

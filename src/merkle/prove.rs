@@ -247,7 +247,10 @@ mod tests {
     fn reads_are_logarithmic_even_for_huge_trees() {
         let p = HashProfile::Blake3;
         for size in [1u64 << 24, (1 << 40) - 1, 10_000_019, u64::MAX >> 2] {
-            let r = Synthetic { size, reads: Cell::new(0) };
+            let r = Synthetic {
+                size,
+                reads: Cell::new(0),
+            };
             let bits = 64 - size.leading_zeros() as usize;
             for index in [0, size / 3, size - 1] {
                 r.reads.set(0);
@@ -255,10 +258,18 @@ mod tests {
                 assert!(proof.path.len() <= bits);
                 // One read per complete sibling, plus the decomposition of the single
                 // right-edge sibling: at most two per level.
-                assert!(r.reads.get() <= 2 * bits, "inclusion reads {} at {size}", r.reads.get());
+                assert!(
+                    r.reads.get() <= 2 * bits,
+                    "inclusion reads {} at {size}",
+                    r.reads.get()
+                );
                 r.reads.set(0);
                 prove_consistency(p, &r, index + 1, size).expect("infallible");
-                assert!(r.reads.get() <= 3 * bits, "consistency reads {} at {size}", r.reads.get());
+                assert!(
+                    r.reads.get() <= 3 * bits,
+                    "consistency reads {} at {size}",
+                    r.reads.get()
+                );
             }
             r.reads.set(0);
             root_at(p, &r, size).expect("infallible");

@@ -1,0 +1,173 @@
+//! The strict CBOR reader: accepts exactly the core deterministic encoding (RFC 8949
+//! §4.2.1) of the subset this crate uses, and names the first rule an input breaks.
+
+use ciborium::value::{Integer, Value};
+
+use super::{CborError, Limits};
+
+/// A cursor over the input; every read checks bounds first.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    limits: Limits,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: u64) -> Result<&'a [u8], CborError> {
+        let at = self.pos;
+        let end = usize::try_from(n)
+            .ok()
+            .and_then(|n| at.checked_add(n))
+            .filter(|&end| end <= self.bytes.len())
+            .ok_or(CborError::Truncated { offset: at })?;
+        self.pos = end;
+        Ok(&self.bytes[at..end])
+    }
+
+    fn byte(&mut self) -> Result<u8, CborError> {
+        Ok(self.take(1)?[0])
+    }
+
+    /// Reads the argument of a head whose additional information is `info`, insisting on
+    /// the shortest form.
+    fn argument(&mut self, info: u8, head_at: usize) -> Result<u64, CborError> {
+        let (value, min) = match info {
+            0..=23 => return Ok(u64::from(info)),
+            24 => (u64::from(self.byte()?), 24),
+            25 => (be(self.take(2)?), 0x100),
+            26 => (be(self.take(4)?), 0x1_0000),
+            27 => (be(self.take(8)?), 0x1_0000_0000),
+            31 => return Err(CborError::IndefiniteLength { offset: head_at }),
+            _ => return Err(CborError::Reserved { offset: head_at }),
+        };
+        if value < min {
+            return Err(CborError::NonShortestInteger { offset: head_at });
+        }
+        Ok(value)
+    }
+
+    fn item(&mut self, depth: usize) -> Result<Value, CborError> {
+        let at = self.pos;
+        if depth > self.limits.max_depth {
+            return Err(CborError::TooDeep {
+                offset: at,
+                max: self.limits.max_depth,
+            });
+        }
+        let head = self.byte()?;
+        let (major, info) = (head >> 5, head & 0x1f);
+        if major == 7 {
+            return simple(info, at);
+        }
+        let arg = self.argument(info, at)?;
+        match major {
+            0 => Ok(Value::Integer(Integer::from(arg))),
+            1 => negative(arg, at),
+            2 => Ok(Value::Bytes(self.take(arg)?.to_vec())),
+            3 => {
+                let raw = self.take(arg)?;
+                let text =
+                    core::str::from_utf8(raw).map_err(|_| CborError::InvalidUtf8 { offset: at })?;
+                Ok(Value::Text(text.to_owned()))
+            }
+            4 => self.array(arg, depth, at),
+            5 => self.map(arg, depth, at),
+            _ => Err(CborError::Tag {
+                offset: at,
+                tag: arg,
+            }),
+        }
+    }
+
+    /// Refuses counts that the remaining input cannot possibly hold (each item is at least
+    /// one byte), so a forged length cannot make us allocate.
+    fn check_count(&self, count: u64, per_item: u64, at: usize) -> Result<usize, CborError> {
+        let left = (self.bytes.len() - self.pos) as u64;
+        match count.checked_mul(per_item) {
+            Some(need) if need <= left => Ok(count as usize),
+            _ => Err(CborError::Truncated { offset: at }),
+        }
+    }
+
+    fn array(&mut self, count: u64, depth: usize, at: usize) -> Result<Value, CborError> {
+        let n = self.check_count(count, 1, at)?;
+        let mut items = Vec::with_capacity(n);
+        for _ in 0..n {
+            items.push(self.item(depth + 1)?);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn map(&mut self, count: u64, depth: usize, at: usize) -> Result<Value, CborError> {
+        let n = self.check_count(count, 2, at)?;
+        let mut entries = Vec::with_capacity(n);
+        let mut previous: Option<&[u8]> = None;
+        for _ in 0..n {
+            let key_at = self.pos;
+            let key = self.item(depth + 1)?;
+            let key_bytes = &self.bytes[key_at..self.pos];
+            // Core deterministic encoding: keys ordered by their encoded bytes, no repeats.
+            if let Some(prev) = previous {
+                match prev.cmp(key_bytes) {
+                    core::cmp::Ordering::Less => {}
+                    core::cmp::Ordering::Equal => {
+                        return Err(CborError::DuplicateKey { offset: key_at });
+                    }
+                    core::cmp::Ordering::Greater => {
+                        return Err(CborError::UnsortedKeys { offset: key_at });
+                    }
+                }
+            }
+            previous = Some(key_bytes);
+            let value = self.item(depth + 1)?;
+            entries.push((key, value));
+        }
+        Ok(Value::Map(entries))
+    }
+}
+
+fn be(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0, |acc, &b| (acc << 8) | u64::from(b))
+}
+
+fn negative(arg: u64, at: usize) -> Result<Value, CborError> {
+    let n = -1i128 - i128::from(arg);
+    Integer::try_from(n)
+        .map(Value::Integer)
+        .map_err(|_| CborError::Truncated { offset: at })
+}
+
+fn simple(info: u8, at: usize) -> Result<Value, CborError> {
+    match info {
+        20 => Ok(Value::Bool(false)),
+        21 => Ok(Value::Bool(true)),
+        22 => Ok(Value::Null),
+        25..=27 => Err(CborError::Float { offset: at }),
+        31 => Err(CborError::UnexpectedBreak { offset: at }),
+        28..=30 => Err(CborError::Reserved { offset: at }),
+        other => Err(CborError::UnsupportedSimple {
+            offset: at,
+            value: other,
+        }),
+    }
+}
+
+/// Parses one complete data item in core deterministic encoding.
+pub(crate) fn parse(bytes: &[u8], limits: Limits) -> Result<Value, CborError> {
+    if bytes.len() > limits.max_len {
+        return Err(CborError::TooLarge {
+            len: bytes.len(),
+            max: limits.max_len,
+        });
+    }
+    let mut r = Reader {
+        bytes,
+        pos: 0,
+        limits,
+    };
+    let value = r.item(0)?;
+    if r.pos != bytes.len() {
+        return Err(CborError::TrailingBytes { offset: r.pos });
+    }
+    Ok(value)
+}

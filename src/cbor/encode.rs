@@ -1,0 +1,91 @@
+//! The canonical CBOR writer (RFC 8949 §4.2.1 core deterministic encoding).
+
+use ciborium::value::Value;
+
+use super::CborError;
+
+fn head(out: &mut Vec<u8>, major: u8, arg: u64) {
+    let m = major << 5;
+    // Shortest form: the argument in the head itself, or in 1, 2, 4 or 8 following bytes.
+    match arg {
+        0..=23 => out.push(m | arg as u8),
+        24..=0xff => out.extend_from_slice(&[m | 24, arg as u8]),
+        0x100..=0xffff => {
+            out.push(m | 25);
+            out.extend_from_slice(&(arg as u16).to_be_bytes());
+        }
+        0x1_0000..=0xffff_ffff => {
+            out.push(m | 26);
+            out.extend_from_slice(&(arg as u32).to_be_bytes());
+        }
+        _ => {
+            out.push(m | 27);
+            out.extend_from_slice(&arg.to_be_bytes());
+        }
+    }
+}
+
+/// Appends the canonical encoding of `value`.
+pub(crate) fn write(out: &mut Vec<u8>, value: &Value) -> Result<(), CborError> {
+    match value {
+        Value::Integer(i) => {
+            let n = i128::from(*i);
+            // `Integer` holds exactly the CBOR range, so both conversions are lossless.
+            if n >= 0 {
+                head(out, 0, n as u64);
+            } else {
+                head(out, 1, (-1 - n) as u64);
+            }
+        }
+        Value::Bytes(b) => {
+            head(out, 2, b.len() as u64);
+            out.extend_from_slice(b);
+        }
+        Value::Text(t) => {
+            head(out, 3, t.len() as u64);
+            out.extend_from_slice(t.as_bytes());
+        }
+        Value::Array(items) => {
+            head(out, 4, items.len() as u64);
+            for item in items {
+                write(out, item)?;
+            }
+        }
+        Value::Map(entries) => write_map(out, entries)?,
+        Value::Bool(b) => out.push(if *b { 0xf5 } else { 0xf4 }),
+        Value::Null => out.push(0xf6),
+        Value::Float(_) => return Err(CborError::Float { offset: out.len() }),
+        Value::Tag(tag, _) => {
+            return Err(CborError::Tag {
+                offset: out.len(),
+                tag: *tag,
+            });
+        }
+        _ => {
+            return Err(CborError::UnsupportedSimple {
+                offset: out.len(),
+                value: 0,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn write_map(out: &mut Vec<u8>, entries: &[(Value, Value)]) -> Result<(), CborError> {
+    let mut encoded = Vec::with_capacity(entries.len());
+    for (k, v) in entries {
+        let mut key = Vec::new();
+        write(&mut key, k)?;
+        encoded.push((key, v));
+    }
+    encoded.sort_by(|a, b| a.0.cmp(&b.0));
+    if encoded.windows(2).any(|w| w[0].0 == w[1].0) {
+        return Err(CborError::DuplicateKey { offset: out.len() });
+    }
+    head(out, 5, encoded.len() as u64);
+    for (key, v) in encoded {
+        out.extend_from_slice(&key);
+        write(out, v)?;
+    }
+    Ok(())
+}

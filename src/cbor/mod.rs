@@ -1,0 +1,224 @@
+//! Deterministic CBOR: canonical encoding and a strict decoder.
+//!
+//! Encoding follows RFC 8949 §4.2.1 (core deterministic encoding): shortest heads, definite
+//! lengths, map keys sorted by their encoded bytes, no floats, no tags. The decoder accepts
+//! exactly that and nothing else: non-shortest integers, indefinite lengths, unsorted or
+//! duplicate keys, tags, floats, simple values other than `false`/`true`/`null`, invalid
+//! UTF-8, trailing bytes, nesting deeper than [`Limits::max_depth`] and inputs over
+//! [`Limits::max_len`] are each rejected with their own [`CborError`]. Typed decoding then
+//! rejects unknown or missing fields, and finally re-encodes the value and requires the
+//! input bytes back.
+//!
+//! **Invariant** (tested and fuzzed): if `from_slice(b)` succeeds then `to_vec(&value) == b`.
+//!
+//! `ciborium` provides the value model and the serde bridge; reading and writing bytes is
+//! ours, because `ciborium` accepts non-canonical input and does not sort map keys.
+
+mod decode;
+mod encode;
+#[cfg(test)]
+mod tests;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Bounds on what the decoder accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Largest input in bytes; default 64 KiB.
+    pub max_len: usize,
+    /// Deepest nesting of arrays and maps; default 16.
+    pub max_depth: usize,
+}
+
+/// Default input limit: 64 KiB.
+pub const DEFAULT_MAX_LEN: usize = 64 * 1024;
+/// Default nesting limit.
+pub const DEFAULT_MAX_DEPTH: usize = 16;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_len: DEFAULT_MAX_LEN,
+            max_depth: DEFAULT_MAX_DEPTH,
+        }
+    }
+}
+
+impl Limits {
+    /// Limits with another maximum length.
+    #[must_use]
+    pub const fn with_max_len(self, max_len: usize) -> Self {
+        Self { max_len, ..self }
+    }
+
+    /// Limits with another maximum depth.
+    #[must_use]
+    pub const fn with_max_depth(self, max_depth: usize) -> Self {
+        Self { max_depth, ..self }
+    }
+}
+
+/// Why bytes are not acceptable CBOR, or a value could not be encoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CborError {
+    /// The input is longer than the limit.
+    #[error("input is {len} bytes, over the {max}-byte limit")]
+    TooLarge {
+        /// Input length.
+        len: usize,
+        /// Limit.
+        max: usize,
+    },
+    /// The input ends inside an item (or declares more items than it could hold).
+    #[error("input truncated at byte {offset}")]
+    Truncated {
+        /// Where the incomplete item starts.
+        offset: usize,
+    },
+    /// Bytes follow the single top-level item.
+    #[error("trailing bytes at byte {offset}")]
+    TrailingBytes {
+        /// First trailing byte.
+        offset: usize,
+    },
+    /// An integer, length or tag uses a longer head than needed.
+    #[error("non-shortest integer encoding at byte {offset}")]
+    NonShortestInteger {
+        /// The head's position.
+        offset: usize,
+    },
+    /// An indefinite-length string, array or map.
+    #[error("indefinite length at byte {offset}")]
+    IndefiniteLength {
+        /// The head's position.
+        offset: usize,
+    },
+    /// A reserved additional-information value (28 to 30).
+    #[error("reserved additional information at byte {offset}")]
+    Reserved {
+        /// The head's position.
+        offset: usize,
+    },
+    /// A "break" outside an indefinite-length item.
+    #[error("unexpected break at byte {offset}")]
+    UnexpectedBreak {
+        /// Its position.
+        offset: usize,
+    },
+    /// Map keys out of order.
+    #[error("map keys not in canonical order at byte {offset}")]
+    UnsortedKeys {
+        /// The out-of-order key.
+        offset: usize,
+    },
+    /// The same map key twice.
+    #[error("duplicate map key at byte {offset}")]
+    DuplicateKey {
+        /// The repeated key.
+        offset: usize,
+    },
+    /// A tag (none are used in this crate's payloads).
+    #[error("tag {tag} at byte {offset} is not allowed")]
+    Tag {
+        /// Its position.
+        offset: usize,
+        /// The tag number.
+        tag: u64,
+    },
+    /// A floating-point value.
+    #[error("floating-point value at byte {offset} is not allowed")]
+    Float {
+        /// Its position.
+        offset: usize,
+    },
+    /// A simple value other than false, true or null.
+    #[error("simple value {value} at byte {offset} is not allowed")]
+    UnsupportedSimple {
+        /// Its position.
+        offset: usize,
+        /// The simple value.
+        value: u8,
+    },
+    /// A text string that is not UTF-8.
+    #[error("invalid UTF-8 in text string at byte {offset}")]
+    InvalidUtf8 {
+        /// The string's position.
+        offset: usize,
+    },
+    /// Nesting deeper than the limit.
+    #[error("nesting deeper than {max} at byte {offset}")]
+    TooDeep {
+        /// The item that went too deep.
+        offset: usize,
+        /// Limit.
+        max: usize,
+    },
+    /// Well-formed CBOR that does not match the expected structure: an unknown, missing or
+    /// mistyped field.
+    #[error("schema: {0}")]
+    Schema(String),
+    /// Structurally canonical bytes whose typed value encodes differently (for example an
+    /// explicit `null` where the canonical form omits the field).
+    #[error("not the canonical encoding of its value")]
+    NotCanonical,
+}
+
+/// Parses bytes in core deterministic encoding into a generic value.
+///
+/// # Errors
+/// Every structural [`CborError`] variant.
+pub fn parse_value(bytes: &[u8], limits: Limits) -> Result<ciborium::Value, CborError> {
+    decode::parse(bytes, limits)
+}
+
+/// Canonical encoding of a generic value.
+///
+/// # Errors
+/// [`CborError::Float`], [`CborError::Tag`] or [`CborError::DuplicateKey`] for values that
+/// have no canonical encoding here.
+pub fn value_to_vec(value: &ciborium::Value) -> Result<Vec<u8>, CborError> {
+    let mut out = Vec::new();
+    encode::write(&mut out, value)?;
+    Ok(out)
+}
+
+/// Canonical encoding of a serde value.
+///
+/// # Errors
+/// [`CborError::Schema`] when serde cannot represent the value, or an error of
+/// [`value_to_vec`].
+pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, CborError> {
+    let v = ciborium::Value::serialized(value).map_err(|e| CborError::Schema(e.to_string()))?;
+    value_to_vec(&v)
+}
+
+/// Strictly decodes a serde value with the default [`Limits`].
+///
+/// # Errors
+/// Any [`CborError`].
+pub fn from_slice<T: Serialize + DeserializeOwned>(bytes: &[u8]) -> Result<T, CborError> {
+    from_slice_with(bytes, Limits::default())
+}
+
+/// Strictly decodes a serde value.
+///
+/// # Errors
+/// Any [`CborError`].
+pub fn from_slice_with<T: Serialize + DeserializeOwned>(
+    bytes: &[u8],
+    limits: Limits,
+) -> Result<T, CborError> {
+    let value = decode::parse(bytes, limits)?;
+    let typed: T = value
+        .deserialized()
+        .map_err(|e| CborError::Schema(e.to_string()))?;
+    // The round trip is the last word on canonical form: anything the structural checks
+    // cannot see (explicit nulls, alternative spellings serde would normalise) ends here.
+    if to_vec(&typed)? != bytes {
+        return Err(CborError::NotCanonical);
+    }
+    Ok(typed)
+}

@@ -1,0 +1,239 @@
+use std::collections::BTreeMap;
+
+use ciborium::Value;
+use proptest::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::*;
+
+fn hex(s: &str) -> Vec<u8> {
+    crate::encoding::hex_decode(&s.replace(' ', "")).expect("hex")
+}
+
+fn parse(s: &str) -> Result<Value, CborError> {
+    parse_value(&hex(s), Limits::default())
+}
+
+#[test]
+fn accepts_canonical_items() {
+    for s in [
+        "00",
+        "17",
+        "1818",
+        "18ff",
+        "190100",
+        "1a00010000",
+        "1b0000000100000000",
+        "20",
+        "3bffffffffffffffff",
+        "40",
+        "4401020304",
+        "60",
+        "6161",
+        "80",
+        "a0",
+        "a2 6161 01 6162 02",
+        "a2 01 00 6161 00",
+        "f4",
+        "f5",
+        "f6",
+        "82 01 82 02 03",
+    ] {
+        let b = hex(s);
+        let v = parse_value(&b, Limits::default()).unwrap_or_else(|e| panic!("{s}: {e}"));
+        assert_eq!(value_to_vec(&v).expect("encode"), b, "{s}");
+    }
+}
+
+#[test]
+fn every_structural_rejection() {
+    use CborError as E;
+    let cases: &[(&str, CborError)] = &[
+        ("", E::Truncated { offset: 0 }),
+        ("18", E::Truncated { offset: 1 }),
+        ("4401", E::Truncated { offset: 1 }),
+        ("00 00", E::TrailingBytes { offset: 1 }),
+        ("1817", E::NonShortestInteger { offset: 0 }),
+        ("1900ff", E::NonShortestInteger { offset: 0 }),
+        ("1a0000ffff", E::NonShortestInteger { offset: 0 }),
+        ("1b00000000ffffffff", E::NonShortestInteger { offset: 0 }),
+        ("3817", E::NonShortestInteger { offset: 0 }),
+        ("5801 00", E::NonShortestInteger { offset: 0 }),
+        ("5f 41 00 ff", E::IndefiniteLength { offset: 0 }),
+        ("9f ff", E::IndefiniteLength { offset: 0 }),
+        ("bf ff", E::IndefiniteLength { offset: 0 }),
+        ("1c", E::Reserved { offset: 0 }),
+        ("fc", E::Reserved { offset: 0 }),
+        ("ff", E::UnexpectedBreak { offset: 0 }),
+        ("a2 6162 01 6161 02", E::UnsortedKeys { offset: 4 }),
+        ("a2 6161 01 01 02", E::UnsortedKeys { offset: 4 }),
+        ("a2 6161 01 6161 02", E::DuplicateKey { offset: 4 }),
+        ("c1 00", E::Tag { offset: 0, tag: 1 }),
+        ("f93c00", E::Float { offset: 0 }),
+        ("fa3f800000", E::Float { offset: 0 }),
+        ("fb3ff0000000000000", E::Float { offset: 0 }),
+        (
+            "f7",
+            E::UnsupportedSimple {
+                offset: 0,
+                value: 23,
+            },
+        ),
+        (
+            "f0",
+            E::UnsupportedSimple {
+                offset: 0,
+                value: 16,
+            },
+        ),
+        (
+            "f820",
+            E::UnsupportedSimple {
+                offset: 0,
+                value: 24,
+            },
+        ),
+        ("62 c328", E::InvalidUtf8 { offset: 0 }),
+        ("9b 00000001 00000000", E::Truncated { offset: 0 }),
+        ("bb 00000001 00000000", E::Truncated { offset: 0 }),
+    ];
+    for (s, want) in cases {
+        assert_eq!(parse(s).as_ref(), Err(want), "{s}");
+    }
+}
+
+#[test]
+fn limits() {
+    let deep = format!("{}00", "81".repeat(17));
+    assert_eq!(
+        parse(&deep),
+        Err(CborError::TooDeep {
+            offset: 17,
+            max: 16
+        })
+    );
+    assert!(parse(&format!("{}00", "81".repeat(16))).is_ok());
+    let shallow = Limits::default().with_max_depth(2);
+    assert!(parse_value(&hex("818100"), shallow).is_ok());
+    assert_eq!(
+        parse_value(&hex("81818100"), shallow),
+        Err(CborError::TooDeep { offset: 3, max: 2 })
+    );
+    let big = vec![0x40; 10];
+    let small = Limits::default().with_max_len(9);
+    assert_eq!(
+        parse_value(&big, small),
+        Err(CborError::TooLarge { len: 10, max: 9 })
+    );
+    let mut at_limit = vec![0x59, 0xff, 0xfd];
+    at_limit.resize(DEFAULT_MAX_LEN, 0);
+    assert!(parse_value(&at_limit, Limits::default()).is_ok());
+    at_limit.push(0);
+    assert!(matches!(
+        parse_value(&at_limit, Limits::default()),
+        Err(CborError::TooLarge { .. })
+    ));
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Sample {
+    zed: u64,
+    a: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    maybe: Option<i64>,
+    list: Vec<bool>,
+}
+
+#[test]
+fn typed_round_trip_sorts_keys_and_rejects_schema_errors() {
+    let s = Sample {
+        zed: 300,
+        a: "x".into(),
+        maybe: Some(-5),
+        list: vec![true],
+    };
+    let b = to_vec(&s).expect("encode");
+    // Keys by encoded bytes: "a" (6161) < "zed" (63…) < "list" (64…) < "maybe" (65…).
+    assert_eq!(
+        b,
+        hex("a4 6161 6178 637a6564 19012c 646c697374 81f5 656d61796265 24")
+    );
+    assert_eq!(from_slice::<Sample>(&b), Ok(s));
+    // Unknown field, missing field, wrong type.
+    let unknown = hex("a4 6161 6178 637a6564 00 646c697374 80 656578747261 00");
+    let r = from_slice::<Sample>(&unknown);
+    assert!(matches!(r, Err(CborError::Schema(_))), "{r:?}");
+    let missing = hex("a2 6161 6178 637a6564 00");
+    assert!(matches!(
+        from_slice::<Sample>(&missing),
+        Err(CborError::Schema(_))
+    ));
+    let mistyped = hex("a3 6161 01 637a6564 00 646c697374 80");
+    assert!(matches!(
+        from_slice::<Sample>(&mistyped),
+        Err(CborError::Schema(_))
+    ));
+    // An explicit null where the canonical form omits the field.
+    let null = hex("a4 6161 6178 637a6564 00 646c697374 80 656d61796265 f6");
+    assert_eq!(from_slice::<Sample>(&null), Err(CborError::NotCanonical));
+}
+
+#[test]
+fn encoder_refuses_what_has_no_canonical_form() {
+    assert!(matches!(
+        value_to_vec(&Value::Float(1.0)),
+        Err(CborError::Float { .. })
+    ));
+    let tagged = Value::Tag(1, Box::new(Value::Null));
+    assert!(matches!(
+        value_to_vec(&tagged),
+        Err(CborError::Tag { tag: 1, .. })
+    ));
+    let dup = Value::Map(vec![
+        (Value::Null, Value::Null),
+        (Value::Null, Value::Bool(true)),
+    ]);
+    assert!(matches!(
+        value_to_vec(&dup),
+        Err(CborError::DuplicateKey { .. })
+    ));
+    assert!(matches!(to_vec(&1.5f64), Err(CborError::Float { .. })));
+}
+
+fn arb_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        any::<u64>().prop_map(|n| Value::Integer(n.into())),
+        any::<i64>().prop_map(|n| Value::Integer(n.into())),
+        proptest::collection::vec(any::<u8>(), 0..40).prop_map(Value::Bytes),
+        ".{0,20}".prop_map(Value::Text),
+        any::<bool>().prop_map(Value::Bool),
+        Just(Value::Null),
+    ];
+    leaf.prop_recursive(4, 64, 8, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+            proptest::collection::btree_map(".{0,8}", inner, 0..8).prop_map(
+                |m: BTreeMap<String, Value>| {
+                    Value::Map(m.into_iter().map(|(k, v)| (Value::Text(k), v)).collect())
+                }
+            ),
+        ]
+    })
+}
+
+proptest! {
+    #[test]
+    fn decode_then_encode_is_identity(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        if let Ok(v) = parse_value(&bytes, Limits::default()) {
+            prop_assert_eq!(value_to_vec(&v).expect("re-encode"), bytes);
+        }
+    }
+
+    #[test]
+    fn encode_then_decode_is_identity(v in arb_value()) {
+        let b = value_to_vec(&v).expect("encode");
+        let back = parse_value(&b, Limits::default()).expect("canonical output parses");
+        prop_assert_eq!(value_to_vec(&back).expect("re-encode"), b);
+    }
+}
