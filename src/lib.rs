@@ -47,5 +47,8 @@
 pub mod cbor;
 pub mod checkpoint;
 mod encoding;
+pub mod envelope;
+pub mod event;
 pub mod keys;
 pub mod merkle;
+pub mod trust;

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success or verified, 1 verification failed, 2 usage or input error.
 
 mod cli_io;
+mod event_cmd;
 mod merkle_cmd;
 mod note_cmd;
 
@@ -28,6 +29,15 @@ enum Command {
     /// C2SP signed-note keys, signing and verification.
     #[command(subcommand)]
     Note(note_cmd::NoteCommand),
+    /// Generates an emitter's Ed25519 key; prints the public key and key id as JSON.
+    Keygen {
+        /// Secret key file to create (mode 0600; never overwritten).
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Governance events: sign, verify, show.
+    #[command(subcommand)]
+    Event(event_cmd::EventCommand),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +45,8 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Merkle(c) => merkle_cmd::run(c),
         Command::Note(c) => note_cmd::run(c),
+        Command::Keygen { out } => event_cmd::keygen(&out),
+        Command::Event(c) => event_cmd::run(c),
     };
     match outcome {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
@@ -43,8 +55,21 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_chain(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes on one line, skipping a cause its parent already spells out
+/// (library errors include their source's text in their own message).
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !out.last().is_some_and(|prev| prev.contains(&text)) {
+            out.push(text);
+        }
+    }
+    out.join(": ")
 }

@@ -1,0 +1,151 @@
+//! `warrant keygen` and `warrant event …`: emitter keys and signed events.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use clap::Subcommand;
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use serde::Serialize;
+use warrant_ledger::envelope::{self, CONTENT_TYPE, EnvelopeError, event_key_id};
+use warrant_ledger::event::{Digest, Event};
+use warrant_ledger::keys::generate_signing_key;
+use warrant_ledger::trust::public_key_base64;
+use zeroize::Zeroizing;
+
+use crate::cli_io::{
+    Outcome, b64_decode, b64_encode, hex_encode, read_file, read_stdin, write_secret,
+};
+
+#[derive(Subcommand)]
+pub enum EventCommand {
+    /// Signs the event JSON on standard input; writes the COSE_Sign1 bytes.
+    Sign {
+        /// Secret key file (from `warrant keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Verifies the COSE_Sign1 event on standard input: exit 0 valid, 1 invalid, 2 malformed.
+    Verify {
+        /// The emitter's public key, standard base64.
+        #[arg(long)]
+        pubkey: String,
+    },
+    /// Prints the COSE_Sign1 event on standard input as JSON, header included (no verification).
+    Show,
+}
+
+#[derive(Serialize)]
+struct KeyOut {
+    public_key: String,
+    key_id: String,
+}
+
+/// `warrant keygen --out FILE`.
+pub fn keygen(out: &Path) -> Result<Outcome> {
+    let key = generate_signing_key();
+    let seed = Zeroizing::new(format!("{}\n", b64_encode(key.as_bytes())));
+    write_secret(out, seed.as_bytes())?;
+    crate::cli_io::print_json(&KeyOut {
+        public_key: public_key_base64(&key.verifying_key()),
+        key_id: hex_encode(&event_key_id(&key.verifying_key())),
+    })?;
+    Ok(Outcome::Success)
+}
+
+/// Reads a secret key file: standard base64 of the 32-byte Ed25519 seed.
+pub fn read_signing_key(path: &Path) -> Result<SigningKey> {
+    let text =
+        Zeroizing::new(String::from_utf8(read_file(path)?).context("key file is not UTF-8")?);
+    let seed = Zeroizing::new(b64_decode(text.trim()).context("key file is not base64")?);
+    let seed: &[u8; 32] = seed
+        .as_slice()
+        .try_into()
+        .context("key file must hold a 32-byte seed")?;
+    Ok(SigningKey::from_bytes(seed))
+}
+
+fn parse_pubkey(b64: &str) -> Result<VerifyingKey> {
+    let raw = b64_decode(b64).context("--pubkey is not standard base64")?;
+    let raw: [u8; 32] = raw
+        .as_slice()
+        .try_into()
+        .context("--pubkey must be 32 bytes")?;
+    VerifyingKey::from_bytes(&raw).context("--pubkey is not an ed25519 public key")
+}
+
+pub fn run(cmd: EventCommand) -> Result<Outcome> {
+    match cmd {
+        EventCommand::Sign { key, out } => {
+            let signer = read_signing_key(&key)?;
+            let event: Event = serde_json::from_slice(&read_stdin()?).context("event JSON")?;
+            let signed = envelope::sign(&event, &signer)?;
+            match out {
+                Some(path) => std::fs::write(&path, signed.bytes())
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => std::io::stdout().write_all(signed.bytes())?,
+            }
+            Ok(Outcome::Success)
+        }
+        EventCommand::Verify { pubkey } => {
+            let key = parse_pubkey(&pubkey)?;
+            match envelope::verify(&read_stdin()?, &key) {
+                Ok(v) => {
+                    println!("valid {} {} {}", v.event().kind(), v.event().id, v.digest());
+                    Ok(Outcome::Success)
+                }
+                Err(
+                    e @ (EnvelopeError::BadSignature
+                    | EnvelopeError::KeyIdMismatch
+                    | EnvelopeError::IssuerMismatch { .. }
+                    | EnvelopeError::SubjectMismatch),
+                ) => Ok(Outcome::Failed(e.to_string())),
+                Err(e) => Err(anyhow::Error::new(e).context("malformed event")),
+            }
+        }
+        EventCommand::Show => show(&read_stdin()?),
+    }
+}
+
+#[derive(Serialize)]
+struct Header<'a> {
+    alg: &'static str,
+    content_type: &'static str,
+    kid: String,
+    iss: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sub: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Shown<'a> {
+    header: Header<'a>,
+    digest: Digest,
+    event: Event,
+    signature_checked: bool,
+}
+
+fn show(bytes: &[u8]) -> Result<Outcome> {
+    let limits = warrant_ledger::cbor::Limits::default();
+    let parsed = envelope::parse(bytes, limits).context("malformed envelope")?;
+    let h = parsed.header().clone();
+    let event = parsed
+        .payload_unverified(limits)
+        .context("malformed payload")?;
+    crate::cli_io::print_json(&Shown {
+        header: Header {
+            alg: "EdDSA",
+            content_type: CONTENT_TYPE,
+            kid: hex_encode(&h.kid),
+            iss: &h.issuer,
+            sub: h.subject.as_deref(),
+        },
+        digest: Digest::of(bytes),
+        event,
+        signature_checked: false,
+    })?;
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,149 @@
+//! The protected header of an event envelope, and the exact byte layouts it contributes to.
+//!
+//! ```text
+//! protected = {                                 ; canonical CBOR map, in this key order
+//!   1: -8,                                      ; alg: EdDSA
+//!   3: "application/vnd.warrant.event+cbor",    ; content type
+//!   4: h'<8-byte key id>',                      ; kid
+//!   15: { 1: "<emitter workload id>",           ; CWT claims (RFC 9597): iss
+//!         ? 2: "<task id, hyphenated UUID>" }   ;   sub, absent for ledger-level events
+//! }
+//! ```
+
+use ciborium::Value;
+use ed25519_dalek::VerifyingKey;
+use sha2::{Digest as _, Sha256};
+
+use super::EnvelopeError;
+use crate::cbor::{self, Limits};
+
+/// COSE algorithm identifier of EdDSA (RFC 9053).
+pub const ALG_EDDSA: i64 = -8;
+/// The content type of an event payload.
+pub const CONTENT_TYPE: &str = "application/vnd.warrant.event+cbor";
+const LABEL_ALG: i64 = 1;
+const LABEL_CONTENT_TYPE: i64 = 3;
+const LABEL_KID: i64 = 4;
+const LABEL_CWT_CLAIMS: i64 = 15;
+const CLAIM_ISS: i64 = 1;
+const CLAIM_SUB: i64 = 2;
+
+/// Length of an event key id.
+pub const KEY_ID_LEN: usize = 8;
+
+/// The key id of an event signing key: the first 8 bytes of SHA-256(public key).
+#[must_use]
+pub fn event_key_id(key: &VerifyingKey) -> [u8; KEY_ID_LEN] {
+    let d = Sha256::digest(key.as_bytes());
+    let mut id = [0u8; KEY_ID_LEN];
+    id.copy_from_slice(&d[..KEY_ID_LEN]);
+    id
+}
+
+/// What the protected header says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Protected {
+    /// Key id of the signing key.
+    pub kid: [u8; KEY_ID_LEN],
+    /// `iss`: the emitter's workload id.
+    pub issuer: String,
+    /// `sub`: the task id, for task events.
+    pub subject: Option<String>,
+}
+
+fn int(n: i64) -> Value {
+    Value::Integer(n.into())
+}
+
+impl Protected {
+    /// The canonical encoding of the header map.
+    pub(crate) fn encode(&self) -> Result<Vec<u8>, EnvelopeError> {
+        let mut claims = vec![(int(CLAIM_ISS), Value::Text(self.issuer.clone()))];
+        if let Some(sub) = &self.subject {
+            claims.push((int(CLAIM_SUB), Value::Text(sub.clone())));
+        }
+        let map = Value::Map(vec![
+            (int(LABEL_ALG), int(ALG_EDDSA)),
+            (int(LABEL_CONTENT_TYPE), Value::Text(CONTENT_TYPE.into())),
+            (int(LABEL_KID), Value::Bytes(self.kid.to_vec())),
+            (int(LABEL_CWT_CLAIMS), Value::Map(claims)),
+        ]);
+        Ok(cbor::value_to_vec(&map)?)
+    }
+
+    /// Strictly decodes a protected header: canonical CBOR, exactly the labels above, EdDSA,
+    /// our content type.
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError> {
+        let Value::Map(entries) = cbor::parse_value(bytes, Limits::default())? else {
+            return Err(EnvelopeError::Header("protected header is not a map"));
+        };
+        let mut alg = None;
+        let mut content_type = None;
+        let mut kid = None;
+        let mut claims = None;
+        for (k, v) in entries {
+            match (label(&k)?, v) {
+                (LABEL_ALG, v) => alg = Some(v),
+                (LABEL_CONTENT_TYPE, Value::Text(t)) => content_type = Some(t),
+                (LABEL_KID, Value::Bytes(b)) => kid = Some(b),
+                (LABEL_CWT_CLAIMS, Value::Map(m)) => claims = Some(m),
+                _ => {
+                    return Err(EnvelopeError::Header(
+                        "unexpected protected header parameter",
+                    ));
+                }
+            }
+        }
+        if alg != Some(int(ALG_EDDSA)) {
+            return Err(EnvelopeError::Header("algorithm must be EdDSA (-8)"));
+        }
+        if content_type.as_deref() != Some(CONTENT_TYPE) {
+            return Err(EnvelopeError::Header("wrong or missing content type"));
+        }
+        let kid = kid
+            .and_then(|k| <[u8; KEY_ID_LEN]>::try_from(k).ok())
+            .ok_or(EnvelopeError::Header("key id must be 8 bytes"))?;
+        let (issuer, subject) =
+            decode_claims(claims.ok_or(EnvelopeError::Header("missing CWT claims"))?)?;
+        Ok(Self {
+            kid,
+            issuer,
+            subject,
+        })
+    }
+}
+
+fn label(v: &Value) -> Result<i64, EnvelopeError> {
+    match v {
+        Value::Integer(i) => {
+            i64::try_from(*i).map_err(|_| EnvelopeError::Header("label out of range"))
+        }
+        _ => Err(EnvelopeError::Header("header labels must be integers")),
+    }
+}
+
+fn decode_claims(claims: Vec<(Value, Value)>) -> Result<(String, Option<String>), EnvelopeError> {
+    let mut iss = None;
+    let mut sub = None;
+    for (k, v) in claims {
+        match (label(&k)?, v) {
+            (CLAIM_ISS, Value::Text(t)) => iss = Some(t),
+            (CLAIM_SUB, Value::Text(t)) => sub = Some(t),
+            _ => return Err(EnvelopeError::Header("unexpected CWT claim")),
+        }
+    }
+    Ok((iss.ok_or(EnvelopeError::Header("missing iss claim"))?, sub))
+}
+
+/// `Sig_structure` for COSE_Sign1 (RFC 9052 §4.4) over the exact protected and payload bytes:
+/// `["Signature1", protected, h'', payload]`.
+pub(crate) fn sig_structure(protected: &[u8], payload: &[u8]) -> Vec<u8> {
+    let value = Value::Array(vec![
+        Value::Text("Signature1".into()),
+        Value::Bytes(protected.to_vec()),
+        Value::Bytes(Vec::new()),
+        Value::Bytes(payload.to_vec()),
+    ]);
+    // Cannot fail: an array of text and byte strings always has a canonical encoding.
+    cbor::value_to_vec(&value).unwrap_or_default()
+}

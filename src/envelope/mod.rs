@@ -1,0 +1,336 @@
+//! COSE_Sign1 envelopes (RFC 9052) around events, signed with Ed25519 (EdDSA, alg -8).
+//!
+//! ```text
+//! envelope = #6.18([ protected: bstr .cbor header, unprotected: {}, payload: bstr, signature: bstr .size 64 ])
+//! ```
+//!
+//! The whole envelope is canonical CBOR and is parsed strictly, so one signed event has
+//! exactly one byte encoding (the log leaf). Signatures are checked over the exact protected
+//! and payload bytes received, never a re-encoding. The protected header binds the emitter
+//! (`iss`) and task (`sub`), which must equal the event's own `emitter` and `task`.
+//!
+//! [`VerifiedEvent`] can only be obtained from [`sign`] or a verification function.
+
+mod chain;
+mod header;
+
+pub use chain::EmitterChain;
+
+use ciborium::Value;
+use ed25519_dalek::ed25519::signature::{Keypair, Signer};
+use ed25519_dalek::{Signature, VerifyingKey};
+
+pub use header::{ALG_EDDSA, CONTENT_TYPE, KEY_ID_LEN, Protected, event_key_id};
+
+use crate::cbor::{self, CborError, Limits};
+use crate::event::{DecodeError, Digest, Event};
+
+const TAG_COSE_SIGN1: u8 = 0xd2;
+/// Batches larger than this are split; a failing batch is re-checked one by one.
+const BATCH_CHUNK: usize = 64;
+
+/// Why an envelope was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EnvelopeError {
+    /// The envelope does not start with the COSE_Sign1 tag (18).
+    #[error("not a tagged COSE_Sign1")]
+    NotTagged,
+    /// The envelope is not canonical CBOR (or over the size limit).
+    #[error("envelope encoding: {0}")]
+    Cbor(#[from] CborError),
+    /// The envelope is not `[bstr, {}, bstr, bstr(64)]`.
+    #[error("envelope structure: {0}")]
+    Structure(&'static str),
+    /// The protected header is not the one this crate defines.
+    #[error("protected header: {0}")]
+    Header(&'static str),
+    /// The key id does not belong to the key given for verification.
+    #[error("key id does not match the verification key")]
+    KeyIdMismatch,
+    /// The signature does not verify (strict Ed25519).
+    #[error("signature does not verify")]
+    BadSignature,
+    /// The payload is not a valid event.
+    #[error("payload: {0}")]
+    Payload(#[from] DecodeError),
+    /// The header's `iss` is not the event's emitter.
+    #[error("header iss {header:?} is not the event emitter {event:?}")]
+    IssuerMismatch {
+        /// `iss` in the header.
+        header: String,
+        /// `emitter` in the event.
+        event: String,
+    },
+    /// The header's `sub` is not the event's task.
+    #[error("header sub does not match the event task")]
+    SubjectMismatch,
+    /// The signer failed or produced a signature that does not verify.
+    #[error("signer: {0}")]
+    Signer(String),
+}
+
+/// An event whose envelope signature verified, with the exact envelope bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedEvent {
+    bytes: Vec<u8>,
+    event: Event,
+    kid: [u8; KEY_ID_LEN],
+    digest: Digest,
+}
+
+impl VerifiedEvent {
+    /// The exact COSE_Sign1 bytes (the log entry).
+    #[must_use]
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The decoded event.
+    #[must_use]
+    pub const fn event(&self) -> &Event {
+        &self.event
+    }
+
+    /// The signing key's id.
+    #[must_use]
+    pub const fn key_id(&self) -> [u8; KEY_ID_LEN] {
+        self.kid
+    }
+
+    /// BLAKE3 of the envelope bytes: what other events' `refs` and `prev` cite.
+    #[must_use]
+    pub const fn digest(&self) -> Digest {
+        self.digest
+    }
+
+    /// Gives up the bytes.
+    #[must_use]
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
+/// An envelope whose structure and header parsed, before any cryptography.
+#[derive(Debug, Clone)]
+pub struct ParsedEnvelope<'a> {
+    bytes: &'a [u8],
+    header: Protected,
+    tbs: Vec<u8>,
+    payload: Vec<u8>,
+    signature: Signature,
+}
+
+impl ParsedEnvelope<'_> {
+    /// What the protected header says (unauthenticated until verified).
+    #[must_use]
+    pub const fn header(&self) -> &Protected {
+        &self.header
+    }
+
+    /// Decodes the payload **without** checking the signature: for display only.
+    ///
+    /// # Errors
+    /// [`DecodeError`] for a payload that is not a valid event.
+    pub fn payload_unverified(&self, limits: Limits) -> Result<Event, DecodeError> {
+        Event::from_cbor_with(&self.payload, limits)
+    }
+}
+
+/// Parses an envelope's structure and protected header; no signature check yet.
+///
+/// # Errors
+/// [`EnvelopeError::NotTagged`], [`EnvelopeError::Cbor`], [`EnvelopeError::Structure`] or
+/// [`EnvelopeError::Header`].
+pub fn parse(bytes: &[u8], limits: Limits) -> Result<ParsedEnvelope<'_>, EnvelopeError> {
+    if bytes.len() > limits.max_len {
+        return Err(CborError::TooLarge {
+            len: bytes.len(),
+            max: limits.max_len,
+        }
+        .into());
+    }
+    let rest = match bytes.split_first() {
+        Some((&TAG_COSE_SIGN1, rest)) => rest,
+        _ => return Err(EnvelopeError::NotTagged),
+    };
+    let Value::Array(items) = cbor::parse_value(rest, limits)? else {
+        return Err(EnvelopeError::Structure("not an array"));
+    };
+    let [protected, unprotected, payload, signature]: [Value; 4] = items
+        .try_into()
+        .map_err(|_| EnvelopeError::Structure("not four elements"))?;
+    let (
+        Value::Bytes(protected),
+        Value::Map(unprotected),
+        Value::Bytes(payload),
+        Value::Bytes(sig),
+    ) = (protected, unprotected, payload, signature)
+    else {
+        return Err(EnvelopeError::Structure("element of the wrong type"));
+    };
+    if !unprotected.is_empty() {
+        return Err(EnvelopeError::Structure("unprotected header must be empty"));
+    }
+    let signature = Signature::from_slice(&sig)
+        .map_err(|_| EnvelopeError::Structure("signature must be 64 bytes"))?;
+    let header = Protected::decode(&protected)?;
+    let tbs = header::sig_structure(&protected, &payload);
+    Ok(ParsedEnvelope {
+        bytes,
+        header,
+        tbs,
+        payload,
+        signature,
+    })
+}
+
+impl ParsedEnvelope<'_> {
+    /// Decodes the payload and checks it against the header: the step after the signature.
+    fn finish(self, limits: Limits) -> Result<VerifiedEvent, EnvelopeError> {
+        let event = Event::from_cbor_with(&self.payload, limits)?;
+        if self.header.issuer != event.emitter.as_str() {
+            return Err(EnvelopeError::IssuerMismatch {
+                header: self.header.issuer,
+                event: event.emitter.to_string(),
+            });
+        }
+        if self.header.subject != event.task.map(|t| t.to_string()) {
+            return Err(EnvelopeError::SubjectMismatch);
+        }
+        Ok(VerifiedEvent {
+            digest: Digest::of(self.bytes),
+            bytes: self.bytes.to_vec(),
+            event,
+            kid: self.header.kid,
+        })
+    }
+
+    /// Strict Ed25519 verification of this envelope under `key`, then payload decoding.
+    ///
+    /// # Errors
+    /// [`EnvelopeError::KeyIdMismatch`], [`EnvelopeError::BadSignature`], or a payload error.
+    pub fn verify(
+        self,
+        key: &VerifyingKey,
+        limits: Limits,
+    ) -> Result<VerifiedEvent, EnvelopeError> {
+        if self.header.kid != event_key_id(key) {
+            return Err(EnvelopeError::KeyIdMismatch);
+        }
+        key.verify_strict(&self.tbs, &self.signature)
+            .map_err(|_| EnvelopeError::BadSignature)?;
+        self.finish(limits)
+    }
+}
+
+/// Verifies an envelope under one public key (strict Ed25519), with the default limits.
+///
+/// # Errors
+/// Any [`EnvelopeError`] but `Signer`.
+pub fn verify(bytes: &[u8], key: &VerifyingKey) -> Result<VerifiedEvent, EnvelopeError> {
+    parse(bytes, Limits::default())?.verify(key, Limits::default())
+}
+
+/// Verifies many envelopes, each under its own key, with Ed25519 batch verification and a
+/// strict one-by-one fallback for any batch that fails, so the result for each envelope is
+/// the one [`verify`] would give it.
+///
+/// # Security
+/// Batch verification checks the cofactored equation; [`verify`] checks the cofactorless one
+/// with `verify_strict`. They agree on every signature an RFC 8032 signer produces. A
+/// signature crafted with a small-order component in `R` by the holder of the key can pass
+/// the batch and fail strict verification: it can only concern the signer's own events. See
+/// `docs/what-verify-proves.md`.
+pub fn verify_batch(items: &[(&[u8], &VerifyingKey)]) -> Vec<Result<VerifiedEvent, EnvelopeError>> {
+    let limits = Limits::default();
+    let mut out = Vec::with_capacity(items.len());
+    for chunk in items.chunks(BATCH_CHUNK) {
+        out.extend(verify_chunk(chunk, limits));
+    }
+    out
+}
+
+fn verify_chunk(
+    chunk: &[(&[u8], &VerifyingKey)],
+    limits: Limits,
+) -> Vec<Result<VerifiedEvent, EnvelopeError>> {
+    let parsed: Vec<Result<ParsedEnvelope<'_>, EnvelopeError>> = chunk
+        .iter()
+        .map(|(bytes, key)| {
+            let p = parse(bytes, limits)?;
+            if p.header.kid != event_key_id(key) {
+                return Err(EnvelopeError::KeyIdMismatch);
+            }
+            // Weak keys are what verify_strict rejects up front; keep the batch to keys it accepts.
+            if key.is_weak() {
+                return Err(EnvelopeError::BadSignature);
+            }
+            Ok(p)
+        })
+        .collect();
+    let ok: Vec<(&ParsedEnvelope<'_>, &VerifyingKey)> = parsed
+        .iter()
+        .zip(chunk)
+        .filter_map(|(p, (_, key))| p.as_ref().ok().map(|p| (p, *key)))
+        .collect();
+    let msgs: Vec<&[u8]> = ok.iter().map(|(p, _)| p.tbs.as_slice()).collect();
+    let sigs: Vec<Signature> = ok.iter().map(|(p, _)| p.signature).collect();
+    let keys: Vec<VerifyingKey> = ok.iter().map(|(_, k)| **k).collect();
+    let batch_ok = !ok.is_empty() && ed25519_dalek::verify_batch(&msgs, &sigs, &keys).is_ok();
+    parsed
+        .into_iter()
+        .zip(chunk)
+        .map(|(p, (_, key))| {
+            let p = p?;
+            if batch_ok {
+                p.finish(limits)
+            } else {
+                p.verify(key, limits)
+            }
+        })
+        .collect()
+}
+
+/// Signs `event` with `signer` (any `Signer`, so a KMS or HSM can be plugged in) and returns
+/// the envelope, verified.
+///
+/// # Errors
+/// [`EnvelopeError::Payload`] if the event breaks a model rule, [`EnvelopeError::Signer`] if
+/// the signer fails or returns a signature that does not verify.
+pub fn sign<S>(event: &Event, signer: &S) -> Result<VerifiedEvent, EnvelopeError>
+where
+    S: Signer<Signature> + Keypair<VerifyingKey = VerifyingKey>,
+{
+    event.validate().map_err(DecodeError::from)?;
+    let payload = event.to_cbor()?;
+    let key = signer.verifying_key();
+    let protected = Protected {
+        kid: event_key_id(&key),
+        issuer: event.emitter.to_string(),
+        subject: event.task.map(|t| t.to_string()),
+    }
+    .encode()?;
+    let tbs = header::sig_structure(&protected, &payload);
+    let signature = signer
+        .try_sign(&tbs)
+        .map_err(|e| EnvelopeError::Signer(e.to_string()))?;
+    // A remote signer is trusted with a key, not with correctness: check what it returned.
+    key.verify_strict(&tbs, &signature)
+        .map_err(|_| EnvelopeError::Signer("signature from the signer does not verify".into()))?;
+    let array = Value::Array(vec![
+        Value::Bytes(protected),
+        Value::Map(Vec::new()),
+        Value::Bytes(payload),
+        Value::Bytes(signature.to_bytes().to_vec()),
+    ]);
+    let mut bytes = vec![TAG_COSE_SIGN1];
+    bytes.extend(cbor::value_to_vec(&array)?);
+    let digest = Digest::of(&bytes);
+    Ok(VerifiedEvent {
+        bytes,
+        event: event.clone(),
+        kid: event_key_id(&key),
+        digest,
+    })
+}

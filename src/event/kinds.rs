@@ -1,0 +1,543 @@
+//! The bodies of the twelve event kinds (DESIGN §4). Field names are the wire names.
+//!
+//! Times are integer milliseconds since the Unix epoch. Secrets, tokens and instructions
+//! are never carried, only their digests.
+
+use serde::{Deserialize, Serialize};
+
+use super::types::{Digest, EventRef, WorkloadId};
+
+/// A policy version: id, revision and the digest of its exact content.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyRef {
+    /// Policy identifier, e.g. `payments/transfer`.
+    pub id: String,
+    /// Revision, e.g. a bundle revision or git commit.
+    pub revision: String,
+    /// BLAKE3 of the policy's content (bundle, Cedar policy set…).
+    pub digest: Digest,
+}
+
+/// `PolicyRegistered`: a policy version enters the log (ledger-level, no task).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyRegistered {
+    /// The policy version.
+    pub policy: PolicyRef,
+    /// Engine, e.g. `opa` or `cedar`.
+    pub engine: String,
+    /// Rule ids the policy defines.
+    pub rule_ids: Vec<String>,
+    /// From when decisions may cite it.
+    pub effective_from: u64,
+}
+
+/// A human principal and how they authenticated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HumanPrincipal {
+    /// Subject id at the identity provider.
+    pub id: String,
+    /// The identity provider (issuer URL).
+    pub issuer: String,
+    /// Authentication methods (`amr`), e.g. `pwd`, `hwk`, `otp`.
+    pub auth_methods: Vec<String>,
+    /// When they authenticated.
+    pub auth_time: u64,
+    /// Assurance level (`acr`), e.g. `aal2`.
+    pub assurance_level: String,
+    /// Whether multi-factor authentication was used.
+    pub mfa: bool,
+}
+
+/// How a task started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskInitiation {
+    /// A human asked for it.
+    Human,
+    /// A schedule a human set up.
+    Scheduled,
+    /// Another agent spawned it.
+    AgentSpawned,
+}
+
+/// Risk tier of a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskTier {
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+    /// Critical.
+    Critical,
+}
+
+/// `TaskOpened`: the human intent a task starts from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskOpened {
+    /// Who asked.
+    pub principal: HumanPrincipal,
+    /// Digest of the original instruction.
+    pub instruction_digest: Digest,
+    /// Digest of the interpretation the human confirmed.
+    pub interpretation_digest: Digest,
+    /// When the human confirmed it.
+    pub confirmed_at: u64,
+    /// Declared purpose.
+    pub purpose: String,
+    /// Data classification, e.g. `pii`, `financial`.
+    pub data_class: String,
+    /// The most any actor of the task may do.
+    pub scope_ceiling: Vec<String>,
+    /// Risk tier.
+    pub risk_tier: RiskTier,
+    /// When the task's authority ends.
+    pub expires_at: u64,
+    /// How it started.
+    pub initiation: TaskInitiation,
+}
+
+/// Who delegates: a human or a workload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Delegator {
+    /// A human principal, by id.
+    Human {
+        /// The human's id.
+        id: String,
+    },
+    /// A workload, by id.
+    Workload {
+        /// The workload's id.
+        id: WorkloadId,
+    },
+}
+
+/// A workload and the instance of it that acts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadRef {
+    /// Workload id (SPIFFE-style).
+    pub id: WorkloadId,
+    /// Trust domain, e.g. `bank.example`.
+    pub trust_domain: String,
+    /// The instance of a shared pool.
+    pub instance: String,
+}
+
+/// How authority passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DelegationMode {
+    /// The delegatee acts as itself on the delegator's behalf (RFC 8693 `act`).
+    Delegation,
+    /// The delegatee acts as the delegator; recorded, but fails audit.
+    Impersonation,
+}
+
+/// `DelegationGranted`: authority passes to a workload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DelegationGranted {
+    /// Who delegates.
+    pub delegator: Delegator,
+    /// Who receives.
+    pub delegatee: WorkloadRef,
+    /// What may be done.
+    pub scope: Vec<String>,
+    /// Until when.
+    pub expires_at: u64,
+    /// Delegation or impersonation.
+    pub mode: DelegationMode,
+    /// Whether the delegatee is in another trust domain.
+    pub cross_domain: bool,
+}
+
+/// Allow or deny.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// Allowed.
+    Allow,
+    /// Denied.
+    Deny,
+}
+
+/// What a decision was asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRequest {
+    /// The human principal on whose behalf.
+    pub principal: String,
+    /// Actors from the human down to the acting workload.
+    pub actor_chain: Vec<String>,
+    /// The action, e.g. `payments:transfer`.
+    pub action: String,
+    /// The resources.
+    pub resources: Vec<String>,
+    /// Digest of the request context.
+    pub context_digest: Digest,
+}
+
+/// A human approval the decision requires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalRequirement {
+    /// Role the approver must hold.
+    pub role: String,
+    /// Number of approvals needed.
+    pub quorum: u32,
+    /// Whether the approver must differ from the requester.
+    pub separation_of_duties: bool,
+}
+
+/// Conditions attached to an allow.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Obligations {
+    /// A human approval, when required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<ApprovalRequirement>,
+    /// Longest lifetime of a credential issued under this decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_credential_ttl_ms: Option<u64>,
+    /// Scope the decision grants.
+    pub granted_scope: Vec<String>,
+}
+
+/// `PolicyDecision`: what the policy decision point decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyDecision {
+    /// Decision id (e.g. OPA `decision_id`).
+    pub decision_id: String,
+    /// The policy version that decided.
+    pub policy: PolicyRef,
+    /// What was asked.
+    pub request: DecisionRequest,
+    /// Digest of the full decision input.
+    pub input_digest: Digest,
+    /// Allow or deny.
+    pub effect: Effect,
+    /// Rules that determined the effect.
+    pub rule_ids: Vec<String>,
+    /// Conditions.
+    pub obligations: Obligations,
+    /// Until when the decision may be relied on.
+    pub valid_until: u64,
+}
+
+/// `ApprovalRequested`: a human approval is asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalRequested {
+    /// Approval id.
+    pub approval_id: String,
+    /// The decision (or, for a post-hoc approval, the override) that requires it.
+    pub decision: EventRef,
+    /// Digest of the exact action to approve (see [`crate::event::action_digest`]).
+    pub action_digest: Digest,
+    /// Role required.
+    pub required_role: String,
+    /// Approvals required.
+    pub quorum: u32,
+    /// When the request lapses.
+    pub expires_at: u64,
+}
+
+/// Result of an approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalOutcome {
+    /// Granted.
+    Granted,
+    /// Denied.
+    Denied,
+    /// Lapsed without an answer.
+    Expired,
+}
+
+/// A human who approved or denied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Approver {
+    /// The human's id.
+    pub id: String,
+    /// Their roles at the time.
+    pub roles: Vec<String>,
+}
+
+/// `ApprovalResolved`: the approval service records the answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalResolved {
+    /// Approval id.
+    pub approval_id: String,
+    /// The request it answers.
+    pub request: EventRef,
+    /// The answer.
+    pub outcome: ApprovalOutcome,
+    /// Who answered.
+    pub approver: Approver,
+    /// Until when a grant may be used.
+    pub valid_until: u64,
+}
+
+/// A credential, described without its secret value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credential {
+    /// Credential id (e.g. access key id, token `jti`).
+    pub id: String,
+    /// Type, e.g. `oauth_access_token`, `aws_sts`.
+    pub cred_type: String,
+    /// Digest of the secret value.
+    pub value_digest: Digest,
+    /// Who issued it.
+    pub issuer: String,
+    /// Who accepts it.
+    pub audience: String,
+    /// What it permits.
+    pub scopes: Vec<String>,
+    /// Valid from.
+    pub not_before: u64,
+    /// Valid until.
+    pub expires_at: u64,
+    /// Digest of the key it is bound to (proof of possession), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bound_key_digest: Option<Digest>,
+}
+
+/// A holder workload instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Holder {
+    /// Workload id.
+    pub id: WorkloadId,
+    /// Instance.
+    pub instance: String,
+}
+
+/// `CredentialIssued`: the token service issued a just-in-time credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialIssued {
+    /// The credential.
+    pub credential: Credential,
+    /// Who holds it.
+    pub holder: Holder,
+    /// The decision it was issued under.
+    pub decision: EventRef,
+    /// The approval it was issued under, if one was required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<EventRef>,
+}
+
+/// The operation an action performed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Operation {
+    /// Service called.
+    pub service: String,
+    /// Operation, e.g. `payments:transfer` (the decision's `action`).
+    pub name: String,
+    /// Resources touched.
+    pub resources: Vec<String>,
+    /// Permissions exercised.
+    pub permissions_used: Vec<String>,
+}
+
+/// How an action came about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionInitiation {
+    /// The human asked for exactly this.
+    HumanDirect,
+    /// The agent planned it to fulfil the intent.
+    AgentPlanned,
+    /// The agent decided on its own.
+    AgentAutonomous,
+}
+
+/// Result of an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionOutcome {
+    /// Succeeded.
+    Success,
+    /// Failed.
+    Failure,
+}
+
+/// `ActionExecuted`: the gateway (or the agent) records an action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionExecuted {
+    /// Action id.
+    pub action_id: String,
+    /// Actors from the human down to the acting workload.
+    pub actor_chain: Vec<String>,
+    /// What was done.
+    pub operation: Operation,
+    /// Digest of the request.
+    pub request_digest: Digest,
+    /// Digest of the response.
+    pub response_digest: Digest,
+    /// The credential presented.
+    pub credential_id: String,
+    /// Decisions that cover it.
+    pub decisions: Vec<EventRef>,
+    /// The approval that covers it, if one was required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<EventRef>,
+    /// How it came about.
+    pub initiation: ActionInitiation,
+    /// Whether the actor considers it within the confirmed interpretation.
+    pub within_confirmed_scope: bool,
+    /// Result.
+    pub outcome: ActionOutcome,
+    /// Start.
+    pub started_at: u64,
+    /// End.
+    pub ended_at: u64,
+}
+
+/// Kind of trust signal (OpenID CAEP/SSF).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignalType {
+    /// The human's session was revoked.
+    SessionRevoked,
+    /// A risk level changed.
+    RiskChange,
+    /// An anomaly was detected.
+    Anomaly,
+    /// A credential may be compromised.
+    CredentialCompromise,
+}
+
+/// Severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+    /// Critical.
+    Critical,
+}
+
+/// `TrustSignal`: something changed trust during the task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustSignal {
+    /// Who raised it.
+    pub source: String,
+    /// What it is.
+    pub signal: SignalType,
+    /// Whom it concerns: a principal, workload or credential id.
+    pub subject: String,
+    /// How bad.
+    pub severity: Severity,
+}
+
+/// Why a credential was revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevocationReason {
+    /// The task ended.
+    TaskClosed,
+    /// A trust signal.
+    TrustSignal,
+    /// The policy changed.
+    PolicyChanged,
+    /// By hand.
+    Manual,
+}
+
+/// `CredentialRevoked`: the token service revoked a credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialRevoked {
+    /// Credential id.
+    pub credential_id: String,
+    /// Why.
+    pub reason: RevocationReason,
+    /// The event that triggered it (a trust signal, a task close), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<EventRef>,
+    /// From when it no longer works.
+    pub effective_at: u64,
+}
+
+/// How a task ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskOutcome {
+    /// Done.
+    Completed,
+    /// Failed.
+    Failed,
+    /// Stopped before the end.
+    Aborted,
+}
+
+/// One emitter's last event in the task, for completeness checks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestEntry {
+    /// The emitter.
+    pub emitter: WorkloadId,
+    /// Its last `eseq` in the task.
+    pub last_eseq: u64,
+    /// Digest of that last event.
+    pub last_digest: Digest,
+}
+
+/// `TaskClosed`: the task ends, with a manifest of what each emitter logged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskClosed {
+    /// How it ended.
+    pub outcome: TaskOutcome,
+    /// Per-emitter last events (excluding this one).
+    pub manifest: Vec<ManifestEntry>,
+    /// Credentials still valid at close.
+    pub credentials_open: Vec<String>,
+}
+
+/// What an override does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverrideAction {
+    /// Break-glass: act outside normal policy.
+    BreakGlass,
+    /// Stop the agent.
+    Stop,
+}
+
+/// `Override`: a human intervenes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Override {
+    /// The human's id.
+    pub principal: String,
+    /// Break-glass or stop.
+    pub action: OverrideAction,
+    /// The event it concerns.
+    pub target: EventRef,
+    /// Digest of the written justification.
+    pub justification_digest: Digest,
+    /// When the post-hoc approval is due. The approval itself is an `ApprovalRequested`
+    /// whose `decision` refers to this override, answered by an `ApprovalResolved`.
+    pub post_hoc_approval_due: u64,
+}

@@ -1,0 +1,86 @@
+//! The governance event model (DESIGN §4): typed events that bind who asked, which workload
+//! acted, with which permissions, under which policy version, approved by whom.
+//!
+//! Events travel as deterministic CBOR (see [`crate::cbor`]) inside COSE_Sign1 envelopes
+//! (see [`crate::envelope`]), and as JSON for people and non-Rust services. The schema is
+//! documented as CDDL in `docs/event-model.md`, with one example per kind in
+//! `examples/events/`.
+
+mod kinds;
+mod model;
+mod types;
+
+pub use kinds::{
+    ActionExecuted, ActionInitiation, ActionOutcome, ApprovalOutcome, ApprovalRequested,
+    ApprovalRequirement, ApprovalResolved, Approver, Credential, CredentialIssued,
+    CredentialRevoked, DecisionRequest, DelegationGranted, DelegationMode, Delegator, Effect,
+    Holder, HumanPrincipal, ManifestEntry, Obligations, Operation, Override, OverrideAction,
+    PolicyDecision, PolicyRef, PolicyRegistered, RevocationReason, RiskTier, Severity, SignalType,
+    TaskClosed, TaskInitiation, TaskOpened, TaskOutcome, TrustSignal, WorkloadRef,
+};
+pub use model::{Body, Event, EventError, Kind, MAX_EXT, MAX_REFS, SCHEMA_VERSION};
+pub use types::{
+    Assurance, Digest, EventId, EventRef, InvalidId, MAX_ID_LEN, TaskId, WorkloadId, is_valid_id,
+};
+
+use crate::cbor::{self, CborError, Limits};
+
+/// Why event bytes were rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// Not canonical CBOR of an event.
+    #[error("event encoding: {0}")]
+    Cbor(#[from] CborError),
+    /// Canonical, but breaks a rule of the model.
+    #[error("event model: {0}")]
+    Model(#[from] EventError),
+}
+
+impl Event {
+    /// The canonical CBOR encoding (the bytes an emitter signs).
+    ///
+    /// # Errors
+    /// [`CborError`] only for values no event can hold (serde failures).
+    pub fn to_cbor(&self) -> Result<Vec<u8>, CborError> {
+        cbor::to_vec(self)
+    }
+
+    /// Strictly decodes canonical CBOR and validates the model, with the default limits.
+    ///
+    /// # Errors
+    /// [`DecodeError`].
+    pub fn from_cbor(bytes: &[u8]) -> Result<Self, DecodeError> {
+        Self::from_cbor_with(bytes, Limits::default())
+    }
+
+    /// As [`Event::from_cbor`], with explicit limits.
+    ///
+    /// # Errors
+    /// [`DecodeError`].
+    pub fn from_cbor_with(bytes: &[u8], limits: Limits) -> Result<Self, DecodeError> {
+        let event: Self = cbor::from_slice_with(bytes, limits)?;
+        event.validate()?;
+        Ok(event)
+    }
+}
+
+/// The digest that identifies an action for approval: BLAKE3 of the canonical CBOR map
+/// `{"action": name, "resources": [sorted, deduplicated resources]}`, so the approver approves
+/// exactly this operation on exactly these resources, in any order.
+#[must_use]
+pub fn action_digest(action: &str, resources: &[String]) -> Digest {
+    let mut sorted: Vec<&str> = resources.iter().map(String::as_str).collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut map = std::collections::BTreeMap::new();
+    map.insert("action", ciborium::Value::Text(action.to_owned()));
+    let list = sorted
+        .into_iter()
+        .map(|r| ciborium::Value::Text(r.to_owned()))
+        .collect();
+    map.insert("resources", ciborium::Value::Array(list));
+    // Cannot fail: text and arrays of text always have a canonical encoding.
+    let bytes = cbor::to_vec(&map).unwrap_or_default();
+    Digest::of(&bytes)
+}

@@ -1,0 +1,316 @@
+//! The event: common fields, the kind-specific body, and structural validation.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::kinds::{
+    ActionExecuted, ApprovalRequested, ApprovalResolved, CredentialIssued, CredentialRevoked,
+    DelegationGranted, Override, PolicyDecision, PolicyRegistered, TaskClosed, TaskOpened,
+    TrustSignal,
+};
+use super::types::{Assurance, Digest, EventId, EventRef, TaskId, WorkloadId, is_valid_id};
+
+/// The schema version this crate writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+/// Most causal references one event may carry.
+pub const MAX_REFS: usize = 64;
+/// Most extension entries one event may carry.
+pub const MAX_EXT: usize = 32;
+
+/// The kind-specific part of an event. On the wire: a map with one key, the kind's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(clippy::large_enum_variant)] // Events are built once and moved, never stored by the million.
+pub enum Body {
+    /// A policy version enters the log.
+    PolicyRegistered(PolicyRegistered),
+    /// The human intent a task starts from.
+    TaskOpened(TaskOpened),
+    /// Authority passes to a workload.
+    DelegationGranted(DelegationGranted),
+    /// The policy decision point decided.
+    PolicyDecision(PolicyDecision),
+    /// A human approval is asked for.
+    ApprovalRequested(ApprovalRequested),
+    /// A human approval is answered.
+    ApprovalResolved(ApprovalResolved),
+    /// A just-in-time credential was issued.
+    CredentialIssued(CredentialIssued),
+    /// An action was executed.
+    ActionExecuted(ActionExecuted),
+    /// Trust changed.
+    TrustSignal(TrustSignal),
+    /// A credential was revoked.
+    CredentialRevoked(CredentialRevoked),
+    /// The task ended.
+    TaskClosed(TaskClosed),
+    /// A human overrode the agent.
+    Override(Override),
+}
+
+/// The name of an event kind, as used in trust policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Kind {
+    /// `PolicyRegistered`.
+    PolicyRegistered,
+    /// `TaskOpened`.
+    TaskOpened,
+    /// `DelegationGranted`.
+    DelegationGranted,
+    /// `PolicyDecision`.
+    PolicyDecision,
+    /// `ApprovalRequested`.
+    ApprovalRequested,
+    /// `ApprovalResolved`.
+    ApprovalResolved,
+    /// `CredentialIssued`.
+    CredentialIssued,
+    /// `ActionExecuted`.
+    ActionExecuted,
+    /// `TrustSignal`.
+    TrustSignal,
+    /// `CredentialRevoked`.
+    CredentialRevoked,
+    /// `TaskClosed`.
+    TaskClosed,
+    /// `Override`.
+    Override,
+}
+
+impl Kind {
+    /// Every kind, in DESIGN §4 order.
+    pub const ALL: [Self; 12] = [
+        Self::PolicyRegistered,
+        Self::TaskOpened,
+        Self::DelegationGranted,
+        Self::PolicyDecision,
+        Self::ApprovalRequested,
+        Self::ApprovalResolved,
+        Self::CredentialIssued,
+        Self::ActionExecuted,
+        Self::TrustSignal,
+        Self::CredentialRevoked,
+        Self::TaskClosed,
+        Self::Override,
+    ];
+
+    /// The kind's wire name, e.g. `TaskOpened`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::PolicyRegistered => "PolicyRegistered",
+            Self::TaskOpened => "TaskOpened",
+            Self::DelegationGranted => "DelegationGranted",
+            Self::PolicyDecision => "PolicyDecision",
+            Self::ApprovalRequested => "ApprovalRequested",
+            Self::ApprovalResolved => "ApprovalResolved",
+            Self::CredentialIssued => "CredentialIssued",
+            Self::ActionExecuted => "ActionExecuted",
+            Self::TrustSignal => "TrustSignal",
+            Self::CredentialRevoked => "CredentialRevoked",
+            Self::TaskClosed => "TaskClosed",
+            Self::Override => "Override",
+        }
+    }
+
+    /// Ledger-level kinds belong to no task.
+    #[must_use]
+    pub const fn is_ledger_level(self) -> bool {
+        matches!(self, Self::PolicyRegistered)
+    }
+}
+
+impl core::fmt::Display for Kind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl core::str::FromStr for Kind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| format!("unknown event kind {s:?}"))
+    }
+}
+
+impl Body {
+    /// This body's kind.
+    #[must_use]
+    pub const fn kind(&self) -> Kind {
+        match self {
+            Self::PolicyRegistered(_) => Kind::PolicyRegistered,
+            Self::TaskOpened(_) => Kind::TaskOpened,
+            Self::DelegationGranted(_) => Kind::DelegationGranted,
+            Self::PolicyDecision(_) => Kind::PolicyDecision,
+            Self::ApprovalRequested(_) => Kind::ApprovalRequested,
+            Self::ApprovalResolved(_) => Kind::ApprovalResolved,
+            Self::CredentialIssued(_) => Kind::CredentialIssued,
+            Self::ActionExecuted(_) => Kind::ActionExecuted,
+            Self::TrustSignal(_) => Kind::TrustSignal,
+            Self::CredentialRevoked(_) => Kind::CredentialRevoked,
+            Self::TaskClosed(_) => Kind::TaskClosed,
+            Self::Override(_) => Kind::Override,
+        }
+    }
+}
+
+/// A governance event: the payload an emitter signs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// Schema version, [`SCHEMA_VERSION`].
+    pub v: u32,
+    /// Unique id (UUIDv7).
+    pub id: EventId,
+    /// The task; absent exactly for ledger-level kinds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<TaskId>,
+    /// The emitting workload; must be the identity that signs the envelope.
+    pub emitter: WorkloadId,
+    /// Position among this emitter's events in this task (or among its ledger-level
+    /// events), from 0 with no gaps.
+    pub eseq: u64,
+    /// Digest of this emitter's previous event in the task; absent exactly when `eseq` is 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev: Option<Digest>,
+    /// Emitter's clock, milliseconds since the Unix epoch.
+    pub time: u64,
+    /// Causal references to earlier events.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refs: Vec<EventRef>,
+    /// Enforced or self-reported.
+    pub assurance: Assurance,
+    /// The kind-specific part.
+    pub body: Body,
+    /// Extension entries (text to text), for fields later versions may add. Verification of
+    /// the signature and chain never depends on them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ext: BTreeMap<String, String>,
+}
+
+/// An event that is well-formed CBOR but breaks a rule of the model.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EventError {
+    /// Another schema version.
+    #[error("unsupported schema version {0}")]
+    Version(u32),
+    /// The id is not a UUIDv7.
+    #[error("event id {0} is not a UUIDv7")]
+    NotUuidV7(EventId),
+    /// A task event without a task, or a ledger-level event with one.
+    #[error("{kind} events {}", if kind.is_ledger_level() { "must not carry a task" } else { "need a task" })]
+    TaskPresence {
+        /// The kind.
+        kind: Kind,
+    },
+    /// `prev` present at `eseq` 0, or absent after it.
+    #[error("prev must be absent exactly when eseq is 0 (eseq {eseq})")]
+    ChainStart {
+        /// The event's eseq.
+        eseq: u64,
+    },
+    /// Too many refs or extension entries.
+    #[error("too many {what}: {count} (limit {max})")]
+    TooMany {
+        /// `refs` or `ext`.
+        what: &'static str,
+        /// Count found.
+        count: usize,
+        /// Limit.
+        max: usize,
+    },
+    /// An identifier field is empty, too long or has spaces or control characters.
+    #[error("invalid identifier in {field}: {value:?}")]
+    BadIdentifier {
+        /// Which field.
+        field: &'static str,
+        /// The value.
+        value: String,
+    },
+}
+
+fn check_id(field: &'static str, value: &str) -> Result<(), EventError> {
+    if is_valid_id(value) {
+        Ok(())
+    } else {
+        Err(EventError::BadIdentifier {
+            field,
+            value: value.to_owned(),
+        })
+    }
+}
+
+impl Event {
+    /// This event's kind.
+    #[must_use]
+    pub const fn kind(&self) -> Kind {
+        self.body.kind()
+    }
+
+    /// A reference to this event, given the digest of its signed envelope.
+    #[must_use]
+    pub const fn reference(&self, envelope_digest: Digest) -> EventRef {
+        EventRef {
+            id: self.id,
+            digest: envelope_digest,
+        }
+    }
+
+    /// Checks the model's structural rules (not the governance checks, which need the whole
+    /// task: see the auditor).
+    ///
+    /// # Errors
+    /// The first [`EventError`] found.
+    pub fn validate(&self) -> Result<(), EventError> {
+        if self.v != SCHEMA_VERSION {
+            return Err(EventError::Version(self.v));
+        }
+        if self.id.0.get_version_num() != 7 {
+            return Err(EventError::NotUuidV7(self.id));
+        }
+        let kind = self.kind();
+        if self.task.is_some() == kind.is_ledger_level() {
+            return Err(EventError::TaskPresence { kind });
+        }
+        if (self.eseq == 0) != self.prev.is_none() {
+            return Err(EventError::ChainStart { eseq: self.eseq });
+        }
+        if self.refs.len() > MAX_REFS {
+            return Err(EventError::TooMany {
+                what: "refs",
+                count: self.refs.len(),
+                max: MAX_REFS,
+            });
+        }
+        if self.ext.len() > MAX_EXT {
+            return Err(EventError::TooMany {
+                what: "ext",
+                count: self.ext.len(),
+                max: MAX_EXT,
+            });
+        }
+        for key in self.ext.keys() {
+            check_id("ext key", key)?;
+        }
+        self.validate_body_ids()
+    }
+
+    fn validate_body_ids(&self) -> Result<(), EventError> {
+        match &self.body {
+            Body::TaskOpened(t) => check_id("principal.id", &t.principal.id),
+            Body::PolicyRegistered(p) => check_id("policy.id", &p.policy.id),
+            Body::PolicyDecision(d) => check_id("policy.id", &d.policy.id),
+            Body::ApprovalResolved(a) => check_id("approver.id", &a.approver.id),
+            Body::CredentialIssued(c) => check_id("credential.id", &c.credential.id),
+            Body::ActionExecuted(a) => check_id("credential_id", &a.credential_id),
+            Body::CredentialRevoked(c) => check_id("credential_id", &c.credential_id),
+            Body::Override(o) => check_id("principal", &o.principal),
+            _ => Ok(()),
+        }
+    }
+}

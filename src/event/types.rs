@@ -1,0 +1,232 @@
+//! Identifier and digest types shared by every event kind.
+//!
+//! Binary values have two faces: in CBOR they are byte strings, in JSON (for people and
+//! non-Rust services) they are text: UUIDs in their usual hyphenated form, digests in
+//! lowercase hex.
+
+use core::fmt;
+use core::str::FromStr;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+use uuid::Uuid;
+
+use crate::encoding::{hex_decode_array, hex_encode};
+
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            /// A fresh UUIDv7 (time-ordered, random tail).
+            #[must_use]
+            pub fn new_v7() -> Self {
+                Self(Uuid::now_v7())
+            }
+
+            /// The 16 bytes.
+            #[must_use]
+            pub fn as_bytes(&self) -> &[u8; 16] {
+                self.0.as_bytes()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.hyphenated().fmt(f)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.0.hyphenated())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s).map(Self)
+            }
+        }
+    };
+}
+
+uuid_id!(
+    /// An event's unique id: a UUIDv7, so ids sort by creation time.
+    EventId
+);
+uuid_id!(
+    /// A task's id: every event of one governed agent task carries it.
+    TaskId
+);
+
+/// A 32-byte BLAKE3 digest (of a signed event, a document, a secret, an instruction…).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Digest(pub [u8; 32]);
+
+impl Digest {
+    /// BLAKE3 of `data`.
+    #[must_use]
+    pub fn of(data: &[u8]) -> Self {
+        Self(*blake3::hash(data).as_bytes())
+    }
+
+    /// Lowercase hex.
+    #[must_use]
+    pub fn to_hex(&self) -> String {
+        hex_encode(&self.0)
+    }
+}
+
+impl fmt::Debug for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Digest({})", self.to_hex())
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl FromStr for Digest {
+    type Err = &'static str;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        hex_decode_array(s)
+            .map(Self)
+            .ok_or("a digest is 64 hex digits")
+    }
+}
+
+impl Serialize for Digest {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.serialize_str(&self.to_hex())
+        } else {
+            s.serialize_bytes(&self.0)
+        }
+    }
+}
+
+struct DigestVisitor;
+
+impl Visitor<'_> for DigestVisitor {
+    type Value = Digest;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a 32-byte digest (bytes, or 64 lowercase hex digits)")
+    }
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Digest, E> {
+        <[u8; 32]>::try_from(v)
+            .map(Digest)
+            .map_err(|_| E::invalid_length(v.len(), &self))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Digest, E> {
+        v.parse()
+            .map_err(|_| E::invalid_value(de::Unexpected::Str(v), &self))
+    }
+}
+
+impl<'de> Deserialize<'de> for Digest {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if d.is_human_readable() {
+            d.deserialize_str(DigestVisitor)
+        } else {
+            d.deserialize_bytes(DigestVisitor)
+        }
+    }
+}
+
+/// Longest identifier string accepted (workload ids, principal ids, names).
+pub const MAX_ID_LEN: usize = 512;
+
+/// A workload identity, such as a SPIFFE id `spiffe://bank.example/agent/support`.
+///
+/// Non-empty, at most [`MAX_ID_LEN`] bytes, no whitespace or control characters.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct WorkloadId(String);
+
+/// An identifier string that is empty, too long or contains whitespace or control characters.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid identifier {0:?}: non-empty, at most 512 bytes, no spaces or control characters")]
+pub struct InvalidId(pub String);
+
+/// Whether `s` is acceptable as an identifier.
+#[must_use]
+pub fn is_valid_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_ID_LEN
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+impl WorkloadId {
+    /// Validates and wraps a workload id.
+    ///
+    /// # Errors
+    /// [`InvalidId`].
+    pub fn new(s: impl Into<String>) -> Result<Self, InvalidId> {
+        let s = s.into();
+        if is_valid_id(&s) {
+            Ok(Self(s))
+        } else {
+            Err(InvalidId(s))
+        }
+    }
+
+    /// The id text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for WorkloadId {
+    type Error = InvalidId;
+    fn try_from(s: String) -> Result<Self, InvalidId> {
+        Self::new(s)
+    }
+}
+
+impl From<WorkloadId> for String {
+    fn from(w: WorkloadId) -> Self {
+        w.0
+    }
+}
+
+impl fmt::Display for WorkloadId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for WorkloadId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WorkloadId({})", self.0)
+    }
+}
+
+/// How trustworthy an event's statement is: made by an enforcing component (gateway, policy
+/// decision point, token service, approval service) or reported by the agent itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Assurance {
+    /// Stated by a component that enforces it.
+    Enforced,
+    /// Stated by the agent about itself.
+    SelfReported,
+}
+
+/// A reference to an earlier event: its id and the digest of its signed envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventRef {
+    /// The event's id.
+    pub id: EventId,
+    /// BLAKE3 of the event's exact COSE_Sign1 bytes.
+    pub digest: Digest,
+}

@@ -1,0 +1,77 @@
+//! The trust policy file: what an auditor writes and pins (TOML, or JSON through serde).
+//!
+//! ```toml
+//! version = 1
+//!
+//! [[logs]]
+//! origin = "example.com/agents"
+//! hash = "sha256"
+//! verifier_key = "example.com/agents+1a2b3c4d+AbC…"
+//!
+//! [[emitters]]
+//! workload = "spiffe://bank.example/pdp"
+//! assurance = "enforced"
+//! kinds = ["PolicyDecision"]
+//! keys = [{ public_key = "<base64 Ed25519 public key>", not_before = 1700000000000 }]
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::Assurance;
+
+/// The file format version this crate reads.
+pub const TRUST_FILE_VERSION: u32 = 1;
+
+/// The trust policy as written in a file, before validation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustDocument {
+    /// Always [`TRUST_FILE_VERSION`].
+    pub version: u32,
+    /// Logs the auditor trusts.
+    #[serde(default)]
+    pub logs: Vec<LogEntry>,
+    /// Emitters the auditor trusts.
+    #[serde(default)]
+    pub emitters: Vec<EmitterEntry>,
+}
+
+/// One pinned log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogEntry {
+    /// The log's checkpoint origin line.
+    pub origin: String,
+    /// Hash profile: `blake3` or `sha256`.
+    pub hash: String,
+    /// The log's C2SP verifier key, `name+hex8+base64`.
+    pub verifier_key: String,
+}
+
+/// One pinned emitter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmitterEntry {
+    /// Workload id.
+    pub workload: String,
+    /// `enforced` for gateways, PDPs, token and approval services; `self_reported` for agents.
+    pub assurance: Assurance,
+    /// Event kinds it may sign, by name.
+    pub kinds: Vec<String>,
+    /// Its public keys.
+    pub keys: Vec<KeyEntry>,
+}
+
+/// One public key and when it may be used (event time, ms since the epoch, inclusive).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyEntry {
+    /// Standard base64 of the 32-byte Ed25519 public key.
+    pub public_key: String,
+    /// Not valid for events before this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<u64>,
+    /// Not valid for events after this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<u64>,
+}

@@ -1,0 +1,396 @@
+//! The auditor's pinned trust policy: which logs (origin, hash profile, verifier key) and
+//! which emitters (workload id, keys with validity windows, event kinds, assurance) it trusts.
+//!
+//! Load with [`TrustPolicy::from_toml`], or deserialize a [`TrustDocument`] from any serde
+//! format (the CLI reads JSON this way) and validate it with [`TrustPolicy::try_from`].
+
+mod file;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ed25519_dalek::VerifyingKey;
+
+pub use file::{EmitterEntry, KeyEntry, LogEntry, TRUST_FILE_VERSION, TrustDocument};
+
+use crate::cbor::Limits;
+use crate::checkpoint::{KeyError, NoteVerifier};
+use crate::encoding::{b64_decode, b64_encode};
+use crate::envelope::{self, EnvelopeError, KEY_ID_LEN, VerifiedEvent, event_key_id};
+use crate::event::{Assurance, Kind, WorkloadId};
+use crate::merkle::HashProfile;
+
+/// Why a trust policy file was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyError {
+    /// The file is not valid TOML of the expected shape (the message has the position).
+    #[error("trust policy syntax: {0}")]
+    Syntax(String),
+    /// Another file format version.
+    #[error("unsupported trust policy version {0} (expected {TRUST_FILE_VERSION})")]
+    Version(u32),
+    /// The same log origin twice.
+    #[error("log {0:?} is listed twice")]
+    DuplicateLog(String),
+    /// A log's hash profile is not `blake3` or `sha256`.
+    #[error("log {origin:?}: unknown hash profile {value:?}")]
+    HashProfile {
+        /// Log origin.
+        origin: String,
+        /// Value found.
+        value: String,
+    },
+    /// A log's verifier key is malformed.
+    #[error("log {origin:?}: verifier key: {source}")]
+    VerifierKey {
+        /// Log origin.
+        origin: String,
+        /// What is wrong with it.
+        source: KeyError,
+    },
+    /// A workload id is not a valid identifier.
+    #[error("invalid workload id {0:?}")]
+    Workload(String),
+    /// The same workload twice.
+    #[error("emitter {0:?} is listed twice")]
+    DuplicateEmitter(String),
+    /// An emitter has no key.
+    #[error("emitter {0:?} has no key")]
+    NoKeys(String),
+    /// A key is not base64 of a usable 32-byte Ed25519 public key.
+    #[error("emitter {workload:?} key {index}: not a usable ed25519 public key")]
+    PublicKey {
+        /// The emitter.
+        workload: String,
+        /// Zero-based position in its key list.
+        index: usize,
+    },
+    /// `not_after` before `not_before`.
+    #[error("emitter {workload:?} key {index}: not_after is before not_before")]
+    Window {
+        /// The emitter.
+        workload: String,
+        /// Zero-based position in its key list.
+        index: usize,
+    },
+    /// An unknown event kind name.
+    #[error("emitter {workload:?}: unknown event kind {kind:?}")]
+    Kind {
+        /// The emitter.
+        workload: String,
+        /// The name found.
+        kind: String,
+    },
+    /// A self-reported emitter may not sign kinds that only enforcing components may sign.
+    #[error("emitter {workload:?} is self_reported and cannot be allowed {kind}")]
+    SelfReportedKind {
+        /// The emitter.
+        workload: String,
+        /// The kind.
+        kind: Kind,
+    },
+}
+
+/// Why an event is not acceptable under the policy.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrustError {
+    /// The envelope itself was rejected.
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    /// The emitter is not in the policy.
+    #[error("emitter {0:?} is not trusted")]
+    UnknownEmitter(String),
+    /// No pinned key of the emitter has the envelope's key id.
+    #[error("emitter {0:?} has no pinned key with this key id")]
+    UnknownKey(String),
+    /// The key is pinned, but not for the event's time.
+    #[error("emitter {workload:?}: key not valid at event time {time}")]
+    KeyNotValidAt {
+        /// The emitter.
+        workload: String,
+        /// The event's time.
+        time: u64,
+    },
+    /// The emitter may not sign this kind.
+    #[error("emitter {workload:?} may not sign {kind} events")]
+    KindNotAllowed {
+        /// The emitter.
+        workload: String,
+        /// The kind.
+        kind: Kind,
+    },
+    /// The event claims `enforced` but the emitter is pinned as `self_reported`.
+    #[error("emitter {0:?} is self_reported and cannot claim enforced assurance")]
+    AssuranceNotAllowed(String),
+}
+
+/// Kinds that only enforcing components (PDP, token service, approval service, policy
+/// registry) may sign: an agent cannot decide, issue or revoke credentials, or approve for
+/// itself. (An agent may delegate to a sub-agent; the audit judges the delegation chain.)
+pub const ENFORCED_ONLY: [Kind; 5] = [
+    Kind::PolicyRegistered,
+    Kind::PolicyDecision,
+    Kind::ApprovalResolved,
+    Kind::CredentialIssued,
+    Kind::CredentialRevoked,
+];
+
+/// A pinned log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogTrust {
+    /// Checkpoint origin.
+    pub origin: String,
+    /// Hash profile.
+    pub profile: HashProfile,
+    /// Checkpoint verifier key.
+    pub verifier: NoteVerifier,
+}
+
+/// A pinned emitter key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinnedKey {
+    /// The public key.
+    pub key: VerifyingKey,
+    /// Its event key id.
+    pub kid: [u8; KEY_ID_LEN],
+    /// First event time it is valid for.
+    pub not_before: Option<u64>,
+    /// Last event time it is valid for.
+    pub not_after: Option<u64>,
+}
+
+impl PinnedKey {
+    /// Whether the key may sign an event of time `t`.
+    #[must_use]
+    pub fn valid_at(&self, t: u64) -> bool {
+        self.not_before.is_none_or(|nb| t >= nb) && self.not_after.is_none_or(|na| t <= na)
+    }
+}
+
+/// A pinned emitter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmitterTrust {
+    /// Workload id.
+    pub workload: WorkloadId,
+    /// Enforced or self-reported.
+    pub assurance: Assurance,
+    /// Kinds it may sign.
+    pub kinds: BTreeSet<Kind>,
+    /// Its keys.
+    pub keys: Vec<PinnedKey>,
+}
+
+/// A validated trust policy.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TrustPolicy {
+    logs: Vec<LogTrust>,
+    emitters: BTreeMap<WorkloadId, EmitterTrust>,
+}
+
+fn parse_key(workload: &str, index: usize, k: &KeyEntry) -> Result<PinnedKey, PolicyError> {
+    let bad = || PolicyError::PublicKey {
+        workload: workload.to_owned(),
+        index,
+    };
+    let raw: [u8; 32] = b64_decode(&k.public_key)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(bad)?;
+    let key = VerifyingKey::from_bytes(&raw).map_err(|_| bad())?;
+    if key.is_weak() {
+        return Err(bad());
+    }
+    if let (Some(nb), Some(na)) = (k.not_before, k.not_after) {
+        if na < nb {
+            return Err(PolicyError::Window {
+                workload: workload.to_owned(),
+                index,
+            });
+        }
+    }
+    Ok(PinnedKey {
+        kid: event_key_id(&key),
+        key,
+        not_before: k.not_before,
+        not_after: k.not_after,
+    })
+}
+
+fn parse_emitter(e: &EmitterEntry) -> Result<EmitterTrust, PolicyError> {
+    let workload = WorkloadId::new(e.workload.clone())
+        .map_err(|_| PolicyError::Workload(e.workload.clone()))?;
+    let mut kinds = BTreeSet::new();
+    for name in &e.kinds {
+        let kind: Kind = name.parse().map_err(|_| PolicyError::Kind {
+            workload: e.workload.clone(),
+            kind: name.clone(),
+        })?;
+        if e.assurance == Assurance::SelfReported && ENFORCED_ONLY.contains(&kind) {
+            return Err(PolicyError::SelfReportedKind {
+                workload: e.workload.clone(),
+                kind,
+            });
+        }
+        kinds.insert(kind);
+    }
+    if e.keys.is_empty() {
+        return Err(PolicyError::NoKeys(e.workload.clone()));
+    }
+    let keys = e
+        .keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| parse_key(&e.workload, i, k))
+        .collect::<Result<_, _>>()?;
+    Ok(EmitterTrust {
+        workload,
+        assurance: e.assurance,
+        kinds,
+        keys,
+    })
+}
+
+fn parse_log(l: &LogEntry) -> Result<LogTrust, PolicyError> {
+    let profile = l.hash.parse().map_err(|_| PolicyError::HashProfile {
+        origin: l.origin.clone(),
+        value: l.hash.clone(),
+    })?;
+    let verifier =
+        NoteVerifier::parse(&l.verifier_key).map_err(|source| PolicyError::VerifierKey {
+            origin: l.origin.clone(),
+            source,
+        })?;
+    Ok(LogTrust {
+        origin: l.origin.clone(),
+        profile,
+        verifier,
+    })
+}
+
+impl TryFrom<TrustDocument> for TrustPolicy {
+    type Error = PolicyError;
+
+    fn try_from(doc: TrustDocument) -> Result<Self, PolicyError> {
+        if doc.version != TRUST_FILE_VERSION {
+            return Err(PolicyError::Version(doc.version));
+        }
+        let mut policy = Self::default();
+        for l in &doc.logs {
+            if policy.log(&l.origin).is_some() {
+                return Err(PolicyError::DuplicateLog(l.origin.clone()));
+            }
+            policy.logs.push(parse_log(l)?);
+        }
+        for e in &doc.emitters {
+            let t = parse_emitter(e)?;
+            if policy.emitters.contains_key(&t.workload) {
+                return Err(PolicyError::DuplicateEmitter(e.workload.clone()));
+            }
+            policy.emitters.insert(t.workload.clone(), t);
+        }
+        Ok(policy)
+    }
+}
+
+impl TrustPolicy {
+    /// Parses and validates a TOML trust policy.
+    ///
+    /// # Errors
+    /// [`PolicyError`], with the position for syntax errors.
+    pub fn from_toml(text: &str) -> Result<Self, PolicyError> {
+        let doc: TrustDocument =
+            toml::from_str(text).map_err(|e| PolicyError::Syntax(e.to_string()))?;
+        Self::try_from(doc)
+    }
+
+    /// The pinned log with this origin.
+    #[must_use]
+    pub fn log(&self, origin: &str) -> Option<&LogTrust> {
+        self.logs.iter().find(|l| l.origin == origin)
+    }
+
+    /// All pinned logs.
+    #[must_use]
+    pub fn logs(&self) -> &[LogTrust] {
+        &self.logs
+    }
+
+    /// The pinned emitter with this workload id.
+    #[must_use]
+    pub fn emitter(&self, workload: &str) -> Option<&EmitterTrust> {
+        WorkloadId::new(workload)
+            .ok()
+            .and_then(|w| self.emitters.get(&w))
+    }
+
+    /// All pinned emitters.
+    pub fn emitters(&self) -> impl Iterator<Item = &EmitterTrust> {
+        self.emitters.values()
+    }
+
+    /// The key an envelope must verify under: the issuer's pinned key with its key id.
+    ///
+    /// # Errors
+    /// [`TrustError::UnknownEmitter`] or [`TrustError::UnknownKey`].
+    pub fn key_for(&self, issuer: &str, kid: &[u8; KEY_ID_LEN]) -> Result<&PinnedKey, TrustError> {
+        let emitter = self
+            .emitter(issuer)
+            .ok_or_else(|| TrustError::UnknownEmitter(issuer.to_owned()))?;
+        emitter
+            .keys
+            .iter()
+            .find(|k| &k.kid == kid)
+            .ok_or_else(|| TrustError::UnknownKey(issuer.to_owned()))
+    }
+
+    /// Checks what the policy says about a verified event: the key was valid at the event's
+    /// time, the emitter may sign its kind, and only enforcing emitters claim `enforced`.
+    ///
+    /// # Errors
+    /// [`TrustError`].
+    pub fn authorize(&self, ev: &VerifiedEvent) -> Result<(), TrustError> {
+        let e = ev.event();
+        let workload = e.emitter.as_str();
+        let key = self.key_for(workload, &ev.key_id())?;
+        if !key.valid_at(e.time) {
+            return Err(TrustError::KeyNotValidAt {
+                workload: workload.to_owned(),
+                time: e.time,
+            });
+        }
+        // key_for succeeded, so the emitter exists.
+        let emitter = self
+            .emitter(workload)
+            .ok_or_else(|| TrustError::UnknownEmitter(workload.to_owned()))?;
+        if !emitter.kinds.contains(&e.kind()) {
+            return Err(TrustError::KindNotAllowed {
+                workload: workload.to_owned(),
+                kind: e.kind(),
+            });
+        }
+        if e.assurance == Assurance::Enforced && emitter.assurance != Assurance::Enforced {
+            return Err(TrustError::AssuranceNotAllowed(workload.to_owned()));
+        }
+        Ok(())
+    }
+
+    /// Verifies an envelope under the issuer's pinned key (strict Ed25519) and authorises it.
+    ///
+    /// # Errors
+    /// [`TrustError`], including envelope errors.
+    pub fn verify_event(&self, bytes: &[u8], limits: Limits) -> Result<VerifiedEvent, TrustError> {
+        let parsed = envelope::parse(bytes, limits)?;
+        let key = self
+            .key_for(&parsed.header().issuer, &parsed.header().kid)?
+            .key;
+        let ev = parsed.verify(&key, limits)?;
+        self.authorize(&ev)?;
+        Ok(ev)
+    }
+}
+
+/// Standard base64 of a public key, as trust files hold it.
+#[must_use]
+pub fn public_key_base64(key: &VerifyingKey) -> String {
+    b64_encode(key.as_bytes())
+}

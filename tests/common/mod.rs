@@ -1,0 +1,288 @@
+//! Deterministic sample events, one per kind, shared by the integration tests. They back
+//! `examples/events/*.json` and `tests/vectors/events/`.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use ed25519_dalek::SigningKey;
+use uuid::Uuid;
+use warrant_ledger::event::*;
+
+/// The fixed test key of the committed vectors: seed = 32 bytes of 0x2a. Never use it for
+/// anything else.
+pub fn test_key() -> SigningKey {
+    SigningKey::from_bytes(&[0x2a; 32])
+}
+
+/// A UUIDv7 with a fixed timestamp prefix and `n` in its random tail.
+pub fn uuid7(n: u128) -> Uuid {
+    Uuid::from_u128(0x0193_5f3a_1c00_7000_8000_0000_0000_0000 | n)
+}
+
+pub const T0: u64 = 1_732_780_800_000;
+
+fn d(tag: &str) -> Digest {
+    Digest::of(tag.as_bytes())
+}
+
+fn r(n: u128, tag: &str) -> EventRef {
+    EventRef {
+        id: EventId(uuid7(n)),
+        digest: d(tag),
+    }
+}
+
+fn w(s: &str) -> WorkloadId {
+    WorkloadId::new(s).expect("valid workload id")
+}
+
+fn policy() -> PolicyRef {
+    PolicyRef {
+        id: "payments/transfer".into(),
+        revision: "2026-11-01.3".into(),
+        digest: d("policy bundle"),
+    }
+}
+
+/// One body per kind, with the emitter and assurance that would sign it.
+pub fn sample_bodies() -> Vec<(Body, &'static str, Assurance)> {
+    let agent = "spiffe://bank.example/agent/payments";
+    vec![
+        (
+            Body::PolicyRegistered(PolicyRegistered {
+                policy: policy(),
+                engine: "opa".into(),
+                rule_ids: vec![
+                    "allow_small_transfer".into(),
+                    "require_approval_large".into(),
+                ],
+                effective_from: T0,
+            }),
+            "spiffe://bank.example/policy-registry",
+            Assurance::Enforced,
+        ),
+        (
+            Body::TaskOpened(TaskOpened {
+                principal: HumanPrincipal {
+                    id: "alice@bank.example".into(),
+                    issuer: "https://idp.bank.example".into(),
+                    auth_methods: vec!["pwd".into(), "hwk".into()],
+                    auth_time: T0 + 1_000,
+                    assurance_level: "aal2".into(),
+                    mfa: true,
+                },
+                instruction_digest: d("pay invoice 1142"),
+                interpretation_digest: d("transfer 4200 EUR to ACME"),
+                confirmed_at: T0 + 2_000,
+                purpose: "vendor payment".into(),
+                data_class: "financial".into(),
+                scope_ceiling: vec!["payments:transfer".into(), "payments:read".into()],
+                risk_tier: RiskTier::High,
+                expires_at: T0 + 3_600_000,
+                initiation: TaskInitiation::Human,
+            }),
+            "spiffe://bank.example/front-door",
+            Assurance::Enforced,
+        ),
+        (
+            Body::DelegationGranted(DelegationGranted {
+                delegator: Delegator::Human {
+                    id: "alice@bank.example".into(),
+                },
+                delegatee: WorkloadRef {
+                    id: w(agent),
+                    trust_domain: "bank.example".into(),
+                    instance: "pool-a/3".into(),
+                },
+                scope: vec!["payments:transfer".into()],
+                expires_at: T0 + 3_600_000,
+                mode: DelegationMode::Delegation,
+                cross_domain: false,
+            }),
+            "spiffe://bank.example/front-door",
+            Assurance::Enforced,
+        ),
+        (
+            Body::PolicyDecision(PolicyDecision {
+                decision_id: "dec-7781".into(),
+                policy: policy(),
+                request: DecisionRequest {
+                    principal: "alice@bank.example".into(),
+                    actor_chain: vec!["alice@bank.example".into(), agent.into()],
+                    action: "payments:transfer".into(),
+                    resources: vec!["account:DE89-0001".into()],
+                    context_digest: d("ctx"),
+                },
+                input_digest: d("input"),
+                effect: Effect::Allow,
+                rule_ids: vec!["require_approval_large".into()],
+                obligations: Obligations {
+                    approval: Some(ApprovalRequirement {
+                        role: "payments-approver".into(),
+                        quorum: 1,
+                        separation_of_duties: true,
+                    }),
+                    max_credential_ttl_ms: Some(300_000),
+                    granted_scope: vec!["payments:transfer".into()],
+                },
+                valid_until: T0 + 600_000,
+            }),
+            "spiffe://bank.example/pdp",
+            Assurance::Enforced,
+        ),
+        (
+            Body::ApprovalRequested(ApprovalRequested {
+                approval_id: "apr-19".into(),
+                decision: r(4, "decision envelope"),
+                action_digest: action_digest("payments:transfer", &["account:DE89-0001".into()]),
+                required_role: "payments-approver".into(),
+                quorum: 1,
+                expires_at: T0 + 900_000,
+            }),
+            "spiffe://bank.example/approvals",
+            Assurance::Enforced,
+        ),
+        (
+            Body::ApprovalResolved(ApprovalResolved {
+                approval_id: "apr-19".into(),
+                request: r(5, "approval request envelope"),
+                outcome: ApprovalOutcome::Granted,
+                approver: Approver {
+                    id: "bob@bank.example".into(),
+                    roles: vec!["payments-approver".into()],
+                },
+                valid_until: T0 + 900_000,
+            }),
+            "spiffe://bank.example/approvals",
+            Assurance::Enforced,
+        ),
+        (
+            Body::CredentialIssued(CredentialIssued {
+                credential: Credential {
+                    id: "cred-5f2c".into(),
+                    cred_type: "oauth_access_token".into(),
+                    value_digest: d("token"),
+                    issuer: "https://sts.bank.example".into(),
+                    audience: "https://payments.bank.example".into(),
+                    scopes: vec!["payments:transfer".into()],
+                    not_before: T0 + 10_000,
+                    expires_at: T0 + 310_000,
+                    bound_key_digest: Some(d("dpop key")),
+                },
+                holder: Holder {
+                    id: w(agent),
+                    instance: "pool-a/3".into(),
+                },
+                decision: r(4, "decision envelope"),
+                approval: Some(r(6, "approval envelope")),
+            }),
+            "spiffe://bank.example/sts",
+            Assurance::Enforced,
+        ),
+        (
+            Body::ActionExecuted(ActionExecuted {
+                action_id: "act-1".into(),
+                actor_chain: vec!["alice@bank.example".into(), agent.into()],
+                operation: Operation {
+                    service: "payments".into(),
+                    name: "payments:transfer".into(),
+                    resources: vec!["account:DE89-0001".into()],
+                    permissions_used: vec!["payments:transfer".into()],
+                },
+                request_digest: d("request"),
+                response_digest: d("response"),
+                credential_id: "cred-5f2c".into(),
+                decisions: vec![r(4, "decision envelope")],
+                approval: Some(r(6, "approval envelope")),
+                initiation: ActionInitiation::AgentPlanned,
+                within_confirmed_scope: true,
+                outcome: ActionOutcome::Success,
+                started_at: T0 + 20_000,
+                ended_at: T0 + 20_250,
+            }),
+            "spiffe://bank.example/gateway",
+            Assurance::Enforced,
+        ),
+        (
+            Body::TrustSignal(TrustSignal {
+                source: "https://idp.bank.example".into(),
+                signal: SignalType::RiskChange,
+                subject: "alice@bank.example".into(),
+                severity: Severity::Medium,
+            }),
+            "spiffe://bank.example/risk",
+            Assurance::Enforced,
+        ),
+        (
+            Body::CredentialRevoked(CredentialRevoked {
+                credential_id: "cred-5f2c".into(),
+                reason: RevocationReason::TaskClosed,
+                trigger: None,
+                effective_at: T0 + 30_000,
+            }),
+            "spiffe://bank.example/sts",
+            Assurance::Enforced,
+        ),
+        (
+            Body::TaskClosed(TaskClosed {
+                outcome: TaskOutcome::Completed,
+                manifest: vec![ManifestEntry {
+                    emitter: w("spiffe://bank.example/gateway"),
+                    last_eseq: 0,
+                    last_digest: d("action envelope"),
+                }],
+                credentials_open: vec![],
+            }),
+            "spiffe://bank.example/front-door",
+            Assurance::Enforced,
+        ),
+        (
+            Body::Override(Override {
+                principal: "carol@bank.example".into(),
+                action: OverrideAction::Stop,
+                target: r(8, "action envelope"),
+                justification_digest: d("suspicious pattern"),
+                post_hoc_approval_due: T0 + 86_400_000,
+            }),
+            "spiffe://bank.example/front-door",
+            Assurance::Enforced,
+        ),
+    ]
+}
+
+/// The sample event of each kind, in DESIGN §4 order.
+pub fn sample_events() -> Vec<Event> {
+    let task = TaskId(uuid7(0xffff));
+    sample_bodies()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (body, emitter, assurance))| {
+            let ledger = body.kind().is_ledger_level();
+            let eseq = if i % 2 == 0 { 0 } else { 3 };
+            let mut ext = BTreeMap::new();
+            if body.kind() == Kind::ActionExecuted {
+                ext.insert(
+                    "trace_id".to_owned(),
+                    "4bf92f3577b34da6a3ce929d0e0e4736".to_owned(),
+                );
+            }
+            Event {
+                v: SCHEMA_VERSION,
+                id: EventId(uuid7(i as u128 + 1)),
+                task: if ledger { None } else { Some(task) },
+                emitter: w(emitter),
+                eseq,
+                prev: (eseq > 0).then(|| d("previous envelope")),
+                time: T0 + 1_000 * i as u64,
+                refs: if i >= 4 {
+                    vec![r(4, "decision envelope")]
+                } else {
+                    vec![]
+                },
+                assurance,
+                body,
+                ext,
+            }
+        })
+        .collect()
+}
