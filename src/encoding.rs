@@ -26,7 +26,7 @@ fn hex_digit(c: u8) -> Option<u8> {
 /// Decodes hex text of any even length; `None` for odd length or a non-hex digit.
 pub(crate) fn hex_decode(text: &str) -> Option<Vec<u8>> {
     let bytes = text.as_bytes();
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return None;
     }
     bytes

@@ -15,3 +15,15 @@ pub fn generate_signing_key() -> SigningKey {
     getrandom::getrandom(seed.as_mut()).expect("operating system randomness is unavailable");
     SigningKey::from_bytes(&seed)
 }
+
+/// 32 random bytes from the operating system.
+///
+/// # Panics
+/// If the operating system cannot provide randomness.
+#[must_use]
+pub fn random_bytes() -> [u8; 32] {
+    let mut b = [0u8; 32];
+    #[allow(clippy::expect_used)]
+    getrandom::getrandom(&mut b).expect("operating system randomness is unavailable");
+    b
+}

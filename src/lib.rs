@@ -50,5 +50,7 @@ mod encoding;
 pub mod envelope;
 pub mod event;
 pub mod keys;
+pub mod ledger;
 pub mod merkle;
+pub mod store;
 pub mod trust;

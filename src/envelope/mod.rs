@@ -244,49 +244,59 @@ pub fn verify(bytes: &[u8], key: &VerifyingKey) -> Result<VerifiedEvent, Envelop
 /// `docs/what-verify-proves.md`.
 pub fn verify_batch(items: &[(&[u8], &VerifyingKey)]) -> Vec<Result<VerifiedEvent, EnvelopeError>> {
     let limits = Limits::default();
+    let parsed = items
+        .iter()
+        .map(|(bytes, key)| parse(bytes, limits).map(|p| (p, **key)))
+        .collect();
+    verify_parsed_batch(parsed, limits)
+}
+
+/// As [`verify_batch`], for envelopes already parsed, each with the key to check it under.
+pub fn verify_parsed_batch(
+    items: Vec<Result<(ParsedEnvelope<'_>, VerifyingKey), EnvelopeError>>,
+    limits: Limits,
+) -> Vec<Result<VerifiedEvent, EnvelopeError>> {
     let mut out = Vec::with_capacity(items.len());
-    for chunk in items.chunks(BATCH_CHUNK) {
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        let chunk: Vec<_> = items.by_ref().take(BATCH_CHUNK).collect();
         out.extend(verify_chunk(chunk, limits));
     }
     out
 }
 
 fn verify_chunk(
-    chunk: &[(&[u8], &VerifyingKey)],
+    chunk: Vec<Result<(ParsedEnvelope<'_>, VerifyingKey), EnvelopeError>>,
     limits: Limits,
 ) -> Vec<Result<VerifiedEvent, EnvelopeError>> {
-    let parsed: Vec<Result<ParsedEnvelope<'_>, EnvelopeError>> = chunk
-        .iter()
-        .map(|(bytes, key)| {
-            let p = parse(bytes, limits)?;
-            if p.header.kid != event_key_id(key) {
+    let checked: Vec<Result<(ParsedEnvelope<'_>, VerifyingKey), EnvelopeError>> = chunk
+        .into_iter()
+        .map(|item| {
+            let (p, key) = item?;
+            if p.header.kid != event_key_id(&key) {
                 return Err(EnvelopeError::KeyIdMismatch);
             }
-            // Weak keys are what verify_strict rejects up front; keep the batch to keys it accepts.
+            // verify_strict rejects weak keys up front; keep the batch to keys it accepts.
             if key.is_weak() {
                 return Err(EnvelopeError::BadSignature);
             }
-            Ok(p)
+            Ok((p, key))
         })
         .collect();
-    let ok: Vec<(&ParsedEnvelope<'_>, &VerifyingKey)> = parsed
-        .iter()
-        .zip(chunk)
-        .filter_map(|(p, (_, key))| p.as_ref().ok().map(|p| (p, *key)))
-        .collect();
+    let ok: Vec<&(ParsedEnvelope<'_>, VerifyingKey)> =
+        checked.iter().filter_map(|r| r.as_ref().ok()).collect();
     let msgs: Vec<&[u8]> = ok.iter().map(|(p, _)| p.tbs.as_slice()).collect();
     let sigs: Vec<Signature> = ok.iter().map(|(p, _)| p.signature).collect();
-    let keys: Vec<VerifyingKey> = ok.iter().map(|(_, k)| **k).collect();
+    let keys: Vec<VerifyingKey> = ok.iter().map(|(_, k)| *k).collect();
     let batch_ok = !ok.is_empty() && ed25519_dalek::verify_batch(&msgs, &sigs, &keys).is_ok();
-    parsed
+    checked
         .into_iter()
-        .zip(chunk)
-        .map(|(p, (_, key))| {
-            let p = p?;
+        .map(|item| {
+            let (p, key) = item?;
             if batch_ok {
                 p.finish(limits)
             } else {
-                p.verify(key, limits)
+                p.verify(&key, limits)
             }
         })
         .collect()

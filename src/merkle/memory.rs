@@ -109,3 +109,71 @@ impl NodeReader for MemoryNodes {
         self.stored(id).ok_or(MissingNode(id))
     }
 }
+
+/// The right edge of a tree: the hash of the complete subtree at each level that the
+/// binary expansion of the size calls for. It is all an appender needs to compute the node
+/// hashes each new leaf completes, without reading anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frontier {
+    profile: HashProfile,
+    size: u64,
+    levels: Vec<Option<Hash>>,
+}
+
+impl Frontier {
+    /// The frontier of the empty tree.
+    #[must_use]
+    pub fn new(profile: HashProfile) -> Self {
+        Self {
+            profile,
+            size: 0,
+            levels: vec![None; 65],
+        }
+    }
+
+    /// The frontier of a tree of `size` leaves, reading its complete right-edge subtrees
+    /// (one per set bit of `size`) through `read`.
+    ///
+    /// # Errors
+    /// Whatever `read` reports.
+    pub fn load<E>(
+        profile: HashProfile,
+        size: u64,
+        mut read: impl FnMut(NodeId) -> Result<Hash, E>,
+    ) -> Result<Self, E> {
+        let mut f = Self::new(profile);
+        f.size = size;
+        for level in 0..64u8 {
+            if (size >> level) & 1 == 1 {
+                f.levels[usize::from(level)] = Some(read(NodeId {
+                    level,
+                    index: (size >> level) - 1,
+                })?);
+            }
+        }
+        Ok(f)
+    }
+
+    /// Adds the next leaf; returns the hashes of the subtrees it completes, lowest first
+    /// (the order they are stored in).
+    pub fn push(&mut self, leaf: Hash) -> Vec<Hash> {
+        let levels = &self.levels;
+        // Cannot fail: a set bit of `size` at `level` means the frontier holds that level.
+        let parents = completed_nodes(self.size, leaf, self.profile, |id| {
+            levels[usize::from(id.level)].ok_or(())
+        })
+        .unwrap_or_default();
+        for slot in &mut self.levels[..=parents.len()] {
+            *slot = None;
+        }
+        self.levels[parents.len()] = Some(parents.last().copied().unwrap_or(leaf));
+        self.size += 1;
+        parents
+    }
+
+    /// Number of leaves pushed or loaded.
+    #[must_use]
+    pub const fn size(&self) -> u64 {
+        self.size
+    }
+}

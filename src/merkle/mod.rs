@@ -36,7 +36,7 @@ mod tree;
 mod verify;
 
 pub use hash::{HASH_LEN, Hash, HashLengthError, HashProfile, UnknownProfileError};
-pub use memory::{MemoryNodes, MissingNode, completed_nodes};
+pub use memory::{Frontier, MemoryNodes, MissingNode, completed_nodes};
 pub use proof::{
     ConsistencyProof, InclusionProof, MAX_CONSISTENCY_PATH, MAX_INCLUSION_PATH, ProofDecodeError,
 };

@@ -200,13 +200,13 @@ fn parse_key(workload: &str, index: usize, k: &KeyEntry) -> Result<PinnedKey, Po
     if key.is_weak() {
         return Err(bad());
     }
-    if let (Some(nb), Some(na)) = (k.not_before, k.not_after) {
-        if na < nb {
-            return Err(PolicyError::Window {
-                workload: workload.to_owned(),
-                index,
-            });
-        }
+    if let (Some(nb), Some(na)) = (k.not_before, k.not_after)
+        && na < nb
+    {
+        return Err(PolicyError::Window {
+            workload: workload.to_owned(),
+            index,
+        });
     }
     Ok(PinnedKey {
         kid: event_key_id(&key),
@@ -386,6 +386,47 @@ impl TrustPolicy {
         let ev = parsed.verify(&key, limits)?;
         self.authorize(&ev)?;
         Ok(ev)
+    }
+}
+
+impl TrustPolicy {
+    /// Verifies and authorises many envelopes, with batch signature verification and a
+    /// strict fallback (see [`envelope::verify_batch`]); one result per envelope, in order.
+    pub fn verify_events(
+        &self,
+        items: &[&[u8]],
+        limits: Limits,
+    ) -> Vec<Result<VerifiedEvent, TrustError>> {
+        let mut keyed: Vec<Result<(), TrustError>> = Vec::with_capacity(items.len());
+        let mut parsed = Vec::with_capacity(items.len());
+        for bytes in items {
+            let item = envelope::parse(bytes, limits)
+                .map_err(TrustError::from)
+                .and_then(|p| {
+                    let key = self.key_for(&p.header().issuer, &p.header().kid)?.key;
+                    Ok((p, key))
+                });
+            match item {
+                Ok(pk) => {
+                    keyed.push(Ok(()));
+                    parsed.push(Ok(pk));
+                }
+                Err(e) => keyed.push(Err(e)),
+            }
+        }
+        let mut verified = envelope::verify_parsed_batch(parsed, limits).into_iter();
+        keyed
+            .into_iter()
+            .map(|k| {
+                k?;
+                // One verified result per successfully keyed envelope, in order.
+                let ev = verified
+                    .next()
+                    .ok_or(TrustError::Envelope(EnvelopeError::BadSignature))??;
+                self.authorize(&ev)?;
+                Ok(ev)
+            })
+            .collect()
     }
 }
 

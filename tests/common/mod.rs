@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 
 use ed25519_dalek::SigningKey;
 use uuid::Uuid;
+use warrant_ledger::checkpoint::NoteSigner;
+use warrant_ledger::envelope::EmitterChain;
 use warrant_ledger::event::*;
+use warrant_ledger::trust::{TrustPolicy, public_key_base64};
 
 /// The fixed test key of the committed vectors: seed = 32 bytes of 0x2a. Never use it for
 /// anything else.
@@ -283,6 +286,50 @@ pub fn sample_events() -> Vec<Event> {
                 body,
                 ext,
             }
+        })
+        .collect()
+}
+
+// Ledger fixtures.
+
+pub const ORIGIN: &str = "example.com/agents";
+
+pub fn log_key() -> NoteSigner {
+    NoteSigner::new(ORIGIN, ed25519_dalek::SigningKey::from_bytes(&[0x11; 32])).expect("signer")
+}
+
+/// A policy trusting the test key for a gateway emitter (enforced, most kinds).
+pub fn trust() -> TrustPolicy {
+    let pk = public_key_base64(&test_key().verifying_key());
+    TrustPolicy::from_toml(&format!(
+        "version = 1\n[[emitters]]\nworkload = \"spiffe://bank.example/gateway\"\nassurance = \"enforced\"\nkinds = [\"ActionExecuted\", \"TrustSignal\", \"TaskClosed\"]\nkeys = [{{ public_key = \"{pk}\" }}]\n"
+    ))
+    .expect("trust")
+}
+
+pub fn signal_body(n: u64) -> Body {
+    Body::TrustSignal(TrustSignal {
+        source: format!("src{n}"),
+        signal: SignalType::Anomaly,
+        subject: "alice".into(),
+        severity: Severity::Low,
+    })
+}
+
+/// `n` signed events spread over `tasks` tasks.
+pub fn events(n: usize, tasks: usize) -> Vec<Vec<u8>> {
+    let w = WorkloadId::new("spiffe://bank.example/gateway").expect("id");
+    let mut chains: Vec<_> = (0..tasks)
+        .map(|_| {
+            EmitterChain::for_task(test_key(), w.clone(), TaskId::new_v7(), Assurance::Enforced)
+        })
+        .collect();
+    (0..n)
+        .map(|i| {
+            chains[i % tasks]
+                .emit(signal_body(i as u64), T0 + i as u64, vec![])
+                .expect("sign")
+                .into_bytes()
         })
         .collect()
 }

@@ -1,0 +1,120 @@
+//! The commit of one batch (see the protocol in the module above).
+
+use std::collections::HashMap;
+
+use super::records::{INDEX_RECORD, IndexRecord, NO_PREV, nodes_for, push_frame};
+use super::table::{MAX_INDEX, Slot, key_hash};
+use super::{FileStore, Writer};
+use crate::event::TaskId;
+use crate::merkle::Frontier;
+use crate::store::{NewEntry, StoreError};
+
+/// Everything a batch writes, computed before any I/O.
+struct Plan {
+    frames: Vec<u8>,
+    records: Vec<u8>,
+    nodes: Vec<u8>,
+    frontier: Frontier,
+    heads: HashMap<TaskId, u64>,
+}
+
+impl FileStore {
+    fn plan(&self, w: &Writer, batch: &[NewEntry<'_>]) -> Result<Plan, StoreError> {
+        let mut plan = Plan {
+            frames: Vec::new(),
+            records: Vec::new(),
+            nodes: Vec::new(),
+            frontier: w.frontier.clone(),
+            heads: HashMap::new(),
+        };
+        let snapshot = self.snapshot();
+        for (i, e) in batch.iter().enumerate() {
+            let index = w.size + i as u64;
+            let offset = w.data_len + plan.frames.len() as u64;
+            push_frame(&mut plan.frames, e.bytes);
+            let prev_in_task = match e.task {
+                None => NO_PREV,
+                Some(t) => {
+                    let prev = match plan.heads.get(&t) {
+                        Some(&p) => Some(p),
+                        None => self.task_head(&snapshot.tasks, &t)?,
+                    };
+                    plan.heads.insert(t, index);
+                    prev.unwrap_or(NO_PREV)
+                }
+            };
+            plan.records.extend_from_slice(
+                &IndexRecord {
+                    offset,
+                    prev_in_task,
+                }
+                .to_bytes(),
+            );
+            for p in &plan.frontier.push(e.leaf) {
+                plan.nodes.extend_from_slice(p.as_bytes());
+            }
+        }
+        Ok(plan)
+    }
+
+    pub(super) fn append_locked(
+        &self,
+        w: &mut Writer,
+        batch: &[NewEntry<'_>],
+    ) -> Result<u64, StoreError> {
+        let first = w.size;
+        if batch.is_empty() {
+            return Ok(first);
+        }
+        let end = first + batch.len() as u64;
+        if end > MAX_INDEX {
+            return Err(StoreError::Corrupt("store is full (2^40 entries)".into()));
+        }
+        let plan = self.plan(w, batch)?;
+        // 1. Entries and node hashes, durable before the commit point. Table slots of the
+        //    previous batch are synced here too, so the watermark below is honest.
+        self.data.write_at(&plan.frames, w.data_len)?;
+        self.nodes.write_at(&plan.nodes, nodes_for(first) * 32)?;
+        self.data.sync()?;
+        self.nodes.sync()?;
+        self.seal_tables(w)?;
+        // 2. The commit point.
+        self.index.write_at(&plan.records, first * INDEX_RECORD)?;
+        self.index.sync()?;
+        w.size = end;
+        w.data_len += plan.frames.len() as u64;
+        w.frontier = plan.frontier;
+        // 3. Tables, after the commit: they never point at an uncommitted entry. If this
+        //    fails the batch is durable but the store is poisoned; reopening replays it.
+        self.update_tables(w, batch, first, &plan.heads)?;
+        self.publish(w);
+        Ok(first)
+    }
+
+    fn update_tables(
+        &self,
+        w: &mut Writer,
+        batch: &[NewEntry<'_>],
+        first: u64,
+        heads: &HashMap<TaskId, u64>,
+    ) -> Result<(), StoreError> {
+        w.events
+            .reserve(batch.len() as u64, &self.dir, &self.table_key)?;
+        for (i, e) in batch.iter().enumerate() {
+            let (fp, _) = key_hash(&self.table_key, e.event_id.as_bytes());
+            w.events.insert(
+                u64::from(fp),
+                Slot::Event {
+                    fp,
+                    index: first + i as u64,
+                },
+            )?;
+        }
+        w.events.write_header()?;
+        for (task, &index) in heads {
+            self.set_task_head(&mut w.tasks, task, index)?;
+        }
+        w.tasks.write_header()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,100 @@
+//! File access with a fault-injection point: every write, truncation and sync first asks an
+//! optional [`FaultHook`], so tests can fail the N-th operation as a full disk would.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt as _;
+use std::sync::Arc;
+
+/// A mutating file operation, as seen by a [`FaultHook`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Op {
+    /// A positioned write.
+    Write,
+    /// Setting a file's length.
+    Truncate,
+    /// `fdatasync`/`fsync`.
+    Sync,
+    /// Renaming a file into place.
+    Rename,
+}
+
+/// Called before every mutating operation; an error is returned to the caller instead of
+/// performing the operation.
+pub trait FaultHook: Send + Sync {
+    /// Decides whether `op` on `file` fails.
+    ///
+    /// # Errors
+    /// The error to report instead of doing the operation.
+    fn before(&self, op: Op, file: &str) -> io::Result<()>;
+}
+
+/// A store file: its name (for reports) and handle, and the hook.
+#[derive(Clone)]
+pub(super) struct StoreFile {
+    pub name: &'static str,
+    pub file: Arc<File>,
+    hook: Option<Arc<dyn FaultHook>>,
+}
+
+impl StoreFile {
+    pub fn new(name: &'static str, file: File, hook: Option<Arc<dyn FaultHook>>) -> Self {
+        Self {
+            name,
+            file: Arc::new(file),
+            hook,
+        }
+    }
+
+    fn check(&self, op: Op) -> io::Result<()> {
+        self.hook
+            .as_ref()
+            .map_or(Ok(()), |h| h.before(op, self.name))
+    }
+
+    pub fn len(&self) -> io::Result<u64> {
+        Ok(self.file.metadata()?.len())
+    }
+
+    pub fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        self.file.read_exact_at(buf, offset)
+    }
+
+    pub fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        self.check(Op::Write)?;
+        self.file.write_all_at(buf, offset)
+    }
+
+    pub fn set_len(&self, len: u64) -> io::Result<()> {
+        self.check(Op::Truncate)?;
+        self.file.set_len(len)
+    }
+
+    pub fn sync(&self) -> io::Result<()> {
+        self.check(Op::Sync)?;
+        self.file.sync_data()
+    }
+
+    pub fn hook(&self) -> Option<Arc<dyn FaultHook>> {
+        self.hook.clone()
+    }
+}
+
+/// Writes `bytes` to `path` atomically: temporary file, fsync, rename, fsync of the directory.
+pub(super) fn write_atomic(
+    dir: &std::path::Path,
+    name: &str,
+    bytes: &[u8],
+    hook: Option<&Arc<dyn FaultHook>>,
+) -> io::Result<()> {
+    let check = |op| hook.map_or(Ok(()), |h| h.before(op, "checkpoint"));
+    let tmp = dir.join(format!(".{name}.tmp"));
+    check(Op::Write)?;
+    std::fs::write(&tmp, bytes)?;
+    check(Op::Sync)?;
+    File::open(&tmp)?.sync_all()?;
+    check(Op::Rename)?;
+    std::fs::rename(&tmp, dir.join(name))?;
+    File::open(dir)?.sync_all()
+}

@@ -1,0 +1,534 @@
+//! [`FileStore`]: the embedded, durable store (byte layout in `docs/storage-format.md`).
+//!
+//! Files in the store directory:
+//!
+//! | file | content |
+//! |---|---|
+//! | `LOCK` | empty; an exclusive lock on it keeps a second writer out |
+//! | `meta` | magic, version, hash profile, table key, check |
+//! | `entries.dat` | framed entries: length, check, bytes |
+//! | `index.dat` | one 16-byte record per entry: data offset, previous entry of its task |
+//! | `nodes.dat` | hashes of complete subtrees of two or more leaves, in completion order |
+//! | `events.tbl`, `tasks.tbl` | on-disk hash tables: event id → index, task id → latest index |
+//! | `checkpoints/<size>.note` | every signed checkpoint, written atomically |
+//!
+//! **Commit protocol** of one batch (one group commit): append frames to `entries.dat` and
+//! hashes to `nodes.dat`, sync both; append the index records and sync `index.dat` — the
+//! commit point; then update the hash tables. Table slots are synced before the next
+//! commit, and each table's header records up to which entry its slots are durable.
+//!
+//! **Opening** reads the index length and the last record only: bytes beyond the last
+//! committed entry (a torn tail) are truncated and never served, and table updates after
+//! the tables' watermark are replayed from those few entries.
+
+mod append;
+mod fsck;
+mod io;
+mod records;
+mod table;
+
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+
+pub use fsck::FsckReport;
+pub use io::{FaultHook, Op};
+
+use self::io::{StoreFile, write_atomic};
+use self::records::{
+    FRAME_HEADER, INDEX_RECORD, IndexRecord, NO_PREV, node_position, nodes_for, parse_frame_header,
+};
+use self::table::{Kind, Slot, Table, key_hash};
+use super::{NewEntry, Storage, StoreError};
+use crate::event::{EventId, TaskId};
+use crate::merkle::{Frontier, Hash, HashProfile, NodeId};
+
+/// Extracts the event id and task from an entry's bytes (the ledger decodes the envelope).
+/// The store needs it to confirm hash-table matches and to replay table updates on open.
+pub type KeysFn = Arc<dyn Fn(&[u8]) -> Option<(EventId, Option<TaskId>)> + Send + Sync>;
+
+const META_MAGIC: &[u8; 8] = b"WLSTORE1";
+const META_LEN: usize = 8 + 4 + 4 + 32 + 8;
+
+/// What the writer owns: tables, the right edge of the tree, lengths.
+struct Writer {
+    events: Table,
+    tasks: Table,
+    /// The tree's right edge, for computing new node hashes without reads.
+    frontier: Frontier,
+    data_len: u64,
+    size: u64,
+    poisoned: bool,
+}
+
+/// What readers see: the committed size and the tables.
+#[derive(Clone)]
+struct Published {
+    size: u64,
+    events: Table,
+    tasks: Table,
+}
+
+/// The embedded file store.
+pub struct FileStore {
+    dir: PathBuf,
+    profile: HashProfile,
+    table_key: [u8; 32],
+    keys: KeysFn,
+    hook: Option<Arc<dyn FaultHook>>,
+    _lock: File,
+    data: StoreFile,
+    index: StoreFile,
+    nodes: StoreFile,
+    writer: Mutex<Writer>,
+    published: RwLock<Published>,
+}
+
+impl core::fmt::Debug for FileStore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("FileStore")
+            .field("dir", &self.dir)
+            .field("profile", &self.profile)
+            .field("size", &self.size())
+            .finish()
+    }
+}
+
+fn corrupt(what: impl Into<String>) -> StoreError {
+    StoreError::Corrupt(what.into())
+}
+
+fn meta_bytes(profile: HashProfile, key: &[u8; 32]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(META_LEN);
+    m.extend_from_slice(META_MAGIC);
+    m.extend_from_slice(&1u32.to_le_bytes());
+    m.push(match profile {
+        HashProfile::Sha256 => 1,
+        _ => 0,
+    });
+    m.extend_from_slice(&[0, 0, 0]);
+    m.extend_from_slice(key);
+    let check = blake3::hash(&m);
+    m.extend_from_slice(&check.as_bytes()[..8]);
+    m
+}
+
+fn parse_meta(m: &[u8]) -> Result<(HashProfile, [u8; 32]), StoreError> {
+    if m.len() != META_LEN || &m[..8] != META_MAGIC {
+        return Err(corrupt("meta: not a warrant-ledger store"));
+    }
+    let mut key = [0u8; 32];
+    key.copy_from_slice(&m[16..48]);
+    let profile = match m[12] {
+        0 => HashProfile::Blake3,
+        1 => HashProfile::Sha256,
+        _ => return Err(corrupt("meta: unknown hash profile")),
+    };
+    if meta_bytes(profile, &key) != m {
+        return Err(corrupt("meta: check mismatch or unsupported version"));
+    }
+    Ok((profile, key))
+}
+
+fn open_rw(path: &Path, create: bool) -> std::io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(create)
+        .truncate(false)
+        .open(path)
+}
+
+impl FileStore {
+    /// Creates an empty store in `dir` (created if missing; must not hold a store).
+    ///
+    /// # Errors
+    /// [`StoreError::Exists`], [`StoreError::Locked`] or an I/O error.
+    pub fn create(
+        dir: &Path,
+        profile: HashProfile,
+        keys: KeysFn,
+        hook: Option<Arc<dyn FaultHook>>,
+    ) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir.join("checkpoints"))?;
+        if dir.join("meta").exists() {
+            return Err(StoreError::Exists);
+        }
+        let key = crate::keys::random_bytes();
+        for name in ["entries.dat", "index.dat", "nodes.dat"] {
+            open_rw(&dir.join(name), true)?;
+        }
+        Table::create(dir, Kind::Events, None)?.file.sync()?;
+        Table::create(dir, Kind::Tasks, None)?.file.sync()?;
+        // The meta file goes last: a directory without it is not a store yet.
+        write_atomic(dir, "meta", &meta_bytes(profile, &key), None)?;
+        Self::open(dir, keys, hook)
+    }
+
+    /// Opens an existing store, recovering from a crash: a torn tail is truncated and table
+    /// updates after the tables' watermark are replayed. Reads O(log n) hashes, never the
+    /// whole log.
+    ///
+    /// # Errors
+    /// [`StoreError::Locked`] if another writer has it open, [`StoreError::Corrupt`], or an
+    /// I/O error.
+    pub fn open(
+        dir: &Path,
+        keys: KeysFn,
+        hook: Option<Arc<dyn FaultHook>>,
+    ) -> Result<Self, StoreError> {
+        let lock = open_rw(&dir.join("LOCK"), true)?;
+        if lock.try_lock().is_err() {
+            return Err(StoreError::Locked);
+        }
+        let (profile, table_key) = parse_meta(&std::fs::read(dir.join("meta"))?)?;
+        let file = |name: &'static str| -> Result<StoreFile, StoreError> {
+            Ok(StoreFile::new(
+                name,
+                open_rw(&dir.join(name), false)?,
+                hook.clone(),
+            ))
+        };
+        let (data, index, nodes) = (file("entries.dat")?, file("index.dat")?, file("nodes.dat")?);
+        let events = Table::open(dir, Kind::Events, hook.clone()).map_err(corrupt)?;
+        let tasks = Table::open(dir, Kind::Tasks, hook.clone()).map_err(corrupt)?;
+        let writer = Writer {
+            events: events.clone(),
+            tasks: tasks.clone(),
+            frontier: Frontier::new(profile),
+            data_len: 0,
+            size: 0,
+            poisoned: false,
+        };
+        let published = Published {
+            size: 0,
+            events,
+            tasks,
+        };
+        let store = Self {
+            dir: dir.to_path_buf(),
+            profile,
+            table_key,
+            keys,
+            hook,
+            _lock: lock,
+            data,
+            index,
+            nodes,
+            writer: Mutex::new(writer),
+            published: RwLock::new(published),
+        };
+        store.recover()?;
+        Ok(store)
+    }
+
+    /// The store directory.
+    #[must_use]
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn lock_writer(&self) -> std::sync::MutexGuard<'_, Writer> {
+        // Writer state is only replaced wholesale after a successful commit, so a panic
+        // elsewhere cannot leave it half-updated.
+        self.writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn snapshot(&self) -> Published {
+        self.published
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn publish(&self, w: &Writer) {
+        let mut p = self
+            .published
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *p = Published {
+            size: w.size,
+            events: w.events.clone(),
+            tasks: w.tasks.clone(),
+        };
+    }
+
+    fn record(&self, index: u64) -> Result<IndexRecord, StoreError> {
+        let mut b = [0u8; 16];
+        self.index.read_at(&mut b, index * INDEX_RECORD)?;
+        Ok(IndexRecord::from_bytes(&b))
+    }
+
+    /// Reads the frame at `offset`, checking it; returns the entry bytes.
+    fn frame_at(&self, offset: u64) -> Result<Vec<u8>, StoreError> {
+        let mut h = [0u8; 8];
+        self.data.read_at(&mut h, offset)?;
+        let (len, check) = parse_frame_header(h);
+        let mut bytes = vec![0u8; len as usize];
+        self.data.read_at(&mut bytes, offset + FRAME_HEADER)?;
+        if records::frame_check(&bytes) != check {
+            return Err(corrupt(format!(
+                "entries.dat: bad frame check at offset {offset}"
+            )));
+        }
+        Ok(bytes)
+    }
+
+    fn recover(&self) -> Result<(), StoreError> {
+        let mut w = self.lock_writer();
+        let index_len = self.index.len()?;
+        let size = index_len / INDEX_RECORD;
+        if index_len % INDEX_RECORD != 0 {
+            self.index.set_len(size * INDEX_RECORD)?;
+        }
+        let data_end = if size == 0 {
+            0
+        } else {
+            let last = self.record(size - 1)?;
+            last.offset + FRAME_HEADER + self.frame_at(last.offset)?.len() as u64
+        };
+        if self.data.len()? < data_end {
+            return Err(corrupt("entries.dat: shorter than the committed index"));
+        }
+        // Anything after the last committed entry was never acknowledged: drop it.
+        self.data.set_len(data_end)?;
+        let nodes_len = nodes_for(size) * 32;
+        if self.nodes.len()? < nodes_len {
+            return Err(corrupt("nodes.dat: shorter than the committed index"));
+        }
+        self.nodes.set_len(nodes_len)?;
+        w.size = size;
+        w.data_len = data_end;
+        w.frontier = self.load_frontier(size)?;
+        self.publish(&w);
+        self.replay_tables(&mut w)?;
+        self.publish(&w);
+        Ok(())
+    }
+
+    /// The complete subtrees along the right edge of the tree of `size` leaves.
+    fn load_frontier(&self, size: u64) -> Result<Frontier, StoreError> {
+        Frontier::load(self.profile, size, |id| self.node_within(id, size))
+    }
+
+    /// Re-applies table updates for entries after the tables' watermark (crash recovery).
+    fn replay_tables(&self, w: &mut Writer) -> Result<(), StoreError> {
+        let from = w.events.watermark.min(w.tasks.watermark);
+        for index in from..w.size {
+            let bytes = self.entry(index)?;
+            let (id, task) = (self.keys)(&bytes)
+                .ok_or_else(|| corrupt(format!("entry {index} has no readable keys")))?;
+            if self.lookup_event(&w.events, &id, w.size)?.is_none() {
+                w.events.reserve(1, &self.dir, &self.table_key)?;
+                let (fp, _) = key_hash(&self.table_key, id.as_bytes());
+                w.events.insert(u64::from(fp), Slot::Event { fp, index })?;
+            }
+            if let Some(task) = task {
+                self.set_task_head(&mut w.tasks, &task, index)?;
+            }
+        }
+        self.seal_tables(w)
+    }
+
+    /// Syncs table slots, then records the watermark in each header.
+    fn seal_tables(&self, w: &mut Writer) -> Result<(), StoreError> {
+        for t in [&mut w.events, &mut w.tasks] {
+            t.file.sync()?;
+            t.watermark = w.size;
+            t.write_header()?;
+        }
+        Ok(())
+    }
+
+    fn lookup_event(
+        &self,
+        table: &Table,
+        id: &EventId,
+        size: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        let (fp, _) = key_hash(&self.table_key, id.as_bytes());
+        let found = table.probe(u64::from(fp), |slot| {
+            let Slot::Event { fp: f, index } = slot else {
+                return Ok(None);
+            };
+            if f != fp || index >= size {
+                return Ok(None);
+            }
+            // A fingerprint match: confirm with the entry itself.
+            let bytes = self
+                .entry_unchecked(index)
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            Ok(((self.keys)(&bytes).map(|k| k.0) == Some(*id)).then_some(index))
+        })?;
+        Ok(found.ok())
+    }
+
+    /// The index of the task's latest entry, per the task table.
+    fn task_head(&self, table: &Table, task: &TaskId) -> Result<Option<u64>, StoreError> {
+        let (_, home) = key_hash(&self.table_key, task.as_bytes());
+        let found = table.probe(home, |slot| match slot {
+            Slot::Task { task: t, index } if &t == task.as_bytes() => Ok(Some(index)),
+            _ => Ok(None),
+        })?;
+        Ok(found.ok())
+    }
+
+    fn set_task_head(
+        &self,
+        table: &mut Table,
+        task: &TaskId,
+        index: u64,
+    ) -> Result<(), StoreError> {
+        let (_, home) = key_hash(&self.table_key, task.as_bytes());
+        let mut pos = home & (table.capacity - 1);
+        loop {
+            match table.read_slot(pos)? {
+                Slot::Task {
+                    task: t,
+                    index: old,
+                } if &t == task.as_bytes() => {
+                    if old < index {
+                        table.write_slot(pos, Slot::Task { task: t, index })?;
+                    }
+                    return Ok(());
+                }
+                Slot::Empty => break,
+                _ => pos = (pos + 1) & (table.capacity - 1),
+            }
+        }
+        table.reserve(1, &self.dir, &self.table_key)?;
+        table.insert(
+            home,
+            Slot::Task {
+                task: *task.as_bytes(),
+                index,
+            },
+        )?;
+        Ok(())
+    }
+
+    fn entry_unchecked(&self, index: u64) -> Result<Vec<u8>, StoreError> {
+        self.frame_at(self.record(index)?.offset)
+    }
+
+    /// A node of the tree of `size` leaves: leaves are hashed from their entries.
+    fn node_within(&self, id: NodeId, size: u64) -> Result<Hash, StoreError> {
+        let width = 1u64.checked_shl(u32::from(id.level)).unwrap_or(u64::MAX);
+        let end = id.index.checked_add(1).and_then(|i| i.checked_mul(width));
+        if end.is_none_or(|end| end > size) {
+            return Err(StoreError::OutOfRange {
+                index: id.index,
+                size,
+            });
+        }
+        if id.level == 0 {
+            return Ok(self.profile.leaf_hash(&self.entry_unchecked(id.index)?));
+        }
+        let pos = node_position(id.level, id.index).ok_or(StoreError::OutOfRange {
+            index: id.index,
+            size,
+        })?;
+        let mut b = [0u8; 32];
+        self.nodes.read_at(&mut b, pos * 32)?;
+        Ok(Hash::from_bytes(b))
+    }
+
+    /// Stored checkpoint sizes, from file names.
+    fn list_checkpoints(&self) -> Result<Vec<u64>, StoreError> {
+        let mut sizes: Vec<u64> = std::fs::read_dir(self.dir.join("checkpoints"))?
+            .filter_map(|e| {
+                e.ok()?
+                    .file_name()
+                    .to_str()?
+                    .strip_suffix(".note")?
+                    .parse()
+                    .ok()
+            })
+            .collect();
+        sizes.sort_unstable();
+        Ok(sizes)
+    }
+}
+
+impl Storage for FileStore {
+    fn profile(&self) -> HashProfile {
+        self.profile
+    }
+
+    fn size(&self) -> u64 {
+        self.snapshot().size
+    }
+
+    fn append(&self, batch: &[NewEntry<'_>]) -> Result<u64, StoreError> {
+        let mut w = self.lock_writer();
+        if w.poisoned {
+            return Err(StoreError::Poisoned);
+        }
+        let result = self.append_locked(&mut w, batch);
+        if result.is_err() {
+            w.poisoned = true;
+        }
+        result
+    }
+
+    fn entry(&self, index: u64) -> Result<Vec<u8>, StoreError> {
+        let size = self.size();
+        if index >= size {
+            return Err(StoreError::OutOfRange { index, size });
+        }
+        self.entry_unchecked(index)
+    }
+
+    fn node(&self, id: NodeId) -> Result<Hash, StoreError> {
+        self.node_within(id, self.size())
+    }
+
+    fn find_event(&self, id: &EventId) -> Result<Option<u64>, StoreError> {
+        let p = self.snapshot();
+        self.lookup_event(&p.events, id, p.size)
+    }
+
+    fn task_entries(&self, task: &TaskId) -> Result<Vec<u64>, StoreError> {
+        let p = self.snapshot();
+        let Some(mut index) = self.task_head(&p.tasks, task)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        while index != NO_PREV && index < p.size {
+            out.push(index);
+            let prev = self.record(index)?.prev_in_task;
+            if prev != NO_PREV && prev >= index {
+                return Err(corrupt(format!(
+                    "index.dat: task chain goes forward at entry {index}"
+                )));
+            }
+            index = prev;
+        }
+        out.reverse();
+        Ok(out)
+    }
+
+    fn put_checkpoint(&self, size: u64, note: &[u8]) -> Result<(), StoreError> {
+        write_atomic(
+            &self.dir.join("checkpoints"),
+            &format!("{size}.note"),
+            note,
+            self.hook.as_ref(),
+        )?;
+        Ok(())
+    }
+
+    fn checkpoint(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        match std::fs::read(self.dir.join("checkpoints").join(format!("{size}.note"))) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn checkpoint_sizes(&self) -> Result<Vec<u64>, StoreError> {
+        self.list_checkpoints()
+    }
+}

@@ -1,0 +1,328 @@
+//! Open-addressing hash tables on disk, with linear probing.
+//!
+//! Two kinds share the code:
+//! - the **event table** maps an event id to its entry index. A slot is 9 bytes: a 32-bit
+//!   fingerprint of the id (never 0; 0 marks an empty slot) and the index (40 bits). A
+//!   fingerprint match is confirmed by reading the entry, so the table stays small;
+//! - the **task table** maps a task id to the index of its latest entry (entries of a task
+//!   are chained through their index records). A slot is 24 bytes: a used flag, the full task
+//!   id, the index (40 bits), two zero bytes.
+//!
+//! Fingerprints and positions come from BLAKE3 keyed with a per-store random key, so nobody
+//! can choose ids that all land on one probe run. Tables grow by rebuilding at twice the size
+//! once 70 % full; the header (magic, capacity, count) carries its own check.
+
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::io::{FaultHook, Op, StoreFile};
+
+const HEADER: u64 = 40;
+const MIN_CAPACITY: u64 = 1024;
+/// Index values are 40-bit: a store holds fewer than 2^40 entries.
+pub(super) const MAX_INDEX: u64 = (1 << 40) - 1;
+
+/// Which of the two tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Events,
+    Tasks,
+}
+
+impl Kind {
+    const fn slot(self) -> usize {
+        match self {
+            Self::Events => 9,
+            Self::Tasks => 24,
+        }
+    }
+
+    const fn magic(self) -> &'static [u8; 8] {
+        match self {
+            Self::Events => b"WLEVTTB1",
+            Self::Tasks => b"WLTSKTB1",
+        }
+    }
+
+    pub const fn file_name(self) -> &'static str {
+        match self {
+            Self::Events => "events.tbl",
+            Self::Tasks => "tasks.tbl",
+        }
+    }
+}
+
+fn u40(b: &[u8]) -> u64 {
+    b[..5]
+        .iter()
+        .rev()
+        .fold(0, |acc, &x| (acc << 8) | u64::from(x))
+}
+
+fn put_u40(out: &mut [u8], v: u64) {
+    for (i, byte) in out[..5].iter_mut().enumerate() {
+        *byte = (v >> (8 * i)) as u8;
+    }
+}
+
+/// What a table slot holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Slot {
+    Empty,
+    Event {
+        fp: u32,
+        index: u64,
+    },
+    Task {
+        task: [u8; 16],
+        index: u64,
+    },
+    /// Bytes no valid slot has (a flipped byte, for fsck).
+    Invalid,
+}
+
+impl Slot {
+    pub fn decode(kind: Kind, b: &[u8]) -> Self {
+        if b.iter().all(|&x| x == 0) {
+            return Self::Empty;
+        }
+        match kind {
+            Kind::Events => {
+                let fp = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                if fp == 0 {
+                    Self::Invalid
+                } else {
+                    Self::Event {
+                        fp,
+                        index: u40(&b[4..9]),
+                    }
+                }
+            }
+            Kind::Tasks => {
+                if b[0] != 1 || b[22] != 0 || b[23] != 0 {
+                    return Self::Invalid;
+                }
+                let mut task = [0u8; 16];
+                task.copy_from_slice(&b[1..17]);
+                Self::Task {
+                    task,
+                    index: u40(&b[17..22]),
+                }
+            }
+        }
+    }
+
+    fn encode(self, kind: Kind) -> Vec<u8> {
+        let mut b = vec![0u8; kind.slot()];
+        match self {
+            Self::Event { fp, index } => {
+                b[..4].copy_from_slice(&fp.to_le_bytes());
+                put_u40(&mut b[4..9], index);
+            }
+            Self::Task { task, index } => {
+                b[0] = 1;
+                b[1..17].copy_from_slice(&task);
+                put_u40(&mut b[17..22], index);
+            }
+            Self::Empty | Self::Invalid => {}
+        }
+        b
+    }
+}
+
+/// The keyed hash of an id: (fingerprint for the event table, home hash).
+pub(super) fn key_hash(key: &[u8; 32], id: &[u8; 16]) -> (u32, u64) {
+    let h = blake3::keyed_hash(key, id);
+    let b = h.as_bytes();
+    let fp = u32::from_le_bytes([b[0], b[1], b[2], b[3]]).max(1);
+    let home = u64::from_le_bytes([b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]]);
+    (fp, home)
+}
+
+/// One table file.
+#[derive(Clone)]
+pub(super) struct Table {
+    pub kind: Kind,
+    pub file: StoreFile,
+    pub capacity: u64,
+    pub count: u64,
+    /// Entries `[0, watermark)` have all their slots durably in the table.
+    pub watermark: u64,
+}
+
+fn header_bytes(kind: Kind, capacity: u64, count: u64, watermark: u64) -> [u8; 40] {
+    let mut h = [0u8; 40];
+    h[..8].copy_from_slice(kind.magic());
+    h[8..16].copy_from_slice(&capacity.to_le_bytes());
+    h[16..24].copy_from_slice(&count.to_le_bytes());
+    h[24..32].copy_from_slice(&watermark.to_le_bytes());
+    let check = blake3::hash(&h[..32]);
+    h[32..].copy_from_slice(&check.as_bytes()[..8]);
+    h
+}
+
+impl Table {
+    /// The home slot of a slot's key: events by fingerprint, tasks by the task id's hash.
+    fn home_of(&self, slot: Slot, key: &[u8; 32]) -> u64 {
+        let h = match slot {
+            Slot::Event { fp, .. } => u64::from(fp),
+            Slot::Task { task, .. } => key_hash(key, &task).1,
+            Slot::Empty | Slot::Invalid => 0,
+        };
+        h & (self.capacity - 1)
+    }
+
+    pub fn create(dir: &Path, kind: Kind, hook: Option<Arc<dyn FaultHook>>) -> io::Result<Self> {
+        Self::create_at(dir, kind.file_name(), kind, MIN_CAPACITY, hook)
+    }
+
+    fn create_at(
+        dir: &Path,
+        name: &str,
+        kind: Kind,
+        capacity: u64,
+        hook: Option<Arc<dyn FaultHook>>,
+    ) -> io::Result<Self> {
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(dir.join(name))?;
+        let file = StoreFile::new(kind.file_name(), f, hook);
+        file.set_len(HEADER + capacity * kind.slot() as u64)?;
+        file.write_at(&header_bytes(kind, capacity, 0, 0), 0)?;
+        Ok(Self {
+            kind,
+            file,
+            capacity,
+            count: 0,
+            watermark: 0,
+        })
+    }
+
+    pub fn open(dir: &Path, kind: Kind, hook: Option<Arc<dyn FaultHook>>) -> Result<Self, String> {
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(dir.join(kind.file_name()))
+            .map_err(|e| e.to_string())?;
+        let file = StoreFile::new(kind.file_name(), f, hook);
+        let mut h = [0u8; 40];
+        file.read_at(&mut h, 0)
+            .map_err(|e| format!("{}: {e}", kind.file_name()))?;
+        let field = |i: usize| {
+            u64::from_le_bytes([
+                h[i],
+                h[i + 1],
+                h[i + 2],
+                h[i + 3],
+                h[i + 4],
+                h[i + 5],
+                h[i + 6],
+                h[i + 7],
+            ])
+        };
+        let (capacity, count, watermark) = (field(8), field(16), field(24));
+        let ok = h == header_bytes(kind, capacity, count, watermark)
+            && capacity.is_power_of_two()
+            && file.len().ok() == Some(HEADER + capacity * kind.slot() as u64);
+        if !ok {
+            return Err(format!("{}: bad header or length", kind.file_name()));
+        }
+        Ok(Self {
+            kind,
+            file,
+            capacity,
+            count,
+            watermark,
+        })
+    }
+
+    pub fn read_slot(&self, pos: u64) -> io::Result<Slot> {
+        let mut b = vec![0u8; self.kind.slot()];
+        self.file
+            .read_at(&mut b, HEADER + pos * self.kind.slot() as u64)?;
+        Ok(Slot::decode(self.kind, &b))
+    }
+
+    /// Walks the probe run from `home` until `visit` returns `Some` or an empty slot is met;
+    /// returns what `visit` returned, or the empty slot's position as `Err`.
+    pub fn probe<T>(
+        &self,
+        home: u64,
+        mut visit: impl FnMut(Slot) -> io::Result<Option<T>>,
+    ) -> io::Result<Result<T, u64>> {
+        let mut pos = home & (self.capacity - 1);
+        for _ in 0..self.capacity {
+            let slot = self.read_slot(pos)?;
+            if slot == Slot::Empty {
+                return Ok(Err(pos));
+            }
+            if let Some(found) = visit(slot)? {
+                return Ok(Ok(found));
+            }
+            pos = (pos + 1) & (self.capacity - 1);
+        }
+        // Cannot happen below the 70 % load limit; treat a full table as corrupt.
+        Err(io::Error::other("hash table has no empty slot"))
+    }
+
+    pub fn write_slot(&self, pos: u64, slot: Slot) -> io::Result<()> {
+        self.file.write_at(
+            &slot.encode(self.kind),
+            HEADER + pos * self.kind.slot() as u64,
+        )
+    }
+
+    pub fn write_header(&self) -> io::Result<()> {
+        self.file.write_at(
+            &header_bytes(self.kind, self.capacity, self.count, self.watermark),
+            0,
+        )
+    }
+
+    /// Inserts at the first empty slot of `home`'s probe run.
+    pub fn insert(&mut self, home: u64, slot: Slot) -> io::Result<()> {
+        let pos = match self.probe(home, |_| Ok(None::<core::convert::Infallible>))? {
+            Err(empty) => empty,
+            Ok(never) => match never {},
+        };
+        self.write_slot(pos, slot)?;
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Makes room for `more` insertions, rebuilding at a larger capacity if needed.
+    pub fn reserve(&mut self, more: u64, dir: &Path, key: &[u8; 32]) -> io::Result<()> {
+        let need = self.count + more;
+        if need * 10 <= self.capacity * 7 {
+            return Ok(());
+        }
+        let mut capacity = self.capacity;
+        while need * 2 > capacity {
+            capacity *= 2;
+        }
+        let hook = self.file.hook();
+        let tmp_name = format!(".{}.grow", self.kind.file_name());
+        let mut next = Self::create_at(dir, &tmp_name, self.kind, capacity, hook.clone())?;
+        for pos in 0..self.capacity {
+            let slot = self.read_slot(pos)?;
+            if matches!(slot, Slot::Event { .. } | Slot::Task { .. }) {
+                let home = next.home_of(slot, key);
+                next.insert(home, slot)?;
+            }
+        }
+        next.watermark = self.watermark;
+        next.write_header()?;
+        next.file.sync()?;
+        if let Some(h) = &hook {
+            h.before(Op::Rename, self.kind.file_name())?;
+        }
+        std::fs::rename(dir.join(&tmp_name), dir.join(self.kind.file_name()))?;
+        std::fs::File::open(dir)?.sync_all()?;
+        *self = next;
+        Ok(())
+    }
+}

@@ -1,0 +1,135 @@
+//! Where the log lives: a narrow [`Storage`] trait, [`MemoryStore`], and [`FileStore`], the
+//! embedded default (byte layout in `docs/storage-format.md`).
+//!
+//! The trait is what a database backend (PostgreSQL, say) would implement: append a batch
+//! atomically and durably, read entries and complete-subtree hashes, look up an event id or a
+//! task, keep checkpoints. It knows nothing about signatures or proofs.
+
+mod file;
+mod memory;
+
+use std::io;
+
+pub use file::{FaultHook, FileStore, FsckReport, KeysFn, Op};
+pub use memory::MemoryStore;
+
+use crate::event::{EventId, TaskId};
+use crate::merkle::{Hash, HashProfile, NodeId};
+
+/// One entry to append, with the keys the store indexes it by.
+#[derive(Debug, Clone, Copy)]
+pub struct NewEntry<'a> {
+    /// The exact entry bytes (a COSE_Sign1 envelope).
+    pub bytes: &'a [u8],
+    /// Its leaf hash in the store's profile.
+    pub leaf: Hash,
+    /// The event id (for duplicate detection).
+    pub event_id: EventId,
+    /// The task, if any (for listing a task's entries).
+    pub task: Option<TaskId>,
+}
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// An operating-system I/O error (disk full, permission…).
+    #[error("i/o: {0}")]
+    Io(#[from] io::Error),
+    /// Another process holds the store's write lock.
+    #[error("store is locked by another writer")]
+    Locked,
+    /// The store's files are not a store of this version, or disagree with each other.
+    #[error("corrupt store: {0}")]
+    Corrupt(String),
+    /// An index or tree size beyond the log.
+    #[error("index {index} is beyond the log size {size}")]
+    OutOfRange {
+        /// Asked for.
+        index: u64,
+        /// Log size.
+        size: u64,
+    },
+    /// An earlier write failed; the store refuses further writes until reopened, because
+    /// its in-memory state may no longer match the disk.
+    #[error("store is poisoned by an earlier write failure; reopen it")]
+    Poisoned,
+    /// The directory already holds a store.
+    #[error("a store already exists there")]
+    Exists,
+}
+
+/// The storage backend of a ledger.
+///
+/// Implementations must make [`Storage::append`] atomic (all entries of a batch or none
+/// survive a crash) and durable when it returns, and must never serve an entry that is not.
+pub trait Storage: Send + Sync {
+    /// The hash profile node hashes are computed with.
+    fn profile(&self) -> HashProfile;
+
+    /// Number of durable entries.
+    fn size(&self) -> u64;
+
+    /// Appends a batch; returns the index of its first entry once the batch is durable.
+    ///
+    /// # Errors
+    /// [`StoreError`]; after an I/O error the store is [`StoreError::Poisoned`].
+    fn append(&self, batch: &[NewEntry<'_>]) -> Result<u64, StoreError>;
+
+    /// The bytes of entry `index`.
+    ///
+    /// # Errors
+    /// [`StoreError::OutOfRange`] or an I/O error.
+    fn entry(&self, index: u64) -> Result<Vec<u8>, StoreError>;
+
+    /// The hash of a complete subtree within the current log.
+    ///
+    /// # Errors
+    /// [`StoreError::OutOfRange`] or an I/O error.
+    fn node(&self, id: NodeId) -> Result<Hash, StoreError>;
+
+    /// The index of the entry with this event id, if any. May read candidate entries.
+    ///
+    /// # Errors
+    /// An I/O error.
+    fn find_event(&self, id: &EventId) -> Result<Option<u64>, StoreError>;
+
+    /// Indices of a task's entries, ascending.
+    ///
+    /// # Errors
+    /// An I/O error.
+    fn task_entries(&self, task: &TaskId) -> Result<Vec<u64>, StoreError>;
+
+    /// Stores a signed checkpoint note for tree size `size` (durably).
+    ///
+    /// # Errors
+    /// An I/O error.
+    fn put_checkpoint(&self, size: u64, note: &[u8]) -> Result<(), StoreError>;
+
+    /// The checkpoint for exactly `size`, if one was stored.
+    ///
+    /// # Errors
+    /// An I/O error.
+    fn checkpoint(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Sizes of all stored checkpoints, ascending.
+    ///
+    /// # Errors
+    /// An I/O error.
+    fn checkpoint_sizes(&self) -> Result<Vec<u64>, StoreError>;
+}
+
+/// A [`crate::merkle::NodeReader`] over any storage, for proofs.
+pub struct StoreNodes<'a, S: ?Sized>(pub &'a S);
+
+impl<S: Storage + ?Sized> crate::merkle::NodeReader for StoreNodes<'_, S> {
+    type Error = StoreError;
+
+    fn tree_size(&self) -> u64 {
+        self.0.size()
+    }
+
+    fn read_node(&self, id: NodeId) -> Result<Hash, StoreError> {
+        self.0.node(id)
+    }
+}

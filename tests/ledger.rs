@@ -1,0 +1,297 @@
+//! The ledger over the file store: append, dedup, checkpoints, proofs, task queries, reopen,
+//! locking, bad input leaving the store byte-for-byte unchanged, concurrency, fsck.
+
+mod common;
+
+use common::{ORIGIN, events, log_key, trust};
+
+use std::path::Path;
+use std::sync::Arc;
+
+use warrant_ledger::checkpoint::open_checkpoint;
+use warrant_ledger::envelope::{self, EmitterChain};
+use warrant_ledger::event::*;
+use warrant_ledger::ledger::{AppendError, Ledger};
+use warrant_ledger::merkle::{HashProfile, TreeHead, verify_consistency, verify_inclusion};
+use warrant_ledger::store::StoreError;
+use warrant_ledger::trust::TrustError;
+
+fn create(dir: &Path, profile: HashProfile) -> Ledger {
+    Ledger::create(dir, ORIGIN, profile, log_key(), trust()).expect("create")
+}
+
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for sub in ["", "checkpoints"] {
+        for e in std::fs::read_dir(dir.join(sub)).expect("dir") {
+            let p = e.expect("entry").path();
+            if p.is_file() {
+                out.push((p.display().to_string(), std::fs::read(&p).expect("read")));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn append_prove_checkpoint_reopen() {
+    for profile in [HashProfile::Blake3, HashProfile::Sha256] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let evs = events(300, 7);
+        {
+            let ledger = create(dir.path(), profile);
+            for (i, e) in evs[..100].iter().enumerate() {
+                assert_eq!(ledger.append(e), Ok(i as u64));
+            }
+            let refs: Vec<&[u8]> = evs[100..].iter().map(Vec::as_slice).collect();
+            assert_eq!(ledger.append_batch(&refs), Ok((100..300).collect()));
+            let note = ledger.checkpoint().expect("checkpoint");
+            assert_eq!(
+                ledger.checkpoint().expect("again"),
+                note,
+                "no new checkpoint without growth"
+            );
+        }
+        let ledger = Ledger::open(dir.path(), log_key(), trust()).expect("reopen");
+        assert_eq!(ledger.size(), 300);
+        let head = open_checkpoint(
+            &ledger.latest_checkpoint().expect("read").expect("some"),
+            ORIGIN,
+            &[ledger.verifier()],
+        )
+        .expect("verifies")
+        .tree_head();
+        assert_eq!(head.size, 300);
+        for index in [0u64, 1, 99, 100, 255, 299] {
+            let proof = ledger.prove_inclusion(index, 300).expect("prove");
+            verify_inclusion(
+                profile,
+                &profile.leaf_hash(&evs[index as usize]),
+                &proof,
+                &head,
+            )
+            .expect("included");
+            assert_eq!(ledger.entry(index).expect("entry"), evs[index as usize]);
+        }
+        let old = TreeHead {
+            size: 100,
+            root: ledger.root(100).expect("root"),
+        };
+        verify_consistency(
+            profile,
+            &ledger.prove_consistency(100, 300).expect("prove"),
+            &old,
+            &head,
+        )
+        .expect("consistent");
+        // Task 0 got entries 0, 7, 14, …
+        let first =
+            envelope::parse(&evs[0], warrant_ledger::cbor::Limits::default()).expect("parse");
+        let task: TaskId = first
+            .header()
+            .subject
+            .as_deref()
+            .expect("sub")
+            .parse()
+            .expect("uuid");
+        assert_eq!(
+            ledger.task_entries(&task).expect("task"),
+            (0..300).step_by(7).collect::<Vec<u64>>()
+        );
+        assert_eq!(ledger.fsck().expect("fsck").problem, None);
+        // More appends after reopen continue the same tree.
+        let more = events(5, 1);
+        assert_eq!(ledger.append(&more[0]), Ok(300));
+        assert_eq!(ledger.fsck().expect("fsck").problem, None);
+    }
+}
+
+#[test]
+fn duplicates_and_bad_input_leave_the_store_unchanged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = create(dir.path(), HashProfile::Blake3);
+    let evs = events(3, 1);
+    assert_eq!(ledger.append(&evs[0]), Ok(0));
+    ledger.checkpoint().expect("checkpoint");
+    let before = snapshot(dir.path());
+    // Identical resubmission: the existing index, nothing written.
+    assert_eq!(ledger.append(&evs[0]), Ok(0));
+    assert_eq!(snapshot(dir.path()), before);
+
+    let mut bad_sig = evs[1].clone();
+    let n = bad_sig.len();
+    bad_sig[n - 1] ^= 1;
+    let other_key = ed25519_dalek::SigningKey::from_bytes(&[77; 32]);
+    let w = WorkloadId::new("spiffe://bank.example/gateway").expect("id");
+    let mut stranger = EmitterChain::for_task(other_key, w, TaskId::new_v7(), Assurance::Enforced);
+    let unknown_key = stranger
+        .emit(common::signal_body(1), common::T0, vec![])
+        .expect("sign")
+        .into_bytes();
+    let unknown_emitter = envelope::sign(&common::sample_events()[3], &common::test_key())
+        .expect("sign")
+        .into_bytes();
+    let wrong_kind = envelope::sign(&common::sample_events()[1], &common::test_key())
+        .expect("sign")
+        .into_bytes();
+    // Same event id, different bytes (re-signed with another time).
+    let original = envelope::verify(&evs[0], &common::test_key().verifying_key()).expect("ok");
+    let mut twin = original.event().clone();
+    twin.time += 1;
+    let twin = envelope::sign(&twin, &common::test_key())
+        .expect("sign")
+        .into_bytes();
+    let mut noncanonical = evs[1].clone();
+    noncanonical.push(0);
+    let oversized = {
+        let mut e = original.event().clone();
+        e.ext.insert("pad".into(), "x".repeat(70_000));
+        envelope::sign(&e, &common::test_key())
+            .expect("sign")
+            .into_bytes()
+    };
+    type Check = fn(&AppendError) -> bool;
+    let cases: Vec<(&[u8], Check)> = vec![
+        (&bad_sig, |e| {
+            matches!(
+                e,
+                AppendError::Rejected {
+                    source: TrustError::Envelope(envelope::EnvelopeError::BadSignature),
+                    ..
+                }
+            )
+        }),
+        (&unknown_key, |e| {
+            matches!(
+                e,
+                AppendError::Rejected {
+                    source: TrustError::UnknownKey(_),
+                    ..
+                }
+            )
+        }),
+        (&unknown_emitter, |e| {
+            matches!(
+                e,
+                AppendError::Rejected {
+                    source: TrustError::UnknownEmitter(_),
+                    ..
+                }
+            )
+        }),
+        (&wrong_kind, |e| {
+            matches!(
+                e,
+                AppendError::Rejected {
+                    source: TrustError::UnknownEmitter(_) | TrustError::KindNotAllowed { .. },
+                    ..
+                }
+            )
+        }),
+        (&twin, |e| {
+            matches!(e, AppendError::DuplicateEventId { existing: 0, .. })
+        }),
+        (&noncanonical, |e| {
+            matches!(
+                e,
+                AppendError::Rejected {
+                    source: TrustError::Envelope(envelope::EnvelopeError::Cbor(_)),
+                    ..
+                }
+            )
+        }),
+        (&oversized, |e| {
+            matches!(
+                e,
+                AppendError::Rejected {
+                    source: TrustError::Envelope(envelope::EnvelopeError::Cbor(
+                        warrant_ledger::cbor::CborError::TooLarge { .. }
+                    )),
+                    ..
+                }
+            )
+        }),
+    ];
+    for (i, (bytes, want)) in cases.iter().enumerate() {
+        let err = ledger.append(bytes).expect_err("must be refused");
+        assert!(want(&err), "case {i}: {err:?}");
+        assert_eq!(snapshot(dir.path()), before, "case {i} changed the store");
+        // In a batch: all or nothing, and the position is reported.
+        let batch = [evs[1].as_slice(), bytes];
+        assert!(ledger.append_batch(&batch).is_err(), "case {i} in a batch");
+        assert_eq!(
+            snapshot(dir.path()),
+            before,
+            "case {i} in a batch changed the store"
+        );
+    }
+    assert_eq!(
+        ledger.append_batch(&[&evs[1], &evs[1]]),
+        Err(AppendError::DuplicateInBatch { position: 1 })
+    );
+    assert_eq!(snapshot(dir.path()), before);
+    assert_eq!(ledger.size(), 1);
+}
+
+#[test]
+fn a_second_writer_gets_locked_and_create_refuses_an_existing_ledger() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = create(dir.path(), HashProfile::Blake3);
+    assert!(matches!(
+        Ledger::open(dir.path(), log_key(), trust()),
+        Err(warrant_ledger::ledger::LedgerError::Store(
+            StoreError::Locked
+        ))
+    ));
+    drop(ledger);
+    assert!(Ledger::open(dir.path(), log_key(), trust()).is_ok());
+    assert!(matches!(
+        Ledger::create(dir.path(), ORIGIN, HashProfile::Blake3, log_key(), trust()),
+        Err(warrant_ledger::ledger::LedgerError::Store(
+            StoreError::Exists | StoreError::Locked
+        ))
+    ));
+}
+
+#[test]
+fn many_threads_lose_and_duplicate_nothing() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Ledger>();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = Arc::new(create(dir.path(), HashProfile::Sha256));
+    let evs = Arc::new(events(800, 40));
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let (ledger, evs) = (Arc::clone(&ledger), Arc::clone(&evs));
+            std::thread::spawn(move || {
+                // Every thread submits every 8th event, and half of them twice.
+                let mut got = Vec::new();
+                for i in (t..800).step_by(8) {
+                    got.push((i, ledger.append(&evs[i]).expect("append")));
+                    if i % 2 == 0 {
+                        assert_eq!(
+                            ledger.append(&evs[i]).expect("retry"),
+                            got.last().expect("just pushed").1
+                        );
+                    }
+                }
+                got
+            })
+        })
+        .collect();
+    let mut indices: Vec<(usize, u64)> = threads
+        .into_iter()
+        .flat_map(|h| h.join().expect("thread"))
+        .collect();
+    indices.sort_by_key(|&(_, idx)| idx);
+    assert_eq!(
+        indices.iter().map(|&(_, idx)| idx).collect::<Vec<_>>(),
+        (0..800).collect::<Vec<u64>>(),
+        "dense, no duplicates"
+    );
+    for (i, idx) in indices {
+        assert_eq!(ledger.entry(idx).expect("entry"), evs[i]);
+    }
+    assert_eq!(ledger.fsck().expect("fsck").problem, None);
+}
