@@ -95,10 +95,10 @@ fn failing_the_nth_operation_leaves_a_consistent_prefix() {
             size >= acked.len() && size <= next + 40,
             "fail_at {fail_at}: size {size}"
         );
-        for index in 0..size {
+        for (index, attempted) in evs.iter().enumerate().take(size) {
             assert_eq!(
-                l.entry(index as u64).expect("entry"),
-                evs[index],
+                &l.entry(index as u64).expect("entry"),
+                attempted,
                 "fail_at {fail_at}: entry {index} is not the attempted one"
             );
         }
