@@ -33,6 +33,14 @@ fn single(c: &mut Criterion) {
     g.bench_function("verify_strict", |b| {
         b.iter(|| envelope::verify(black_box(signed.bytes()), &vk))
     });
+    let cbor = event.to_cbor().expect("cbor");
+    g.bench_function("decode_cbor", |b| {
+        b.iter(|| Event::from_cbor(black_box(&cbor)))
+    });
+    let limits = warrant_ledger::cbor::Limits::default();
+    g.bench_function("parse_envelope", |b| {
+        b.iter(|| envelope::parse(black_box(signed.bytes()), limits))
+    });
     let msg = signed.bytes();
     let sig: Signature = key.sign(msg);
     g.bench_function("raw_ed25519_sign", |b| b.iter(|| key.sign(black_box(msg))));

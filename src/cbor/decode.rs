@@ -171,3 +171,14 @@ pub(crate) fn parse(bytes: &[u8], limits: Limits) -> Result<Value, CborError> {
     }
     Ok(value)
 }
+
+/// Length of the first data item of `bytes` (which may be followed by more).
+pub(crate) fn first_item_len(bytes: &[u8], limits: Limits) -> Result<usize, CborError> {
+    let mut r = Reader {
+        bytes,
+        pos: 0,
+        limits,
+    };
+    r.item(0)?;
+    Ok(r.pos)
+}

@@ -4,6 +4,12 @@ use ciborium::value::Value;
 
 use super::CborError;
 
+/// Appends a byte string (shortest head).
+pub(crate) fn write_bstr(out: &mut Vec<u8>, bytes: &[u8]) {
+    head(out, 2, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
 fn head(out: &mut Vec<u8>, major: u8, arg: u64) {
     let m = major << 5;
     // Shortest form: the argument in the head itself, or in 1, 2, 4 or 8 following bytes.

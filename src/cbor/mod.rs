@@ -16,6 +16,8 @@
 
 mod decode;
 mod encode;
+
+pub(crate) use encode::write_bstr;
 #[cfg(test)]
 mod tests;
 
@@ -174,6 +176,29 @@ pub fn parse_value(bytes: &[u8], limits: Limits) -> Result<ciborium::Value, Cbor
     decode::parse(bytes, limits)
 }
 
+/// Splits a CBOR sequence (RFC 8742) of tagged COSE_Sign1 envelopes into its items, each
+/// checked to be canonical; an item may start with the tag byte `0xd2`.
+///
+/// # Errors
+/// The first item's [`CborError`] (offsets relative to that item).
+pub fn split_envelopes(bytes: &[u8], limits: Limits) -> Result<Vec<&[u8]>, CborError> {
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let tag = usize::from(rest[0] == 0xd2);
+        let len = tag + decode::first_item_len(&rest[tag..], limits)?;
+        if len > limits.max_len {
+            return Err(CborError::TooLarge {
+                len,
+                max: limits.max_len,
+            });
+        }
+        out.push(&rest[..len]);
+        rest = &rest[len..];
+    }
+    Ok(out)
+}
+
 /// Canonical encoding of a generic value.
 ///
 /// # Errors
@@ -217,8 +242,34 @@ pub fn from_slice_with<T: Serialize + DeserializeOwned>(
         .map_err(|e| CborError::Schema(e.to_string()))?;
     // The round trip is the last word on canonical form: anything the structural checks
     // cannot see (explicit nulls, alternative spellings serde would normalise) ends here.
-    if to_vec(&typed)? != bytes {
+    // `value` is canonical, so `to_vec(&typed) == bytes` exactly when the typed value
+    // serialises to the same tree up to map order; comparing trees avoids re-encoding.
+    let again =
+        ciborium::Value::serialized(&typed).map_err(|e| CborError::Schema(e.to_string()))?;
+    if !same_tree(&value, &again) {
         return Err(CborError::NotCanonical);
     }
     Ok(typed)
+}
+
+/// Equality of two value trees, ignoring map order; false for anything without a canonical
+/// encoding (floats, tags). `parsed` has unique map keys (the decoder guarantees it).
+fn same_tree(parsed: &ciborium::Value, other: &ciborium::Value) -> bool {
+    use ciborium::Value as V;
+    match (parsed, other) {
+        (V::Integer(a), V::Integer(b)) => a == b,
+        (V::Bytes(a), V::Bytes(b)) => a == b,
+        (V::Text(a), V::Text(b)) => a == b,
+        (V::Bool(a), V::Bool(b)) => a == b,
+        (V::Null, V::Null) => true,
+        (V::Array(a), V::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_tree(x, y))
+        }
+        (V::Map(a), V::Map(b)) => {
+            a.len() == b.len()
+                && b.iter()
+                    .all(|(k, v)| a.iter().any(|(pk, pv)| pk == k && same_tree(pv, v)))
+        }
+        _ => false,
+    }
 }

@@ -138,12 +138,30 @@ fn decode_claims(claims: Vec<(Value, Value)>) -> Result<(String, Option<String>)
 /// `Sig_structure` for COSE_Sign1 (RFC 9052 §4.4) over the exact protected and payload bytes:
 /// `["Signature1", protected, h'', payload]`.
 pub(crate) fn sig_structure(protected: &[u8], payload: &[u8]) -> Vec<u8> {
-    let value = Value::Array(vec![
-        Value::Text("Signature1".into()),
-        Value::Bytes(protected.to_vec()),
-        Value::Bytes(Vec::new()),
-        Value::Bytes(payload.to_vec()),
-    ]);
-    // Cannot fail: an array of text and byte strings always has a canonical encoding.
-    cbor::value_to_vec(&value).unwrap_or_default()
+    let mut out = Vec::with_capacity(protected.len() + payload.len() + 24);
+    // array(4), text(10) "Signature1"
+    out.push(0x84);
+    out.push(0x6a);
+    out.extend_from_slice(b"Signature1");
+    cbor::write_bstr(&mut out, protected);
+    out.push(0x40); // external_aad: the empty byte string
+    cbor::write_bstr(&mut out, payload);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sig_structure_is_the_canonical_array() {
+        let want = cbor::value_to_vec(&Value::Array(vec![
+            Value::Text("Signature1".into()),
+            Value::Bytes(vec![0xa0]),
+            Value::Bytes(Vec::new()),
+            Value::Bytes(vec![7; 300]),
+        ]))
+        .expect("encode");
+        assert_eq!(sig_structure(&[0xa0], &[7; 300]), want);
+    }
 }

@@ -76,7 +76,6 @@ pub struct VerifiedEvent {
     bytes: Vec<u8>,
     event: Event,
     kid: [u8; KEY_ID_LEN],
-    digest: Digest,
 }
 
 impl VerifiedEvent {
@@ -100,8 +99,8 @@ impl VerifiedEvent {
 
     /// BLAKE3 of the envelope bytes: what other events' `refs` and `prev` cite.
     #[must_use]
-    pub const fn digest(&self) -> Digest {
-        self.digest
+    pub fn digest(&self) -> Digest {
+        Digest::of(&self.bytes)
     }
 
     /// Gives up the bytes.
@@ -126,6 +125,18 @@ impl ParsedEnvelope<'_> {
     #[must_use]
     pub const fn header(&self) -> &Protected {
         &self.header
+    }
+
+    /// The bytes the signature covers (the COSE `Sig_structure`).
+    #[must_use]
+    pub fn signed_bytes(&self) -> &[u8] {
+        &self.tbs
+    }
+
+    /// The signature.
+    #[must_use]
+    pub const fn signature(&self) -> &Signature {
+        &self.signature
     }
 
     /// Decodes the payload **without** checking the signature: for display only.
@@ -199,7 +210,6 @@ impl ParsedEnvelope<'_> {
             return Err(EnvelopeError::SubjectMismatch);
         }
         Ok(VerifiedEvent {
-            digest: Digest::of(self.bytes),
             bytes: self.bytes.to_vec(),
             event,
             kid: self.header.kid,
@@ -336,11 +346,9 @@ where
     ]);
     let mut bytes = vec![TAG_COSE_SIGN1];
     bytes.extend(cbor::value_to_vec(&array)?);
-    let digest = Digest::of(&bytes);
     Ok(VerifiedEvent {
         bytes,
         event: event.clone(),
         kid: event_key_id(&key),
-        digest,
     })
 }

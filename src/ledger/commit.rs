@@ -70,13 +70,13 @@ impl Committer {
 fn commit_group(store: &dyn Storage, group: Vec<(u64, Vec<Prepared>)>) -> Vec<(u64, Outcome)> {
     let mut results = Vec::with_capacity(group.len());
     let mut accepted: Vec<(u64, Vec<Prepared>, Vec<Option<u64>>)> = Vec::new();
-    let mut seen: HashMap<EventId, Vec<u8>> = HashMap::new();
+    let mut seen: HashSet<EventId> = HashSet::new();
     for (ticket, unit) in group {
         match resolve_duplicates(store, &unit, &seen) {
             Ok(existing) => {
                 for (p, e) in unit.iter().zip(&existing) {
                     if e.is_none() {
-                        seen.insert(p.id, p.bytes.clone());
+                        seen.insert(p.id);
                     }
                 }
                 accepted.push((ticket, unit, existing));
@@ -124,12 +124,12 @@ fn commit_group(store: &dyn Storage, group: Vec<(u64, Vec<Prepared>)>) -> Vec<(u
 fn resolve_duplicates(
     store: &dyn Storage,
     unit: &[Prepared],
-    seen: &HashMap<EventId, Vec<u8>>,
+    seen: &HashSet<EventId>,
 ) -> Result<Vec<Option<u64>>, AppendError> {
     let mut in_unit = HashSet::new();
     let mut out = Vec::with_capacity(unit.len());
     for (position, p) in unit.iter().enumerate() {
-        if !in_unit.insert(p.id) || seen.contains_key(&p.id) {
+        if !in_unit.insert(p.id) || seen.contains(&p.id) {
             return Err(AppendError::DuplicateInBatch { position });
         }
         match store

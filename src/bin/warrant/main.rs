@@ -2,8 +2,10 @@
 //!
 //! Exit codes: 0 success or verified, 1 verification failed, 2 usage or input error.
 
+mod bench_cmd;
 mod cli_io;
 mod event_cmd;
+mod ledger_cmd;
 mod merkle_cmd;
 mod note_cmd;
 
@@ -38,6 +40,69 @@ enum Command {
     /// Governance events: sign, verify, show.
     #[command(subcommand)]
     Event(event_cmd::EventCommand),
+    /// Creates a ledger in DIR with a new log key; prints its verifier key.
+    Init {
+        /// Ledger directory.
+        dir: std::path::PathBuf,
+        /// Log origin (checkpoint origin line and key name), e.g. example.com/agents.
+        #[arg(long)]
+        origin: String,
+        /// Hash profile.
+        #[arg(long = "hash", default_value = "blake3")]
+        profile: warrant_ledger::merkle::HashProfile,
+    },
+    /// Appends COSE_Sign1 event files (or a CBOR sequence of them on standard input).
+    Append {
+        /// Ledger directory.
+        dir: std::path::PathBuf,
+        /// Envelope files; none: read standard input.
+        files: Vec<std::path::PathBuf>,
+    },
+    /// Signs a checkpoint if the log grew; prints the latest signed checkpoint.
+    Checkpoint {
+        /// Ledger directory.
+        dir: std::path::PathBuf,
+    },
+    /// Prints entries [FROM, TO) as base64, one per line.
+    Entries {
+        /// Ledger directory.
+        dir: std::path::PathBuf,
+        /// First index.
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+        /// End index, exclusive (default: the size).
+        #[arg(long)]
+        to: Option<u64>,
+    },
+    /// Inclusion and consistency proofs.
+    #[command(subcommand)]
+    Prove(ledger_cmd::ProveCommand),
+    /// Re-verifies every record, hash, index and checkpoint: exit 0 clean, 1 problem found.
+    Fsck {
+        /// Ledger directory.
+        dir: std::path::PathBuf,
+    },
+    /// Prints size, origin, hash profile and verifier key as JSON.
+    Info {
+        /// Ledger directory.
+        dir: std::path::PathBuf,
+    },
+    /// Measures durable ingest against the raw Ed25519 batch-verification limit, proof
+    /// latency, storage overhead and peak memory, in one run.
+    Bench {
+        /// Number of events.
+        #[arg(long, default_value_t = 100_000)]
+        events: u64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Hash profile.
+        #[arg(long = "hash", default_value = "blake3")]
+        profile: warrant_ledger::merkle::HashProfile,
+        /// Work directory (default: a temporary one; removed afterwards).
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -47,6 +112,23 @@ fn main() -> ExitCode {
         Command::Note(c) => note_cmd::run(c),
         Command::Keygen { out } => event_cmd::keygen(&out),
         Command::Event(c) => event_cmd::run(c),
+        Command::Init {
+            dir,
+            origin,
+            profile,
+        } => ledger_cmd::init(&dir, &origin, profile),
+        Command::Append { dir, files } => ledger_cmd::append(&dir, &files),
+        Command::Checkpoint { dir } => ledger_cmd::checkpoint(&dir),
+        Command::Entries { dir, from, to } => ledger_cmd::entries(&dir, from, to),
+        Command::Prove(c) => ledger_cmd::prove(c),
+        Command::Fsck { dir } => ledger_cmd::fsck(&dir),
+        Command::Info { dir } => ledger_cmd::info(&dir),
+        Command::Bench {
+            events,
+            json,
+            profile,
+            dir,
+        } => bench_cmd::run(events, json, profile, dir),
     };
     match outcome {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -1,0 +1,321 @@
+//! `warrant bench`: durable ingest against the raw Ed25519 batch-verification limit, measured
+//! in one run on this machine.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context as _, Result};
+use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
+use serde::Serialize;
+use warrant_ledger::cbor::Limits;
+use warrant_ledger::checkpoint::NoteSigner;
+use warrant_ledger::envelope::{self, EmitterChain};
+use warrant_ledger::event::*;
+use warrant_ledger::ledger::Ledger;
+use warrant_ledger::merkle::HashProfile;
+use warrant_ledger::trust::{TrustPolicy, public_key_base64};
+
+use crate::cli_io::{Outcome, print_json};
+use crate::ledger_cmd::progress;
+
+const EMITTER: &str = "spiffe://bench.example/gateway";
+const CHUNK: usize = 1024;
+
+#[derive(Serialize)]
+struct Report {
+    events: u64,
+    hash: &'static str,
+    threads: usize,
+    ingest_eps: f64,
+    verify_limit_eps: f64,
+    verify_limit_single_core_eps: f64,
+    ratio: f64,
+    ratio_to_single_core: f64,
+    proof_us: f64,
+    bytes_per_entry: f64,
+    mean_event_bytes: f64,
+    peak_rss_bytes: u64,
+}
+
+fn body(i: u64) -> Body {
+    Body::ActionExecuted(ActionExecuted {
+        action_id: format!("act-{i}"),
+        actor_chain: vec![
+            "alice@bank.example".into(),
+            "spiffe://bench.example/agent".into(),
+        ],
+        operation: Operation {
+            service: "payments".into(),
+            name: "payments:transfer".into(),
+            resources: vec![format!("account:DE89-{i:08}")],
+            permissions_used: vec!["payments:transfer".into()],
+        },
+        request_digest: Digest::of(&i.to_le_bytes()),
+        response_digest: Digest::of(&(!i).to_le_bytes()),
+        credential_id: format!("cred-{}", i / 10),
+        decisions: vec![EventRef {
+            id: EventId::new_v7(),
+            digest: Digest::of(b"decision"),
+        }],
+        approval: None,
+        initiation: ActionInitiation::AgentPlanned,
+        within_confirmed_scope: true,
+        outcome: ActionOutcome::Success,
+        started_at: 1_732_780_800_000 + i,
+        ended_at: 1_732_780_800_050 + i,
+    })
+}
+
+/// Signs `n` events (10 per task) into `path`, each framed by a u32 length.
+fn generate(key: &SigningKey, n: u64, path: &Path, bar: &indicatif::ProgressBar) -> Result<u64> {
+    let mut out = BufWriter::new(File::create(path)?);
+    let w = WorkloadId::new(EMITTER)?;
+    let mut bytes = 0;
+    let mut chain = EmitterChain::for_task(
+        key.clone(),
+        w.clone(),
+        TaskId::new_v7(),
+        Assurance::Enforced,
+    );
+    for i in 0..n {
+        if i % 10 == 0 {
+            chain = EmitterChain::for_task(
+                key.clone(),
+                w.clone(),
+                TaskId::new_v7(),
+                Assurance::Enforced,
+            );
+        }
+        let ev = chain.emit(body(i), 1_732_780_800_000 + i, vec![])?;
+        out.write_all(&(ev.bytes().len() as u32).to_le_bytes())?;
+        out.write_all(ev.bytes())?;
+        bytes += ev.bytes().len() as u64;
+        bar.inc(1);
+    }
+    out.flush()?;
+    Ok(bytes)
+}
+
+/// Reads up to `CHUNK` framed events.
+fn read_chunk(r: &mut BufReader<File>) -> Result<Vec<Vec<u8>>> {
+    let mut chunk = Vec::with_capacity(CHUNK);
+    let mut len = [0u8; 4];
+    while chunk.len() < CHUNK && r.read_exact(&mut len).is_ok() {
+        let mut b = vec![0u8; u32::from_le_bytes(len) as usize];
+        r.read_exact(&mut b)?;
+        chunk.push(b);
+    }
+    Ok(chunk)
+}
+
+/// Raw batch verification of the first events' signatures: (single core, all cores) rates.
+fn verify_limit(files: &[PathBuf], key: &VerifyingKey, threads: usize) -> Result<(f64, f64)> {
+    let mut sample: Vec<(Vec<u8>, Signature)> = Vec::new();
+    for f in files {
+        let mut r = BufReader::new(File::open(f)?);
+        for _ in 0..16 {
+            for b in read_chunk(&mut r)? {
+                let p = envelope::parse(&b, Limits::default())?;
+                sample.push((p.signed_bytes().to_vec(), *p.signature()));
+            }
+        }
+    }
+    let run = |part: &[(Vec<u8>, Signature)]| {
+        for c in part.chunks(64) {
+            let msgs: Vec<&[u8]> = c.iter().map(|(m, _)| m.as_slice()).collect();
+            let sigs: Vec<Signature> = c.iter().map(|(_, s)| *s).collect();
+            let keys = vec![*key; c.len()];
+            let _ = ed25519_dalek::verify_batch(&msgs, &sigs, &keys);
+        }
+    };
+    // Warm up, then keep the best of three runs of each: the limit is what the machine can do.
+    run(&sample[..sample.len().min(4096)]);
+    let best = |f: &dyn Fn()| {
+        (0..3)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                sample.len() as f64 / t.elapsed().as_secs_f64()
+            })
+            .fold(0.0, f64::max)
+    };
+    let single = best(&|| run(&sample));
+    let all = best(&|| {
+        std::thread::scope(|s| {
+            for part in sample.chunks(sample.len().div_ceil(threads)) {
+                s.spawn(move || run(part));
+            }
+        });
+    });
+    Ok((single, all))
+}
+
+fn ingest(ledger: &Ledger, files: &[PathBuf], n: u64) -> Result<f64> {
+    let bar = progress(n, "ingested");
+    let t = Instant::now();
+    std::thread::scope(|s| -> Result<()> {
+        let handles: Vec<_> = files
+            .iter()
+            .map(|f| {
+                let bar = bar.clone();
+                s.spawn(move || -> Result<()> {
+                    let mut r = BufReader::new(File::open(f)?);
+                    loop {
+                        let chunk = read_chunk(&mut r)?;
+                        if chunk.is_empty() {
+                            return Ok(());
+                        }
+                        let refs: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
+                        ledger.append_batch(&refs)?;
+                        bar.inc(chunk.len() as u64);
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join()
+                .map_err(|_| anyhow::anyhow!("ingest thread panicked"))??;
+        }
+        Ok(())
+    })?;
+    let rate = n as f64 / t.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    Ok(rate)
+}
+
+fn peak_rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("VmHWM:")
+                    .map(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
+            })
+        })
+        .flatten()
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn store_bytes(dir: &Path) -> Result<u64> {
+    [
+        "entries.dat",
+        "index.dat",
+        "nodes.dat",
+        "events.tbl",
+        "tasks.tbl",
+    ]
+    .iter()
+    .map(|f| Ok(std::fs::metadata(dir.join(f))?.len()))
+    .sum()
+}
+
+pub fn run(events: u64, json: bool, profile: HashProfile, dir: Option<PathBuf>) -> Result<Outcome> {
+    let work = dir.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("warrant-bench-{}", std::process::id()))
+    });
+    std::fs::create_dir_all(&work)?;
+    let result = bench(events, profile, &work);
+    let _ = std::fs::remove_dir_all(&work);
+    let report = result?;
+    if json {
+        print_json(&report)?;
+    } else {
+        println!(
+            "{} events, {} profile, {} threads",
+            report.events, report.hash, report.threads
+        );
+        println!(
+            "durable ingest          {:>10.0} events/s",
+            report.ingest_eps
+        );
+        println!(
+            "raw batch verify limit  {:>10.0} events/s (all cores; one core: {:.0})",
+            report.verify_limit_eps, report.verify_limit_single_core_eps
+        );
+        println!(
+            "ratio                   {:>10.2} (to one core: {:.2})",
+            report.ratio, report.ratio_to_single_core
+        );
+        println!(
+            "inclusion proof         {:>10.1} µs at the final size",
+            report.proof_us
+        );
+        println!(
+            "storage overhead        {:>10.1} bytes per entry beyond the event bytes ({:.0})",
+            report.bytes_per_entry, report.mean_event_bytes
+        );
+        println!(
+            "peak RSS                {:>10.1} MiB",
+            report.peak_rss_bytes as f64 / 1_048_576.0
+        );
+    }
+    Ok(Outcome::Success)
+}
+
+fn bench(n: u64, profile: HashProfile, work: &Path) -> Result<Report> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let key = SigningKey::from_bytes(&warrant_ledger::keys::random_bytes());
+    let files: Vec<PathBuf> = (0..threads)
+        .map(|t| work.join(format!("events-{t}.bin")))
+        .collect();
+    let bar = progress(n, "events signed");
+    let per = n.div_ceil(threads as u64);
+    let event_bytes: u64 = std::thread::scope(|s| {
+        let hs: Vec<_> = files
+            .iter()
+            .enumerate()
+            .map(|(t, f)| {
+                let (key, bar) = (&key, bar.clone());
+                let count = per.min(n.saturating_sub(per * t as u64));
+                s.spawn(move || generate(key, count, f, &bar))
+            })
+            .collect();
+        hs.into_iter()
+            .map(|h| {
+                h.join()
+                    .map_err(|_| anyhow::anyhow!("generator panicked"))?
+            })
+            .sum::<Result<u64>>()
+    })?;
+    bar.finish_and_clear();
+    let (single, all) = verify_limit(&files, &key.verifying_key(), threads)?;
+    let pk = public_key_base64(&key.verifying_key());
+    let trust = TrustPolicy::from_toml(&format!(
+        "version = 1\n[[emitters]]\nworkload = \"{EMITTER}\"\nassurance = \"enforced\"\nkinds = [\"ActionExecuted\"]\nkeys = [{{ public_key = \"{pk}\" }}]\n"
+    ))?;
+    let dir = work.join("ledger");
+    let ledger = Ledger::create(
+        &dir,
+        "bench.example/log",
+        profile,
+        NoteSigner::generate("bench.example/log")?,
+        trust,
+    )?;
+    let ingest_eps = ingest(&ledger, &files, n)?;
+    let size = ledger.size();
+    let t = Instant::now();
+    let probes = 2000u64;
+    for i in 0..probes {
+        ledger
+            .prove_inclusion(i.wrapping_mul(0x9e37_79b9_7f4a_7c15) % size, size)
+            .context("proof")?;
+    }
+    let proof_us = t.elapsed().as_secs_f64() * 1e6 / probes as f64;
+    let bytes_per_entry = (store_bytes(&dir)? as f64 - event_bytes as f64) / n as f64;
+    Ok(Report {
+        events: n,
+        hash: profile.name(),
+        threads,
+        ingest_eps,
+        verify_limit_eps: all,
+        verify_limit_single_core_eps: single,
+        ratio: ingest_eps / all,
+        ratio_to_single_core: ingest_eps / single,
+        proof_us,
+        bytes_per_entry,
+        mean_event_bytes: event_bytes as f64 / n as f64,
+        peak_rss_bytes: peak_rss(),
+    })
+}

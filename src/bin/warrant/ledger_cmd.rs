@@ -1,0 +1,257 @@
+//! `warrant init|append|checkpoint|entries|prove|fsck|info`: the embedded ledger.
+//!
+//! A ledger directory holds the store, `log.key` (the log's note signer key, mode 0600) and
+//! `trust.toml` (the emitters the ledger accepts events from).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+use clap::Subcommand;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use warrant_ledger::cbor::{Limits, split_envelopes};
+use warrant_ledger::checkpoint::NoteSigner;
+use warrant_ledger::ledger::{AppendError, Ledger};
+use warrant_ledger::merkle::{HashProfile, NodeId};
+use warrant_ledger::store::Storage as _;
+use warrant_ledger::trust::TrustPolicy;
+
+use crate::cli_io::{Outcome, b64_encode, print_json, read_file, read_stdin, write_secret};
+
+#[derive(Subcommand)]
+pub enum ProveCommand {
+    /// Inclusion proof of one entry (JSON as `warrant merkle prove`).
+    Inclusion {
+        /// Ledger directory.
+        dir: PathBuf,
+        /// Entry index.
+        #[arg(long)]
+        index: u64,
+        /// Tree size (default: the current size).
+        #[arg(long)]
+        size: Option<u64>,
+    },
+    /// Consistency proof between two sizes (JSON as `warrant merkle prove-consistency`).
+    Consistency {
+        /// Ledger directory.
+        dir: PathBuf,
+        /// Old size.
+        #[arg(long)]
+        old: u64,
+        /// New size (default: the current size).
+        #[arg(long)]
+        new: Option<u64>,
+    },
+}
+
+pub fn init(dir: &Path, origin: &str, profile: HashProfile) -> Result<Outcome> {
+    if dir.join("log.key").exists() {
+        bail!("{} already holds a ledger", dir.display());
+    }
+    std::fs::create_dir_all(dir)?;
+    let signer = NoteSigner::generate(origin).context("origin is not a valid key name")?;
+    let verifier = signer.verifier().to_string();
+    let trust = format!(
+        "# Emitters this ledger accepts events from; add one [[emitters]] block per workload.\n\
+         version = 1\n\n[[logs]]\norigin = {origin:?}\nhash = \"{}\"\nverifier_key = \"{verifier}\"\n",
+        profile.name()
+    );
+    TrustPolicy::from_toml(&trust).context("generated trust policy")?;
+    Ledger::create(dir, origin, profile, signer.clone(), TrustPolicy::default())?;
+    write_secret(
+        &dir.join("log.key"),
+        format!("{}\n", *signer.to_key_string()).as_bytes(),
+    )?;
+    std::fs::write(dir.join("trust.toml"), trust)?;
+    println!("{verifier}");
+    Ok(Outcome::Success)
+}
+
+/// Opens the ledger in `dir` with its key and trust policy.
+pub fn open(dir: &Path) -> Result<Ledger> {
+    let key =
+        String::from_utf8(read_file(&dir.join("log.key"))?).context("log.key is not UTF-8")?;
+    let key = NoteSigner::parse(key.trim()).context("log.key")?;
+    let trust = load_trust(&dir.join("trust.toml"))?;
+    Ok(Ledger::open(dir, key, trust)?)
+}
+
+/// Reads a trust policy: TOML, or JSON when the file name ends in `.json`.
+pub fn load_trust(path: &Path) -> Result<TrustPolicy> {
+    let text = String::from_utf8(read_file(path)?)
+        .with_context(|| format!("{} is not UTF-8", path.display()))?;
+    if path.extension().is_some_and(|e| e == "json") {
+        let doc: warrant_ledger::trust::TrustDocument =
+            serde_json::from_str(&text).with_context(|| format!("{}", path.display()))?;
+        return TrustPolicy::try_from(doc).with_context(|| format!("{}", path.display()));
+    }
+    TrustPolicy::from_toml(&text).with_context(|| format!("{}", path.display()))
+}
+
+pub fn progress(len: u64, what: &str) -> ProgressBar {
+    // Hidden automatically when standard error is not a terminal.
+    let bar = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template(&format!(
+        "{{elapsed_precise}} {{bar:40}} {{pos}}/{{len}} {what} ({{per_sec}})"
+    )) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+#[derive(Serialize)]
+struct AppendSummary {
+    appended: usize,
+    rejected: usize,
+    size: u64,
+}
+
+pub fn append(dir: &Path, files: &[PathBuf]) -> Result<Outcome> {
+    let ledger = open(dir)?;
+    let stdin;
+    let owned: Vec<Vec<u8>>;
+    let (items, names): (Vec<&[u8]>, Vec<String>) = if files.is_empty() {
+        stdin = read_stdin()?;
+        let items = split_envelopes(&stdin, Limits::default().with_max_len(usize::MAX))
+            .context("standard input is not a CBOR sequence of envelopes")?;
+        let names = (0..items.len())
+            .map(|i| format!("stdin item {i}"))
+            .collect();
+        (items, names)
+    } else {
+        owned = files.iter().map(|f| read_file(f)).collect::<Result<_>>()?;
+        (
+            owned.iter().map(Vec::as_slice).collect(),
+            files.iter().map(|f| f.display().to_string()).collect(),
+        )
+    };
+    let bar = progress(items.len() as u64, "entries");
+    let mut rejected = 0;
+    for (chunk, chunk_names) in items.chunks(1024).zip(names.chunks(1024)) {
+        if ledger.append_batch(chunk).is_err() {
+            // The batch is all or nothing: retry one by one to accept the good entries and
+            // name the bad ones.
+            for (item, name) in chunk.iter().zip(chunk_names) {
+                if let Err(e) = ledger.append(item) {
+                    if let AppendError::Store(_) = e {
+                        bail!("{name}: {e}");
+                    }
+                    eprintln!("{name}: rejected: {e}");
+                    rejected += 1;
+                }
+            }
+        }
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    print_json(&AppendSummary {
+        appended: items.len() - rejected,
+        rejected,
+        size: ledger.size(),
+    })?;
+    Ok(if rejected == 0 {
+        Outcome::Success
+    } else {
+        Outcome::Failed(format!("{rejected} entries rejected"))
+    })
+}
+
+pub fn checkpoint(dir: &Path) -> Result<Outcome> {
+    let note = open(dir)?.checkpoint()?;
+    print!("{}", String::from_utf8_lossy(&note));
+    Ok(Outcome::Success)
+}
+
+pub fn entries(dir: &Path, from: u64, to: Option<u64>) -> Result<Outcome> {
+    let ledger = open(dir)?;
+    let to = to.unwrap_or(ledger.size()).min(ledger.size());
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for i in from..to {
+        use std::io::Write as _;
+        writeln!(out, "{}", b64_encode(&ledger.entry(i)?))?;
+    }
+    Ok(Outcome::Success)
+}
+
+#[derive(Serialize)]
+struct InclusionOut {
+    hash: &'static str,
+    leaf_index: u64,
+    tree_size: u64,
+    leaf_hash: String,
+    path: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct ConsistencyOut {
+    hash: &'static str,
+    old_size: u64,
+    new_size: u64,
+    path: Vec<String>,
+}
+
+pub fn prove(cmd: ProveCommand) -> Result<Outcome> {
+    match cmd {
+        ProveCommand::Inclusion { dir, index, size } => {
+            let ledger = open(&dir)?;
+            let size = size.unwrap_or(ledger.size());
+            let p = ledger.prove_inclusion(index, size)?;
+            let leaf = ledger.store().node(NodeId::leaf(index))?;
+            print_json(&InclusionOut {
+                hash: ledger.profile().name(),
+                leaf_index: index,
+                tree_size: size,
+                leaf_hash: leaf.to_hex(),
+                path: p.path.iter().map(|h| h.to_hex()).collect(),
+            })?;
+        }
+        ProveCommand::Consistency { dir, old, new } => {
+            let ledger = open(&dir)?;
+            let new = new.unwrap_or(ledger.size());
+            let p = ledger.prove_consistency(old, new)?;
+            print_json(&ConsistencyOut {
+                hash: ledger.profile().name(),
+                old_size: old,
+                new_size: new,
+                path: p.path.iter().map(|h| h.to_hex()).collect(),
+            })?;
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+pub fn fsck(dir: &Path) -> Result<Outcome> {
+    let ledger = open(dir)?;
+    let report = ledger.fsck()?;
+    Ok(match report.problem {
+        None => {
+            println!(
+                "ok: {} entries, every record, hash, index and checkpoint verified",
+                report.entries
+            );
+            Outcome::Success
+        }
+        Some((file, offset, what)) => Outcome::Failed(format!("{file} at byte {offset}: {what}")),
+    })
+}
+
+#[derive(Serialize)]
+struct InfoOut {
+    origin: String,
+    hash: &'static str,
+    size: u64,
+    verifier_key: String,
+    checkpoints: usize,
+}
+
+pub fn info(dir: &Path) -> Result<Outcome> {
+    let ledger = open(dir)?;
+    print_json(&InfoOut {
+        origin: ledger.origin().to_owned(),
+        hash: ledger.profile().name(),
+        size: ledger.size(),
+        verifier_key: ledger.verifier().to_string(),
+        checkpoints: ledger.store().checkpoint_sizes()?.len(),
+    })?;
+    Ok(Outcome::Success)
+}
