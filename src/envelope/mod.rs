@@ -27,7 +27,7 @@ use crate::event::{DecodeError, Digest, Event};
 
 const TAG_COSE_SIGN1: u8 = 0xd2;
 /// Batches larger than this are split; a failing batch is re-checked one by one.
-const BATCH_CHUNK: usize = 64;
+const BATCH_CHUNK: usize = 256;
 
 /// Why an envelope was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

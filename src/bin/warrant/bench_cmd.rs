@@ -123,7 +123,7 @@ fn verify_limit(files: &[PathBuf], key: &VerifyingKey, threads: usize) -> Result
         }
     }
     let run = |part: &[(Vec<u8>, Signature)]| {
-        for c in part.chunks(64) {
+        for c in part.chunks(256) {
             let msgs: Vec<&[u8]> = c.iter().map(|(m, _)| m.as_slice()).collect();
             let sigs: Vec<Signature> = c.iter().map(|(_, s)| *s).collect();
             let keys = vec![*key; c.len()];
@@ -261,7 +261,7 @@ fn bench(n: u64, profile: HashProfile, work: &Path) -> Result<Report> {
         .map(|t| work.join(format!("events-{t}.bin")))
         .collect();
     let bar = progress(n, "events signed");
-    let per = n.div_ceil(threads as u64);
+    let per = n.div_ceil(files.len() as u64);
     let event_bytes: u64 = std::thread::scope(|s| {
         let hs: Vec<_> = files
             .iter()

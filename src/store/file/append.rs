@@ -31,7 +31,7 @@ impl FileStore {
         for (i, e) in batch.iter().enumerate() {
             let index = w.size + i as u64;
             let offset = w.data_len + plan.frames.len() as u64;
-            push_frame(&mut plan.frames, e.bytes);
+            push_frame(&mut plan.frames, e.bytes, &e.leaf);
             let prev_in_task = match e.task {
                 None => NO_PREV,
                 Some(t) => {

@@ -268,7 +268,7 @@ impl FileStore {
         let (len, check) = parse_frame_header(h);
         let mut bytes = vec![0u8; len as usize];
         self.data.read_at(&mut bytes, offset + FRAME_HEADER)?;
-        if records::frame_check(&bytes) != check {
+        if records::frame_check(&self.profile.leaf_hash(&bytes)) != check {
             return Err(corrupt(format!(
                 "entries.dat: bad frame check at offset {offset}"
             )));

@@ -1,5 +1,9 @@
 //! Byte layouts of data-file frames and index records (see `docs/storage-format.md`).
 
+use crate::merkle::Hash;
+#[cfg(test)]
+use crate::merkle::HashProfile;
+
 /// Frame header: length (u32 LE) and check (u32 LE).
 pub(super) const FRAME_HEADER: u64 = 8;
 /// One index record: data offset (u64 LE), previous entry of the same task (u64 LE).
@@ -7,24 +11,18 @@ pub(super) const INDEX_RECORD: u64 = 16;
 /// `prev_in_task` value for "none".
 pub(super) const NO_PREV: u64 = u64::MAX;
 
-/// The check of a frame: the first four bytes of BLAKE3(length ‖ bytes), as u32 LE.
-pub(super) fn frame_check(bytes: &[u8]) -> u32 {
-    let mut h = blake3::Hasher::new();
-    h.update(&(bytes.len() as u32).to_le_bytes());
-    h.update(bytes);
-    let d = h.finalize();
-    u32::from_le_bytes([
-        d.as_bytes()[0],
-        d.as_bytes()[1],
-        d.as_bytes()[2],
-        d.as_bytes()[3],
-    ])
+/// The check of a frame: the first four bytes of the entry's leaf hash in the store's
+/// profile, as u32 LE. The appender has that hash already, and it ties the frame to the tree:
+/// a damaged length or byte changes the bytes read, and so the hash.
+pub(super) fn frame_check(leaf: &Hash) -> u32 {
+    let b = leaf.as_bytes();
+    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
 }
 
-/// Appends the frame of `bytes` to `out`.
-pub(super) fn push_frame(out: &mut Vec<u8>, bytes: &[u8]) {
+/// Appends the frame of `bytes`, whose leaf hash is `leaf`, to `out`.
+pub(super) fn push_frame(out: &mut Vec<u8>, bytes: &[u8], leaf: &Hash) {
     out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-    out.extend_from_slice(&frame_check(bytes).to_le_bytes());
+    out.extend_from_slice(&frame_check(leaf).to_le_bytes());
     out.extend_from_slice(bytes);
 }
 
@@ -105,11 +103,15 @@ mod tests {
 
     #[test]
     fn frames_and_records_round_trip() {
+        let p = HashProfile::Blake3;
         let mut out = Vec::new();
-        push_frame(&mut out, b"hello");
+        push_frame(&mut out, b"hello", &p.leaf_hash(b"hello"));
         let (len, check) = parse_frame_header(out[..8].try_into().expect("8"));
-        assert_eq!((len, check), (5, frame_check(b"hello")));
-        assert_ne!(frame_check(b"hello"), frame_check(b"hellp"));
+        assert_eq!((len, check), (5, frame_check(&p.leaf_hash(b"hello"))));
+        assert_ne!(
+            frame_check(&p.leaf_hash(b"hello")),
+            frame_check(&p.leaf_hash(b"hellp"))
+        );
         let r = IndexRecord {
             offset: 77,
             prev_in_task: NO_PREV,
