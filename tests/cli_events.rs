@@ -1,21 +1,10 @@
 //! The real `warrant` binary: `keygen` and `event sign|verify|show`.
 #![cfg(feature = "cli")]
 
-use std::io::Write as _;
-use std::process::{Command, Output, Stdio};
+#[path = "common/cli.rs"]
+mod cli;
 
-fn warrant(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_warrant"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn warrant");
-    // The child may exit before reading everything (malformed input): ignore broken pipes.
-    let _ = child.stdin.take().expect("stdin").write_all(stdin);
-    child.wait_with_output().expect("wait")
-}
+use cli::warrant;
 
 fn example(kind: &str) -> Vec<u8> {
     std::fs::read(format!(

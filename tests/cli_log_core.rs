@@ -1,27 +1,14 @@
 //! The real `warrant` binary: `merkle` and `note` commands, outputs and exit codes.
 #![cfg(feature = "cli")]
 
-use std::io::Write as _;
-use std::process::{Command, Output, Stdio};
+#[path = "common/cli.rs"]
+mod cli;
+
+use std::process::Output;
+
+use cli::warrant;
 
 use base64::Engine as _;
-
-fn warrant(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_warrant"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn warrant");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin)
-        .expect("write stdin");
-    child.wait_with_output().expect("wait")
-}
 
 fn json(out: &Output) -> serde_json::Value {
     assert_eq!(

@@ -63,10 +63,10 @@ pub enum TaskInitiation {
     AgentSpawned,
 }
 
-/// Risk tier of a task.
+/// A four-step scale, used for a task's risk tier and a trust signal's severity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum RiskTier {
+pub enum Level {
     /// Low.
     Low,
     /// Medium.
@@ -76,6 +76,12 @@ pub enum RiskTier {
     /// Critical.
     Critical,
 }
+
+/// Risk tier of a task.
+pub type RiskTier = Level;
+
+/// Severity of a trust signal.
+pub type Severity = Level;
 
 /// `TaskOpened`: the human intent a task starts from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -420,20 +426,6 @@ pub enum SignalType {
     Anomaly,
     /// A credential may be compromised.
     CredentialCompromise,
-}
-
-/// Severity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// Low.
-    Low,
-    /// Medium.
-    Medium,
-    /// High.
-    High,
-    /// Critical.
-    Critical,
 }
 
 /// `TrustSignal`: something changed trust during the task.

@@ -14,7 +14,7 @@ pub use kinds::{
     ActionExecuted, ActionInitiation, ActionOutcome, ApprovalOutcome, ApprovalRequested,
     ApprovalRequirement, ApprovalResolved, Approver, Credential, CredentialIssued,
     CredentialRevoked, DecisionRequest, DelegationGranted, DelegationMode, Delegator, Effect,
-    Holder, HumanPrincipal, ManifestEntry, Obligations, Operation, Override, OverrideAction,
+    Holder, HumanPrincipal, Level, ManifestEntry, Obligations, Operation, Override, OverrideAction,
     PolicyDecision, PolicyRef, PolicyRegistered, RevocationReason, RiskTier, Severity, SignalType,
     TaskClosed, TaskInitiation, TaskOpened, TaskOutcome, TrustSignal, WorkloadRef,
 };

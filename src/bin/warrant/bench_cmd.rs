@@ -33,6 +33,7 @@ struct Report {
     verify_limit_single_core_eps: f64,
     ratio: f64,
     ratio_to_single_core: f64,
+    ingest_cpu_utilisation: f64,
     proof_us: f64,
     bytes_per_entry: f64,
     mean_event_bytes: f64,
@@ -185,6 +186,24 @@ fn ingest(ledger: &Ledger, files: &[PathBuf], n: u64) -> Result<f64> {
     Ok(rate)
 }
 
+/// CPU seconds (user + system, all threads) this process has used, from `/proc/self/stat`
+/// (Linux clock ticks of 1/100 s); 0 where unavailable.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn peak_rss() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -293,7 +312,9 @@ fn bench(n: u64, profile: HashProfile, work: &Path) -> Result<Report> {
         NoteSigner::generate("bench.example/log")?,
         trust,
     )?;
+    let (cpu0, wall0) = (cpu_seconds(), Instant::now());
     let ingest_eps = ingest(&ledger, &files, n)?;
+    let ingest_cpu_utilisation = (cpu_seconds() - cpu0) / wall0.elapsed().as_secs_f64();
     let size = ledger.size();
     let t = Instant::now();
     let probes = 2000u64;
@@ -313,6 +334,7 @@ fn bench(n: u64, profile: HashProfile, work: &Path) -> Result<Report> {
         verify_limit_single_core_eps: single,
         ratio: ingest_eps / all,
         ratio_to_single_core: ingest_eps / single,
+        ingest_cpu_utilisation,
         proof_us,
         bytes_per_entry,
         mean_event_bytes: event_bytes as f64 / n as f64,
