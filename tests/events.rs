@@ -251,6 +251,9 @@ fn model_rules() {
         })
     );
     let mut e = task_event.clone();
+    e.task = Some(TaskId(uuid::Uuid::nil()));
+    assert_eq!(e.validate(), Err(EventError::NilTask));
+    let mut e = task_event.clone();
     e.prev = None;
     assert_eq!(e.validate(), Err(EventError::ChainStart { eseq: 3 }));
     let mut e = policy.clone();

@@ -208,6 +208,9 @@ pub enum EventError {
         /// The kind.
         kind: Kind,
     },
+    /// The task id is the nil UUID, which the ledger reserves for ledger-level events.
+    #[error("the nil UUID is not a task id")]
+    NilTask,
     /// `prev` present at `eseq` 0, or absent after it.
     #[error("prev must be absent exactly when eseq is 0 (eseq {eseq})")]
     ChainStart {
@@ -276,6 +279,9 @@ impl Event {
         let kind = self.kind();
         if self.task.is_some() == kind.is_ledger_level() {
             return Err(EventError::TaskPresence { kind });
+        }
+        if self.task.is_some_and(|t| t.0.is_nil()) {
+            return Err(EventError::NilTask);
         }
         if (self.eseq == 0) != self.prev.is_none() {
             return Err(EventError::ChainStart { eseq: self.eseq });

@@ -109,7 +109,7 @@ fn keys_of(bytes: &[u8]) -> Option<(EventId, Option<TaskId>)> {
         .ok()?
         .payload_unverified(limits)
         .ok()?;
-    Some((e.id, e.task))
+    Some((e.id, Some(index_task(e.task))))
 }
 
 fn keys_fn() -> KeysFn {
@@ -117,6 +117,14 @@ fn keys_fn() -> KeysFn {
 }
 
 const ORIGIN_FILE: &str = "origin";
+
+/// The task id ledger-level events (policy registrations) are indexed under: the nil UUID,
+/// which no event may use as its task.
+pub const LEDGER_LEVEL_TASK: TaskId = TaskId(uuid::Uuid::nil());
+
+fn index_task(task: Option<TaskId>) -> TaskId {
+    task.unwrap_or(LEDGER_LEVEL_TASK)
+}
 
 impl Ledger<FileStore> {
     /// Creates a ledger in `dir`.
@@ -274,7 +282,7 @@ impl<S: Storage> Ledger<S> {
     }
 
     fn prepare(ev: VerifiedEvent, profile: HashProfile) -> Prepared {
-        let (id, task) = (ev.event().id, ev.event().task);
+        let (id, task) = (ev.event().id, Some(index_task(ev.event().task)));
         let bytes = ev.into_bytes();
         Prepared {
             leaf: profile.leaf_hash(&bytes),
@@ -426,7 +434,8 @@ impl<S: Storage> Ledger<S> {
         Ok(self.store.entry(index)?)
     }
 
-    /// Indices of a task's entries, ascending.
+    /// Indices of a task's entries, ascending ([`LEDGER_LEVEL_TASK`] lists the ledger-level
+    /// entries, such as policy registrations).
     ///
     /// # Errors
     /// A store error.

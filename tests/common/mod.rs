@@ -333,3 +333,32 @@ pub fn events(n: usize, tasks: usize) -> Vec<Vec<u8>> {
         })
         .collect()
 }
+
+/// A trust policy pinning the test key for every emitter of the sample events, each allowed
+/// the kinds it signs there.
+pub fn sample_trust() -> TrustPolicy {
+    let pk = public_key_base64(&test_key().verifying_key());
+    let mut kinds: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (body, emitter, _) in sample_bodies() {
+        kinds.entry(emitter).or_default().push(body.kind().name());
+    }
+    kinds
+        .entry("spiffe://bank.example/gateway")
+        .or_default()
+        .extend(["ActionExecuted", "TrustSignal", "TaskClosed"]);
+    let mut toml = String::from("version = 1\n");
+    for (emitter, ks) in kinds {
+        let mut ks = ks;
+        ks.sort_unstable();
+        ks.dedup();
+        let list = ks
+            .iter()
+            .map(|k| format!("\"{k}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        toml.push_str(&format!(
+            "\n[[emitters]]\nworkload = \"{emitter}\"\nassurance = \"enforced\"\nkinds = [{list}]\nkeys = [{{ public_key = \"{pk}\" }}]\n"
+        ));
+    }
+    TrustPolicy::from_toml(&toml).expect("sample trust")
+}

@@ -255,3 +255,16 @@ pub fn info(dir: &Path) -> Result<Outcome> {
     })?;
     Ok(Outcome::Success)
 }
+
+pub fn export(
+    dir: &Path,
+    task: &warrant_ledger::event::TaskId,
+    since: Option<&Path>,
+    out: &Path,
+) -> Result<Outcome> {
+    let ledger = open(dir)?;
+    let since = since.map(read_file).transpose()?;
+    let bundle = ledger.export_bundle(task, since.as_deref())?;
+    std::fs::write(out, &bundle).with_context(|| format!("writing {}", out.display()))?;
+    Ok(Outcome::Success)
+}

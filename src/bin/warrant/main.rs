@@ -87,6 +87,20 @@ enum Command {
         /// Ledger directory.
         dir: std::path::PathBuf,
     },
+    /// Exports the evidence bundle of a task (CBOR).
+    Export {
+        /// Ledger directory.
+        dir: std::path::PathBuf,
+        /// Task id (UUID).
+        #[arg(long)]
+        task: warrant_ledger::event::TaskId,
+        /// An older checkpoint note of this log the auditor holds: adds a consistency proof.
+        #[arg(long)]
+        since_checkpoint: Option<std::path::PathBuf>,
+        /// Output file.
+        #[arg(short = 'o', long = "out")]
+        out: std::path::PathBuf,
+    },
     /// Measures durable ingest against the raw Ed25519 batch-verification limit, proof
     /// latency, storage overhead and peak memory, in one run.
     Bench {
@@ -123,6 +137,12 @@ fn main() -> ExitCode {
         Command::Prove(c) => ledger_cmd::prove(c),
         Command::Fsck { dir } => ledger_cmd::fsck(&dir),
         Command::Info { dir } => ledger_cmd::info(&dir),
+        Command::Export {
+            dir,
+            task,
+            since_checkpoint,
+            out,
+        } => ledger_cmd::export(&dir, &task, since_checkpoint.as_deref(), &out),
         Command::Bench {
             events,
             json,

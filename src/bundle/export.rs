@@ -1,0 +1,125 @@
+//! Building a bundle from a ledger.
+
+use super::{
+    BUNDLE_VERSION, Bundle, BundleConsistency, BundleEntry, Bytes, LogDescriptor, NodeHash,
+};
+use crate::cbor::Limits;
+use crate::checkpoint::open_checkpoint;
+use crate::envelope;
+use crate::event::{Body, Digest, TaskId};
+use crate::ledger::{LEDGER_LEVEL_TASK, Ledger, LedgerError};
+use crate::store::Storage;
+
+impl<S: Storage> Ledger<S> {
+    fn bundle_entry(&self, index: u64, size: u64) -> Result<BundleEntry, LedgerError> {
+        let proof = self.prove_inclusion(index, size)?;
+        Ok(BundleEntry {
+            index,
+            envelope: Bytes(self.entry(index)?),
+            proof: proof.path.into_iter().map(NodeHash).collect(),
+        })
+    }
+
+    /// Exports the evidence bundle of `task`: a fresh checkpoint (signed if the log grew),
+    /// the task's entries with inclusion proofs, the registered policies its decisions cite,
+    /// and, given an older checkpoint note of this log, a consistency proof from it.
+    ///
+    /// # Errors
+    /// [`LedgerError`]; [`LedgerError::Prove`] if `since` is not a checkpoint of this log
+    /// or is newer than the log.
+    pub fn export_bundle(
+        &self,
+        task: &TaskId,
+        since: Option<&[u8]>,
+    ) -> Result<Vec<u8>, LedgerError> {
+        let note = self.checkpoint()?;
+        let head = open_checkpoint(&note, self.origin(), &[self.verifier()])
+            .map_err(|e| LedgerError::Checkpoint(e.to_string()))?
+            .tree_head();
+        let indices: Vec<u64> = self
+            .task_entries(task)?
+            .into_iter()
+            .filter(|&i| i < head.size)
+            .collect();
+        let entries = indices
+            .iter()
+            .map(|&i| self.bundle_entry(i, head.size))
+            .collect::<Result<Vec<_>, _>>()?;
+        let cited = cited_policies(&entries);
+        let mut policies = Vec::new();
+        for index in self
+            .task_entries(&LEDGER_LEVEL_TASK)?
+            .into_iter()
+            .filter(|&i| i < head.size)
+        {
+            let bytes = self.entry(index)?;
+            if let Some(Body::PolicyRegistered(p)) = payload(&bytes).map(|e| e.body)
+                && cited.contains(&p.policy.digest)
+            {
+                policies.push(self.bundle_entry(index, head.size)?);
+            }
+        }
+        let consistency = since
+            .map(|old| self.consistency_from(old, head.size))
+            .transpose()?;
+        let bundle = Bundle {
+            version: BUNDLE_VERSION,
+            log: LogDescriptor {
+                origin: self.origin().to_owned(),
+                hash: self.profile().name().to_owned(),
+            },
+            checkpoint: Bytes(note),
+            task: *task,
+            entries,
+            policies,
+            consistency,
+        };
+        bundle
+            .to_cbor()
+            .map_err(|e| LedgerError::Checkpoint(e.to_string()))
+    }
+
+    fn consistency_from(
+        &self,
+        old_note: &[u8],
+        size: u64,
+    ) -> Result<BundleConsistency, LedgerError> {
+        let old = open_checkpoint(old_note, self.origin(), &[self.verifier()])
+            .map_err(|e| LedgerError::Prove(format!("--since checkpoint: {e}")))?
+            .tree_head();
+        if old.size > size || self.root(old.size)? != old.root {
+            return Err(LedgerError::Prove(
+                "--since checkpoint does not match this log".into(),
+            ));
+        }
+        let path = if old.size == 0 {
+            Vec::new()
+        } else {
+            self.prove_consistency(old.size, size)?.path
+        };
+        Ok(BundleConsistency {
+            old_checkpoint: Bytes(old_note.to_vec()),
+            proof: path.into_iter().map(NodeHash).collect(),
+        })
+    }
+}
+
+/// The decoded event of an envelope, unverified: export only selects entries by it.
+fn payload(bytes: &[u8]) -> Option<crate::event::Event> {
+    let limits = Limits::default().with_max_len(usize::MAX);
+    envelope::parse(bytes, limits)
+        .ok()?
+        .payload_unverified(limits)
+        .ok()
+}
+
+/// Content digests of the policies the task's decisions cite.
+fn cited_policies(entries: &[BundleEntry]) -> Vec<Digest> {
+    entries
+        .iter()
+        .filter_map(|e| match payload(&e.envelope.0)?.body {
+            Body::PolicyDecision(d) => Some(d.policy.digest),
+            _ => None,
+        })
+        .collect()
+}

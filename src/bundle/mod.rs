@@ -1,0 +1,168 @@
+//! Evidence bundles: everything an auditor needs to check one task offline.
+//!
+//! ```cddl
+//! bundle = {
+//!   version: 1,
+//!   log: { origin: tstr, hash: "blake3" / "sha256" },   ; must match what the auditor pins
+//!   checkpoint: bstr,                 ; the signed checkpoint note the proofs lead to
+//!   task: bstr .size 16,
+//!   entries: [* entry],               ; the task's entries, by ascending index
+//!   policies: [* entry],              ; PolicyRegistered entries the task's decisions cite
+//!   ? consistency: { old_checkpoint: bstr, proof: [* hash] },
+//! }
+//! entry = { index: uint, envelope: bstr, proof: [* hash] }  ; inclusion proof at the checkpoint size
+//! hash = bstr .size 32
+//! ```
+//!
+//! Canonical CBOR, decoded strictly (see [`crate::cbor`]) with a size limit of
+//! [`MAX_BUNDLE_LEN`]. Nothing in a bundle is trusted: the auditor checks every signature,
+//! proof and checkpoint against what it pins (see `docs/bundle-format.md`).
+
+mod export;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::cbor::{self, CborError, Limits};
+use crate::event::TaskId;
+use crate::merkle::Hash;
+
+/// The bundle format version this crate writes and reads.
+pub const BUNDLE_VERSION: u32 = 1;
+/// Largest bundle accepted: 1 GiB.
+pub const MAX_BUNDLE_LEN: usize = 1 << 30;
+
+/// Bytes that serialise as a CBOR byte string.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Bytes(pub Vec<u8>);
+
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.0)
+    }
+}
+
+struct BytesVisitor;
+
+impl Visitor<'_> for BytesVisitor {
+    type Value = Bytes;
+    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("a byte string")
+    }
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Bytes, E> {
+        Ok(Bytes(v.to_vec()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_bytes(BytesVisitor)
+    }
+}
+
+/// A 32-byte tree hash as a CBOR byte string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeHash(pub Hash);
+
+impl Serialize for NodeHash {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.0.as_bytes())
+    }
+}
+
+impl<'de> Deserialize<'de> for NodeHash {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let b = Bytes::deserialize(d)?;
+        Hash::try_from_slice(&b.0)
+            .map(NodeHash)
+            .map_err(de::Error::custom)
+    }
+}
+
+/// Which log a bundle comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogDescriptor {
+    /// The log's checkpoint origin.
+    pub origin: String,
+    /// Hash profile name (`blake3` or `sha256`).
+    pub hash: String,
+}
+
+/// One log entry with its inclusion proof.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleEntry {
+    /// Index in the log.
+    pub index: u64,
+    /// The exact COSE_Sign1 bytes.
+    pub envelope: Bytes,
+    /// Inclusion proof in the tree of the bundle's checkpoint.
+    pub proof: Vec<NodeHash>,
+}
+
+/// A consistency proof from a checkpoint the auditor already held.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleConsistency {
+    /// The older signed checkpoint note.
+    pub old_checkpoint: Bytes,
+    /// Consistency proof from its size to the bundle checkpoint's size.
+    pub proof: Vec<NodeHash>,
+}
+
+/// An evidence bundle for one task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bundle {
+    /// Always [`BUNDLE_VERSION`].
+    pub version: u32,
+    /// The log.
+    pub log: LogDescriptor,
+    /// The signed checkpoint note the proofs lead to.
+    pub checkpoint: Bytes,
+    /// The task.
+    pub task: TaskId,
+    /// The task's entries.
+    pub entries: Vec<BundleEntry>,
+    /// Registered policies the task's decisions cite.
+    pub policies: Vec<BundleEntry>,
+    /// Consistency from an older checkpoint, when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consistency: Option<BundleConsistency>,
+}
+
+/// Why bytes are not a bundle.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BundleError {
+    /// Not canonical CBOR of a bundle.
+    #[error("bundle encoding: {0}")]
+    Cbor(#[from] CborError),
+    /// Another format version.
+    #[error("unsupported bundle version {0}")]
+    Version(u32),
+}
+
+impl Bundle {
+    /// The canonical CBOR encoding.
+    ///
+    /// # Errors
+    /// Only serde failures.
+    pub fn to_cbor(&self) -> Result<Vec<u8>, CborError> {
+        cbor::to_vec(self)
+    }
+
+    /// Strictly decodes a bundle.
+    ///
+    /// # Errors
+    /// [`BundleError`].
+    pub fn from_cbor(bytes: &[u8]) -> Result<Self, BundleError> {
+        let bundle: Self =
+            cbor::from_slice_with(bytes, Limits::default().with_max_len(MAX_BUNDLE_LEN))?;
+        if bundle.version != BUNDLE_VERSION {
+            return Err(BundleError::Version(bundle.version));
+        }
+        Ok(bundle)
+    }
+}
