@@ -44,6 +44,7 @@
 // Input paths return errors; a panic there would be a denial of service.
 #![warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod audit;
 pub mod bundle;
 pub mod cbor;
 pub mod checkpoint;

@@ -255,6 +255,25 @@ impl Event {
         self.body.kind()
     }
 
+    /// Every reference this event makes: its `refs` and those inside its body (a decision,
+    /// approval, request, trigger or target it cites).
+    #[must_use]
+    pub fn all_refs(&self) -> Vec<EventRef> {
+        let mut out = self.refs.clone();
+        match &self.body {
+            Body::ApprovalRequested(a) => out.push(a.decision),
+            Body::ApprovalResolved(a) => out.push(a.request),
+            Body::CredentialIssued(c) => {
+                out.extend([Some(c.decision), c.approval].into_iter().flatten())
+            }
+            Body::ActionExecuted(a) => out.extend(a.decisions.iter().copied().chain(a.approval)),
+            Body::CredentialRevoked(c) => out.extend(c.trigger),
+            Body::Override(o) => out.push(o.target),
+            _ => {}
+        }
+        out
+    }
+
     /// A reference to this event, given the digest of its signed envelope.
     #[must_use]
     pub const fn reference(&self, envelope_digest: Digest) -> EventRef {

@@ -337,6 +337,11 @@ pub fn events(n: usize, tasks: usize) -> Vec<Vec<u8>> {
 /// A trust policy pinning the test key for every emitter of the sample events, each allowed
 /// the kinds it signs there.
 pub fn sample_trust() -> TrustPolicy {
+    TrustPolicy::try_from(sample_trust_document()).expect("sample trust")
+}
+
+/// The document behind [`sample_trust`].
+pub fn sample_trust_document() -> warrant_ledger::trust::TrustDocument {
     let pk = public_key_base64(&test_key().verifying_key());
     let mut kinds: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (body, emitter, _) in sample_bodies() {
@@ -360,5 +365,5 @@ pub fn sample_trust() -> TrustPolicy {
             "\n[[emitters]]\nworkload = \"{emitter}\"\nassurance = \"enforced\"\nkinds = [{list}]\nkeys = [{{ public_key = \"{pk}\" }}]\n"
         ));
     }
-    TrustPolicy::from_toml(&toml).expect("sample trust")
+    toml::from_str(&toml).expect("sample trust document")
 }

@@ -1,0 +1,472 @@
+//! Integrity checks A1–A5: signatures, authorisation, inclusion and consistency,
+//! completeness, references.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::{Check, Status, check};
+use crate::bundle::{Bundle, NodeHash};
+use crate::cbor::Limits;
+use crate::checkpoint::open_checkpoint;
+use crate::envelope::{self, VerifiedEvent};
+use crate::event::{Body, Digest, EventId, WorkloadId};
+use crate::merkle::{
+    ConsistencyProof, InclusionProof, TreeHead, verify_consistency, verify_inclusion,
+};
+use crate::trust::{LogTrust, TrustError, TrustPolicy};
+
+/// One envelope of the bundle, in bundle order: task entries first, then policies.
+struct Item<'a> {
+    index: u64,
+    bytes: &'a [u8],
+    proof: &'a [NodeHash],
+    is_policy: bool,
+    /// The event, once its signature verified (A1).
+    verified: Option<VerifiedEvent>,
+    /// The id to report, even when nothing verified (read without trusting it).
+    label: Option<EventId>,
+}
+
+fn limits() -> Limits {
+    Limits::default()
+}
+
+fn unverified_id(bytes: &[u8]) -> Option<EventId> {
+    envelope::parse(bytes, limits())
+        .ok()?
+        .payload_unverified(limits())
+        .ok()
+        .map(|e| e.id)
+}
+
+pub(super) fn run(
+    bundle: &Bundle,
+    log: &LogTrust,
+    trust: &TrustPolicy,
+    trusted: &[Vec<u8>],
+) -> Vec<Check> {
+    let mut items: Vec<Item<'_>> = bundle
+        .entries
+        .iter()
+        .map(|e| (e, false))
+        .chain(bundle.policies.iter().map(|e| (e, true)))
+        .map(|(e, is_policy)| Item {
+            index: e.index,
+            bytes: &e.envelope.0,
+            proof: &e.proof,
+            is_policy,
+            verified: None,
+            label: unverified_id(&e.envelope.0),
+        })
+        .collect();
+    vec![
+        a1_signatures(&mut items, trust),
+        a2_authorised(&items, trust),
+        a3_logged(bundle, log, &items, trusted),
+        a4_complete(bundle, &items),
+        a5_references(&items),
+    ]
+}
+
+fn a1_signatures(items: &mut [Item<'_>], trust: &TrustPolicy) -> Check {
+    let bytes: Vec<&[u8]> = items.iter().map(|i| i.bytes).collect();
+    let results = trust_free_verify(&bytes, trust);
+    let mut bad = Vec::new();
+    let mut reasons = Vec::new();
+    for (item, r) in items.iter_mut().zip(results) {
+        match r {
+            Ok(ev) => item.verified = Some(ev),
+            Err(e) => {
+                bad.extend(item.label);
+                reasons.push(format!("entry {}: {e}", item.index));
+            }
+        }
+    }
+    if items.is_empty() {
+        return check("A1", Status::Fail, &[], "the bundle has no entries");
+    }
+    match reasons.first() {
+        None => check(
+            "A1",
+            Status::Pass,
+            &[],
+            format!(
+                "all {} signatures verify under pinned emitter keys",
+                items.len()
+            ),
+        ),
+        Some(first) => check(
+            "A1",
+            Status::Fail,
+            &bad,
+            format!(
+                "{} of {} signatures fail; first: {first}",
+                reasons.len(),
+                items.len()
+            ),
+        ),
+    }
+}
+
+/// Signature checks only (A1): key by pinned emitter and kid, batch verification with a
+/// strict fallback. Authorisation is A2's.
+fn trust_free_verify(
+    items: &[&[u8]],
+    trust: &TrustPolicy,
+) -> Vec<Result<VerifiedEvent, TrustError>> {
+    let mut keyed = Vec::with_capacity(items.len());
+    let mut parsed = Vec::new();
+    for bytes in items {
+        let r = envelope::parse(bytes, limits())
+            .map_err(TrustError::from)
+            .and_then(|p| {
+                let key = trust.key_for(&p.header().issuer, &p.header().kid)?.key;
+                Ok((p, key))
+            });
+        match r {
+            Ok(pk) => {
+                keyed.push(Ok(()));
+                parsed.push(Ok(pk));
+            }
+            Err(e) => keyed.push(Err(e)),
+        }
+    }
+    let mut verified = envelope::verify_parsed_batch(parsed, limits()).into_iter();
+    keyed
+        .into_iter()
+        .map(|k| {
+            k?;
+            verified
+                .next()
+                .ok_or(TrustError::Envelope(envelope::EnvelopeError::BadSignature))?
+                .map_err(TrustError::from)
+        })
+        .collect()
+}
+
+fn a2_authorised(items: &[Item<'_>], trust: &TrustPolicy) -> Check {
+    let mut bad = Vec::new();
+    let mut first = None;
+    for ev in items.iter().filter_map(|i| i.verified.as_ref()) {
+        if let Err(e) = trust.authorize(ev) {
+            bad.push(ev.event().id);
+            first.get_or_insert(e.to_string());
+        }
+    }
+    match first {
+        None => check(
+            "A2",
+            Status::Pass,
+            &[],
+            "every emitter may sign its events' kinds, with its assurance",
+        ),
+        Some(f) => check(
+            "A2",
+            Status::Fail,
+            &bad,
+            format!("{} events not authorised; first: {f}", bad.len()),
+        ),
+    }
+}
+
+fn head_of(note: &[u8], log: &LogTrust) -> Result<TreeHead, String> {
+    open_checkpoint(note, &log.origin, std::slice::from_ref(&log.verifier))
+        .map(|c| c.tree_head())
+        .map_err(|e| e.to_string())
+}
+
+fn a3_logged(bundle: &Bundle, log: &LogTrust, items: &[Item<'_>], trusted: &[Vec<u8>]) -> Check {
+    if bundle.log.hash != log.profile.name() {
+        return check(
+            "A3",
+            Status::Fail,
+            &[],
+            format!(
+                "bundle says hash {:?}, the log is pinned as {}",
+                bundle.log.hash, log.profile
+            ),
+        );
+    }
+    let head = match head_of(&bundle.checkpoint.0, log) {
+        Ok(h) => h,
+        Err(e) => {
+            return check(
+                "A3",
+                Status::Fail,
+                &[],
+                format!("checkpoint does not verify under the pinned log key: {e}"),
+            );
+        }
+    };
+    let bad: Vec<&Item<'_>> = items
+        .iter()
+        .filter(|i| {
+            let proof = InclusionProof {
+                leaf_index: i.index,
+                tree_size: head.size,
+                path: i.proof.iter().map(|h| h.0).collect(),
+            };
+            verify_inclusion(log.profile, &log.profile.leaf_hash(i.bytes), &proof, &head).is_err()
+        })
+        .collect();
+    if let Some(first) = bad.first() {
+        let ids: Vec<EventId> = bad.iter().filter_map(|i| i.label).collect();
+        return check(
+            "A3",
+            Status::Fail,
+            &ids,
+            format!(
+                "{} entries not included in the checkpoint of size {}; first: entry {}",
+                bad.len(),
+                head.size,
+                first.index
+            ),
+        );
+    }
+    match consistency(bundle, log, &head, trusted) {
+        Err(reason) => check("A3", Status::Fail, &[], reason),
+        Ok(warning) => {
+            let base = format!(
+                "all {} entries included in the checkpoint of size {} signed by the pinned log key",
+                items.len(),
+                head.size
+            );
+            match warning {
+                Some(w) => check("A3", Status::Warn, &[], format!("{base}; {w}")),
+                None => check(
+                    "A3",
+                    Status::Pass,
+                    &[],
+                    format!(
+                        "{base}; consistent with {} trusted checkpoint(s)",
+                        trusted.len()
+                    ),
+                ),
+            }
+        }
+    }
+}
+
+/// Consistency of the bundle's checkpoint with every checkpoint the auditor trusts.
+/// `Ok(Some(warning))` when a trusted checkpoint is newer than the bundle's.
+fn consistency(
+    bundle: &Bundle,
+    log: &LogTrust,
+    head: &TreeHead,
+    trusted: &[Vec<u8>],
+) -> Result<Option<String>, String> {
+    let proven_old = match &bundle.consistency {
+        None => None,
+        Some(c) => {
+            let old = head_of(&c.old_checkpoint.0, log)
+                .map_err(|e| format!("consistency checkpoint does not verify: {e}"))?;
+            if old.size > 0 {
+                let proof = ConsistencyProof {
+                    old_size: old.size,
+                    new_size: head.size,
+                    path: c.proof.iter().map(|h| h.0).collect(),
+                };
+                verify_consistency(log.profile, &proof, &old, head).map_err(|e| {
+                    format!(
+                        "the log is not consistent with its checkpoint of size {}: {e}",
+                        old.size
+                    )
+                })?;
+            }
+            Some(old)
+        }
+    };
+    let mut warning = None;
+    for note in trusted {
+        let t = head_of(note, log).map_err(|e| {
+            format!("a trusted checkpoint does not verify under the pinned log key: {e}")
+        })?;
+        if t.size == 0 {
+            continue;
+        }
+        if t.size == head.size && t.root != head.root {
+            return Err(format!(
+                "two different roots signed for size {}: the log forked",
+                t.size
+            ));
+        }
+        if t.size < head.size && proven_old != Some(t) {
+            return Err(format!(
+                "no consistency proof from the trusted checkpoint of size {}",
+                t.size
+            ));
+        }
+        if t.size > head.size {
+            warning = Some(format!(
+                "a trusted checkpoint (size {}) is newer than the bundle's; consistency not shown",
+                t.size
+            ));
+        }
+    }
+    Ok(warning)
+}
+
+fn a4_complete(bundle: &Bundle, items: &[Item<'_>]) -> Check {
+    let entries: Vec<&Item<'_>> = items.iter().filter(|i| !i.is_policy).collect();
+    if let Some(w) = entries.windows(2).find(|w| w[0].index >= w[1].index) {
+        let ids: Vec<EventId> = w.iter().filter_map(|i| i.label).collect();
+        return check(
+            "A4",
+            Status::Fail,
+            &ids,
+            format!(
+                "entries out of log order or repeated at index {}",
+                w[1].index
+            ),
+        );
+    }
+    let events: Vec<&VerifiedEvent> = entries.iter().filter_map(|i| i.verified.as_ref()).collect();
+    if let Some(stranger) = events.iter().find(|e| e.event().task != Some(bundle.task)) {
+        return check(
+            "A4",
+            Status::Fail,
+            &[stranger.event().id],
+            "an entry belongs to another task",
+        );
+    }
+    // Each emitter's chain in the task: eseq 0, 1, 2, … and each prev the digest before it.
+    let mut chains: BTreeMap<WorkloadId, Vec<&VerifiedEvent>> = BTreeMap::new();
+    for e in &events {
+        chains.entry(e.event().emitter.clone()).or_default().push(e);
+    }
+    for (emitter, chain) in &chains {
+        for (k, e) in chain.iter().enumerate() {
+            let want_prev = k.checked_sub(1).map(|p| chain[p].digest());
+            if e.event().eseq != k as u64 || e.event().prev != want_prev {
+                return check(
+                    "A4",
+                    Status::Fail,
+                    &[e.event().id],
+                    format!(
+                        "{emitter}: event {k} of the emitter has eseq {} or a prev that breaks the chain (a missing or altered event)",
+                        e.event().eseq
+                    ),
+                );
+            }
+        }
+    }
+    let close = events.iter().find_map(|e| match &e.event().body {
+        Body::TaskClosed(c) => Some((e, c)),
+        _ => None,
+    });
+    let Some((close, c)) = close else {
+        return check(
+            "A4",
+            Status::Warn,
+            &[],
+            "emitter chains are complete, but the task has no TaskClosed manifest to check them against",
+        );
+    };
+    let manifest: HashMap<&WorkloadId, (u64, Digest)> = c
+        .manifest
+        .iter()
+        .map(|m| (&m.emitter, (m.last_eseq, m.last_digest)))
+        .collect();
+    for (emitter, chain) in &chains {
+        let before: Vec<&&VerifiedEvent> = chain
+            .iter()
+            .filter(|e| e.event().id != close.event().id)
+            .collect();
+        let Some(last) = before.last() else { continue };
+        if manifest.get(emitter) != Some(&(last.event().eseq, last.digest())) {
+            return check(
+                "A4",
+                Status::Fail,
+                &[close.event().id],
+                format!(
+                    "TaskClosed manifest does not match {emitter}'s last event (eseq {})",
+                    last.event().eseq
+                ),
+            );
+        }
+    }
+    if manifest.len()
+        != chains
+            .iter()
+            .filter(|(_, ch)| ch.iter().any(|e| e.event().id != close.event().id))
+            .count()
+    {
+        return check(
+            "A4",
+            Status::Fail,
+            &[close.event().id],
+            "TaskClosed manifest names an emitter with no event in the bundle",
+        );
+    }
+    check(
+        "A4",
+        Status::Pass,
+        &[],
+        format!(
+            "{} emitter chains complete and matching the TaskClosed manifest",
+            chains.len()
+        ),
+    )
+}
+
+fn a5_references(items: &[Item<'_>]) -> Check {
+    let known: HashMap<EventId, (u64, Digest)> = items
+        .iter()
+        .filter_map(|i| {
+            i.verified
+                .as_ref()
+                .map(|v| (v.event().id, (i.index, v.digest())))
+        })
+        .collect();
+    let mut outside = Vec::new();
+    for i in items {
+        let Some(ev) = &i.verified else { continue };
+        for r in ev.event().all_refs() {
+            match known.get(&r.id) {
+                Some(&(index, digest)) if index < i.index && digest == r.digest => {}
+                Some(_) => {
+                    return check(
+                        "A5",
+                        Status::Fail,
+                        &[ev.event().id, r.id],
+                        "a reference points to a later entry or has the wrong digest",
+                    );
+                }
+                None => outside.push(ev.event().id),
+            }
+        }
+    }
+    // Each emitter's clock must not run backwards along its chain.
+    let mut last_time: HashMap<&WorkloadId, u64> = HashMap::new();
+    let mut backwards = Vec::new();
+    for ev in items
+        .iter()
+        .filter(|i| !i.is_policy)
+        .filter_map(|i| i.verified.as_ref())
+    {
+        let t = last_time.entry(&ev.event().emitter).or_insert(0);
+        if ev.event().time < *t {
+            backwards.push(ev.event().id);
+        }
+        *t = (*t).max(ev.event().time);
+    }
+    match (outside.is_empty(), backwards.is_empty()) {
+        (true, true) => check(
+            "A5",
+            Status::Pass,
+            &[],
+            "every reference points to an earlier entry with the right digest; emitter clocks move forward",
+        ),
+        (false, _) => check(
+            "A5",
+            Status::Warn,
+            &outside,
+            "some references point outside the bundle and cannot be checked",
+        ),
+        (true, false) => check(
+            "A5",
+            Status::Warn,
+            &backwards,
+            "an emitter's clock runs backwards",
+        ),
+    }
+}

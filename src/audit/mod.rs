@@ -1,0 +1,147 @@
+//! Offline verification of an evidence bundle against what the auditor pins: a structured
+//! report of checks (DESIGN §5), each pass / fail / warn / not applicable, with the event ids
+//! that justify it.
+//!
+//! Pure: no I/O, no clock. Adversarial bundles get a report (or, when they are unusable as
+//! input, an [`AuditError`]), never a panic.
+//!
+//! Implemented so far: the integrity checks A1–A5. The governance-chain checks B1–B11 are
+//! not yet implemented and are not reported.
+
+mod integrity;
+
+use serde::{Deserialize, Serialize};
+
+use crate::bundle::{Bundle, BundleError};
+use crate::event::{EventId, TaskId};
+use crate::trust::TrustPolicy;
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Status {
+    /// The check holds.
+    #[serde(rename = "pass")]
+    Pass,
+    /// The check fails: the verdict fails.
+    #[serde(rename = "fail")]
+    Fail,
+    /// Something is worth a look but does not fail the verdict.
+    #[serde(rename = "warn")]
+    Warn,
+    /// Nothing in the bundle to check.
+    #[serde(rename = "n/a")]
+    NotApplicable,
+}
+
+/// One check's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    /// The check id, e.g. `A1`.
+    pub id: String,
+    /// Its outcome.
+    pub status: Status,
+    /// Events that justify it (hyphenated UUIDs).
+    pub events: Vec<String>,
+    /// One line saying why.
+    pub reason: String,
+}
+
+/// The overall verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// No check failed.
+    Pass,
+    /// At least one check failed.
+    Fail,
+}
+
+/// The audit report of one bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    /// Fails exactly when a check fails.
+    pub verdict: Verdict,
+    /// The task (hyphenated UUID).
+    pub task: String,
+    /// The checks, in order.
+    pub checks: Vec<Check>,
+}
+
+impl Report {
+    /// The check with this id.
+    #[must_use]
+    pub fn check(&self, id: &str) -> Option<&Check> {
+        self.checks.iter().find(|c| c.id == id)
+    }
+
+    /// Ids of the failed checks.
+    #[must_use]
+    pub fn failed(&self) -> Vec<&str> {
+        self.checks
+            .iter()
+            .filter(|c| c.status == Status::Fail)
+            .map(|c| c.id.as_str())
+            .collect()
+    }
+}
+
+/// A bundle that cannot be audited at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuditError {
+    /// The bytes are not a bundle.
+    #[error("not a bundle: {0}")]
+    Bundle(#[from] BundleError),
+    /// The bundle's log is not pinned in the trust policy.
+    #[error("log {0:?} is not in the trust policy")]
+    UnknownLog(String),
+}
+
+pub(crate) fn check(
+    id: &str,
+    status: Status,
+    events: &[EventId],
+    reason: impl Into<String>,
+) -> Check {
+    Check {
+        id: id.to_owned(),
+        status,
+        events: events.iter().map(ToString::to_string).collect(),
+        reason: reason.into(),
+    }
+}
+
+/// Audits a bundle: decodes it strictly, then runs every check against the trust policy and
+/// the checkpoints the auditor already holds (signed notes of the same log).
+///
+/// # Errors
+/// [`AuditError`] when the input is unusable; every other problem is a failed check.
+pub fn verify(
+    bundle: &[u8],
+    trust: &TrustPolicy,
+    trusted_checkpoints: &[Vec<u8>],
+) -> Result<Report, AuditError> {
+    let bundle = Bundle::from_cbor(bundle)?;
+    let log = trust
+        .log(&bundle.log.origin)
+        .ok_or_else(|| AuditError::UnknownLog(bundle.log.origin.clone()))?;
+    let checks = integrity::run(&bundle, log, trust, trusted_checkpoints);
+    let verdict = if checks.iter().any(|c| c.status == Status::Fail) {
+        Verdict::Fail
+    } else {
+        Verdict::Pass
+    };
+    Ok(Report {
+        verdict,
+        task: bundle.task.to_string(),
+        checks,
+    })
+}
+
+/// The task id of a bundle, for callers that need it before auditing.
+///
+/// # Errors
+/// [`BundleError`].
+pub fn bundle_task(bundle: &[u8]) -> Result<TaskId, BundleError> {
+    Ok(Bundle::from_cbor(bundle)?.task)
+}
