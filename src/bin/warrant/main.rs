@@ -8,6 +8,7 @@ mod event_cmd;
 mod ledger_cmd;
 mod merkle_cmd;
 mod note_cmd;
+mod verify_cmd;
 
 use std::process::ExitCode;
 
@@ -101,6 +102,20 @@ enum Command {
         #[arg(short = 'o', long = "out")]
         out: std::path::PathBuf,
     },
+    /// Audits an evidence bundle offline: exit 0 pass, 1 fail, 2 unusable input.
+    Verify {
+        /// The bundle (from `warrant export`).
+        bundle: std::path::PathBuf,
+        /// The auditor's trust policy (TOML, or JSON by extension).
+        #[arg(long)]
+        trust: std::path::PathBuf,
+        /// Checkpoint notes of this log the auditor already holds; may be repeated.
+        #[arg(long = "trusted-checkpoint")]
+        trusted_checkpoint: Vec<std::path::PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Measures durable ingest against the raw Ed25519 batch-verification limit, proof
     /// latency, storage overhead and peak memory, in one run.
     Bench {
@@ -143,6 +158,12 @@ fn main() -> ExitCode {
             since_checkpoint,
             out,
         } => ledger_cmd::export(&dir, &task, since_checkpoint.as_deref(), &out),
+        Command::Verify {
+            bundle,
+            trust,
+            trusted_checkpoint,
+            json,
+        } => verify_cmd::run(&bundle, &trust, &trusted_checkpoint, json),
         Command::Bench {
             events,
             json,

@@ -1,0 +1,129 @@
+//! The real `warrant` binary on a ledger: init, append, checkpoint, entries, prove, fsck,
+//! info, export and verify, with their exit codes.
+#![cfg(feature = "cli")]
+
+#[path = "common/cli.rs"]
+mod cli;
+
+use cli::warrant;
+
+fn json(out: &std::process::Output) -> serde_json::Value {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+#[test]
+fn ledger_commands_end_to_end() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("ledger");
+    let d = dir.to_str().expect("utf8");
+    let init = warrant(
+        &[
+            "init",
+            d,
+            "--origin",
+            "example.com/agents",
+            "--hash",
+            "sha256",
+        ],
+        b"",
+    );
+    assert_eq!(init.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&init.stdout).starts_with("example.com/agents+"));
+    assert_eq!(
+        warrant(&["init", d, "--origin", "x"], b"").status.code(),
+        Some(2),
+        "no second init"
+    );
+
+    let key = tmp.path().join("front.key");
+    let k = key.to_str().expect("utf8");
+    let pk = json(&warrant(&["keygen", "--out", k], b""))["public_key"]
+        .as_str()
+        .expect("pk")
+        .to_owned();
+    let mut trust = std::fs::read_to_string(dir.join("trust.toml")).expect("trust");
+    trust.push_str(&format!("\n[[emitters]]\nworkload = \"spiffe://bank.example/front-door\"\nassurance = \"enforced\"\nkinds = [\"TaskOpened\", \"DelegationGranted\"]\nkeys = [{{ public_key = \"{pk}\" }}]\n"));
+    std::fs::write(dir.join("trust.toml"), trust).expect("write trust");
+
+    // A one-event chain: the example intent as the front door's first event of the task.
+    let example = std::fs::read_to_string(format!(
+        "{}/examples/events/TaskOpened.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("example");
+    let mut v: serde_json::Value = serde_json::from_str(&example).expect("json");
+    v["eseq"] = 0.into();
+    v.as_object_mut().expect("object").remove("prev");
+    let cose = warrant(&["event", "sign", "--key", k], v.to_string().as_bytes()).stdout;
+    let file = tmp.path().join("opened.cose");
+    std::fs::write(&file, &cose).expect("write");
+    let f = file.to_str().expect("utf8");
+    assert_eq!(json(&warrant(&["append", d, f], b""))["size"], 1);
+    assert_eq!(
+        json(&warrant(&["append", d], &cose))["size"],
+        1,
+        "identical resubmission keeps one copy"
+    );
+    let bad = warrant(&["append", d], b"\xd2\x84junk");
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "not a CBOR sequence of envelopes"
+    );
+
+    let note = warrant(&["checkpoint", d], b"");
+    assert!(String::from_utf8_lossy(&note.stdout).starts_with("example.com/agents\n1\n"));
+    let info = json(&warrant(&["info", d], b""));
+    assert_eq!(
+        (info["size"].as_u64(), info["hash"].as_str()),
+        (Some(1), Some("sha256"))
+    );
+    let entries = warrant(&["entries", d], b"");
+    assert_eq!(String::from_utf8_lossy(&entries.stdout).lines().count(), 1);
+    assert_eq!(
+        json(&warrant(&["prove", "inclusion", d, "--index", "0"], b""))["tree_size"],
+        1
+    );
+    assert_eq!(
+        warrant(&["prove", "inclusion", d, "--index", "1"], b"")
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(warrant(&["fsck", d], b"").status.code(), Some(0));
+
+    let bundle = tmp.path().join("task.bundle");
+    let b = bundle.to_str().expect("utf8");
+    let task = v["task"].as_str().expect("task").to_owned();
+    assert_eq!(
+        warrant(&["export", d, "--task", &task, "-o", b], b"")
+            .status
+            .code(),
+        Some(0)
+    );
+    let trust = dir.join("trust.toml");
+    let t = trust.to_str().expect("utf8");
+    let verdict = warrant(&["verify", b, "--trust", t, "--json"], b"");
+    let report = json(&verdict);
+    assert_eq!(report["verdict"], "pass", "{report}");
+    assert_eq!(report["task"], task);
+    let mut tampered = std::fs::read(&bundle).expect("read");
+    let n = tampered.len();
+    tampered[n - 10] ^= 1;
+    std::fs::write(&bundle, &tampered).expect("write");
+    assert_eq!(
+        warrant(&["verify", b, "--trust", t], b"").status.code(),
+        Some(1)
+    );
+    std::fs::write(&bundle, b"junk").expect("write");
+    assert_eq!(
+        warrant(&["verify", b, "--trust", t], b"").status.code(),
+        Some(2)
+    );
+}
