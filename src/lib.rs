@@ -48,6 +48,7 @@ pub mod audit;
 pub mod bundle;
 pub mod cbor;
 pub mod checkpoint;
+pub mod demo;
 mod encoding;
 pub mod envelope;
 pub mod event;

@@ -38,12 +38,16 @@ fn unverified_id(bytes: &[u8]) -> Option<EventId> {
         .map(|e| e.id)
 }
 
+/// Verified events: (log index, is a policy, event).
+pub(super) type Verified = Vec<(u64, bool, VerifiedEvent)>;
+
+/// Runs A1–A5; also returns the verified events for B1–B11.
 pub(super) fn run(
     bundle: &Bundle,
     log: &LogTrust,
     trust: &TrustPolicy,
     trusted: &[Vec<u8>],
-) -> Vec<Check> {
+) -> (Vec<Check>, Verified) {
     let mut items: Vec<Item<'_>> = bundle
         .entries
         .iter()
@@ -58,13 +62,18 @@ pub(super) fn run(
             label: unverified_id(&e.envelope.0),
         })
         .collect();
-    vec![
+    let checks = vec![
         a1_signatures(&mut items, trust),
         a2_authorised(&items, trust),
         a3_logged(bundle, log, &items, trusted),
         a4_complete(bundle, &items),
         a5_references(&items),
-    ]
+    ];
+    let verified = items
+        .into_iter()
+        .filter_map(|i| i.verified.map(|v| (i.index, i.is_policy, v)))
+        .collect();
+    (checks, verified)
 }
 
 fn a1_signatures(items: &mut [Item<'_>], trust: &TrustPolicy) -> Check {

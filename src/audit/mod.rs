@@ -5,9 +5,10 @@
 //! Pure: no I/O, no clock. Adversarial bundles get a report (or, when they are unusable as
 //! input, an [`AuditError`]), never a panic.
 //!
-//! Implemented so far: the integrity checks A1–A5. The governance-chain checks B1–B11 are
-//! not yet implemented and are not reported.
+//! Integrity checks A1–A5 come first; the governance-chain checks B1–B11 run on the events
+//! that A1 verified.
 
+mod governance;
 mod integrity;
 
 use serde::{Deserialize, Serialize};
@@ -125,7 +126,20 @@ pub fn verify(
     let log = trust
         .log(&bundle.log.origin)
         .ok_or_else(|| AuditError::UnknownLog(bundle.log.origin.clone()))?;
-    let checks = integrity::run(&bundle, log, trust, trusted_checkpoints);
+    let (mut checks, verified) = integrity::run(&bundle, log, trust, trusted_checkpoints);
+    let task = governance::Task {
+        events: verified
+            .iter()
+            .filter(|(_, p, _)| !p)
+            .map(|(i, _, e)| (*i, e))
+            .collect(),
+        policies: verified
+            .iter()
+            .filter(|(_, p, _)| *p)
+            .map(|(i, _, e)| (*i, e))
+            .collect(),
+    };
+    checks.extend(governance::run(&task));
     let verdict = if checks.iter().any(|c| c.status == Status::Fail) {
         Verdict::Fail
     } else {

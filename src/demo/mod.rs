@@ -1,0 +1,123 @@
+//! A realistic deployment and governed agent tasks, compliant and not, for `warrant demo`
+//! and the tests: an identity-aware front door, a pool of agent instances, a policy decision
+//! point, a token service issuing short-lived credentials, an approval service, an API gateway
+//! and a policy registry, each with its own key.
+
+mod scenario;
+
+use ed25519_dalek::SigningKey;
+
+pub use scenario::{Scenario, TaskRun, registered_policy, run_task};
+
+use crate::envelope::EmitterChain;
+use crate::event::{Assurance, Kind, TaskId, WorkloadId};
+use crate::trust::{
+    EmitterEntry, KeyEntry, LogEntry, TRUST_FILE_VERSION, TrustDocument, public_key_base64,
+};
+
+/// Workload ids of the deployment.
+pub mod workloads {
+    /// Identity-aware front door: records intents, delegations, closes.
+    pub const FRONT_DOOR: &str = "spiffe://bank.example/front-door";
+    /// The agent pool (instances `pool-a/0`, `pool-a/1`, …).
+    pub const AGENT: &str = "spiffe://bank.example/agent/payments";
+    /// Policy decision point.
+    pub const PDP: &str = "spiffe://bank.example/pdp";
+    /// Token service.
+    pub const STS: &str = "spiffe://bank.example/sts";
+    /// Approval service.
+    pub const APPROVALS: &str = "spiffe://bank.example/approvals";
+    /// API gateway.
+    pub const GATEWAY: &str = "spiffe://bank.example/gateway";
+    /// Policy registry.
+    pub const REGISTRY: &str = "spiffe://bank.example/policy-registry";
+}
+
+use workloads::*;
+
+/// Emitters and the kinds each may sign.
+const EMITTERS: [(&str, &[Kind]); 6] = [
+    (
+        FRONT_DOOR,
+        &[
+            Kind::TaskOpened,
+            Kind::DelegationGranted,
+            Kind::TaskClosed,
+            Kind::Override,
+            Kind::TrustSignal,
+        ],
+    ),
+    (PDP, &[Kind::PolicyDecision]),
+    (STS, &[Kind::CredentialIssued, Kind::CredentialRevoked]),
+    (
+        APPROVALS,
+        &[Kind::ApprovalRequested, Kind::ApprovalResolved],
+    ),
+    (GATEWAY, &[Kind::ActionExecuted]),
+    (REGISTRY, &[Kind::PolicyRegistered]),
+];
+
+/// The services' keys.
+pub struct Deployment {
+    seed: [u8; 32],
+}
+
+impl Deployment {
+    /// A deployment whose keys derive from `seed` (reproducible).
+    #[must_use]
+    pub const fn new(seed: [u8; 32]) -> Self {
+        Self { seed }
+    }
+
+    /// The signing key of a workload.
+    #[must_use]
+    pub fn key(&self, workload: &str) -> SigningKey {
+        SigningKey::from_bytes(blake3::keyed_hash(&self.seed, workload.as_bytes()).as_bytes())
+    }
+
+    /// An emitter chain for `workload` in `task` (or ledger-level events with `None`).
+    ///
+    /// # Panics
+    /// Never for the workload ids of [`workloads`], which are valid.
+    #[must_use]
+    pub fn chain(&self, workload: &str, task: Option<TaskId>) -> EmitterChain<SigningKey> {
+        #[allow(clippy::expect_used)]
+        let w = WorkloadId::new(workload).expect("deployment workload ids are valid");
+        match task {
+            Some(t) => EmitterChain::for_task(self.key(workload), w, t, Assurance::Enforced),
+            None => EmitterChain::ledger_level(self.key(workload), w, Assurance::Enforced),
+        }
+    }
+
+    /// The auditor's trust policy: the log, and every service with its key and kinds.
+    #[must_use]
+    pub fn trust_document(
+        &self,
+        origin: &str,
+        hash: &str,
+        log_verifier_key: &str,
+    ) -> TrustDocument {
+        let emitters = EMITTERS
+            .iter()
+            .map(|(w, kinds)| EmitterEntry {
+                workload: (*w).to_owned(),
+                assurance: Assurance::Enforced,
+                kinds: kinds.iter().map(|k| k.name().to_owned()).collect(),
+                keys: vec![KeyEntry {
+                    public_key: public_key_base64(&self.key(w).verifying_key()),
+                    not_before: None,
+                    not_after: None,
+                }],
+            })
+            .collect();
+        TrustDocument {
+            version: TRUST_FILE_VERSION,
+            logs: vec![LogEntry {
+                origin: origin.to_owned(),
+                hash: hash.to_owned(),
+                verifier_key: log_verifier_key.to_owned(),
+            }],
+            emitters,
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! The governance verdict: every demo scenario fails exactly the check it should, and every
+//! compliant task passes every check, at both risk levels.
+
+use warrant_ledger::audit::{self, Status, Verdict};
+use warrant_ledger::checkpoint::NoteSigner;
+use warrant_ledger::demo::{Deployment, Scenario, registered_policy, run_task, workloads};
+use warrant_ledger::event::{Body, PolicyRegistered};
+use warrant_ledger::ledger::Ledger;
+use warrant_ledger::merkle::HashProfile;
+use warrant_ledger::trust::TrustPolicy;
+
+const ORIGIN: &str = "bank.example/agent-ledger";
+const T0: u64 = 1_764_320_400_000;
+
+#[test]
+fn each_scenario_fails_exactly_its_check() {
+    let dep = Deployment::new([9; 32]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log_key = NoteSigner::generate(ORIGIN).expect("key");
+    let doc = dep.trust_document(ORIGIN, "blake3", &log_key.verifier().to_string());
+    let trust = TrustPolicy::try_from(doc).expect("trust");
+    let ledger = Ledger::create(
+        dir.path(),
+        ORIGIN,
+        HashProfile::Blake3,
+        log_key,
+        trust.clone(),
+    )
+    .expect("create");
+    let policy = dep
+        .chain(workloads::REGISTRY, None)
+        .emit(
+            Body::PolicyRegistered(PolicyRegistered {
+                policy: registered_policy(),
+                engine: "opa".into(),
+                rule_ids: vec![
+                    "allow_small_transfer".into(),
+                    "require_approval_large".into(),
+                ],
+                effective_from: T0,
+            }),
+            T0,
+            vec![],
+        )
+        .expect("policy");
+    ledger.append(policy.bytes()).expect("register");
+    let mut runs = Vec::new();
+    for (n, scenario) in Scenario::ALL.iter().enumerate() {
+        for high_risk in [true, false] {
+            if *scenario == Scenario::SelfApproval && !high_risk {
+                continue; // Only high-risk tasks need approval.
+            }
+            let run = run_task(
+                &dep,
+                *scenario,
+                n as u64,
+                T0 + 100_000 * n as u64,
+                high_risk,
+            )
+            .expect("task");
+            let refs: Vec<&[u8]> = run.events.iter().map(|e| e.bytes()).collect();
+            ledger.append_batch(&refs).expect("append");
+            runs.push((*scenario, high_risk, run.task));
+        }
+    }
+    for (scenario, high_risk, task) in runs {
+        let bundle = ledger.export_bundle(&task, None).expect("export");
+        let report = audit::verify(&bundle, &trust, &[]).expect("audit");
+        let failed = report.failed();
+        match scenario.expected_failure() {
+            None => {
+                assert_eq!(
+                    report.verdict,
+                    Verdict::Pass,
+                    "{scenario:?} high={high_risk}: {report:#?}"
+                );
+                assert!(
+                    report
+                        .checks
+                        .iter()
+                        .all(|c| c.status != Status::Warn || c.id == "A5"),
+                    "{scenario:?}: {report:#?}"
+                );
+                assert_eq!(
+                    report.check("B7").expect("B7").status,
+                    if high_risk {
+                        Status::Pass
+                    } else {
+                        Status::NotApplicable
+                    }
+                );
+            }
+            Some(id) => assert_eq!(
+                failed,
+                vec![id],
+                "{scenario:?} high={high_risk}: {report:#?}"
+            ),
+        }
+        assert_eq!(report.checks.len(), 16, "A1–A5 and B1–B11");
+    }
+}
