@@ -109,10 +109,20 @@ fn ledger_commands_end_to_end() {
     );
     let trust = dir.join("trust.toml");
     let t = trust.to_str().expect("utf8");
+    // Authentic and complete (A1–A5, B1 pass), but never closed: B10 fails, exit 1.
     let verdict = warrant(&["verify", b, "--trust", t, "--json"], b"");
-    let report = json(&verdict);
-    assert_eq!(report["verdict"], "pass", "{report}");
+    assert_eq!(verdict.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&verdict.stdout).expect("json");
+    assert_eq!(report["verdict"], "fail", "{report}");
     assert_eq!(report["task"], task);
+    let failed: Vec<&str> = report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|c| c["status"] == "fail")
+        .map(|c| c["id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(failed, ["B10"], "{report}");
     let mut tampered = std::fs::read(&bundle).expect("read");
     let n = tampered.len();
     tampered[n - 10] ^= 1;
@@ -125,5 +135,65 @@ fn ledger_commands_end_to_end() {
     assert_eq!(
         warrant(&["verify", b, "--trust", t], b"").status.code(),
         Some(2)
+    );
+}
+
+#[test]
+fn demo_runs_end_to_end_and_catches_every_violation() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("demo");
+    let out = warrant(&["demo", "--dir", dir.to_str().expect("utf8")], b"");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for want in [
+        "FAIL B5",
+        "FAIL B7",
+        "FAIL B6",
+        "FAIL B10",
+        "FAIL B4",
+        "FAIL A1",
+        "verdict    PASS",
+        "every compliant task passed",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in:\n{text}");
+    }
+    // The directory holds what an auditor needs: bundles and the trust policy.
+    let trust = dir.join("trust.json");
+    let bundles: Vec<_> = std::fs::read_dir(dir.join("bundles"))
+        .expect("bundles")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(bundles.len(), 9, "eight tasks and one tampered copy");
+    let codes: Vec<Option<i32>> = bundles
+        .iter()
+        .map(|b| {
+            warrant(
+                &[
+                    "verify",
+                    b.to_str().expect("utf8"),
+                    "--trust",
+                    trust.to_str().expect("utf8"),
+                ],
+                b"",
+            )
+            .status
+            .code()
+        })
+        .collect();
+    // Two compliant tasks pass; six violations and the tampered copy fail.
+    assert_eq!(
+        codes.iter().filter(|c| **c == Some(0)).count(),
+        2,
+        "{codes:?}"
+    );
+    assert_eq!(
+        codes.iter().filter(|c| **c == Some(1)).count(),
+        7,
+        "{codes:?}"
     );
 }

@@ -4,6 +4,7 @@
 
 mod bench_cmd;
 mod cli_io;
+mod demo_cmd;
 mod event_cmd;
 mod ledger_cmd;
 mod merkle_cmd;
@@ -102,6 +103,19 @@ enum Command {
         #[arg(short = 'o', long = "out")]
         out: std::path::PathBuf,
     },
+    /// Runs governed agent tasks end to end, compliant and not, and audits them offline.
+    Demo {
+        /// Directory for the ledger, keys, trust policy and bundles (default: a new
+        /// temporary directory).
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+        /// Hash profile.
+        #[arg(long = "hash", default_value = "blake3")]
+        profile: warrant_ledger::merkle::HashProfile,
+        /// Number of tasks (default: one per scenario, with their stories).
+        #[arg(long)]
+        tasks: Option<u64>,
+    },
     /// Audits an evidence bundle offline: exit 0 pass, 1 fail, 2 unusable input.
     Verify {
         /// The bundle (from `warrant export`).
@@ -158,6 +172,11 @@ fn main() -> ExitCode {
             since_checkpoint,
             out,
         } => ledger_cmd::export(&dir, &task, since_checkpoint.as_deref(), &out),
+        Command::Demo {
+            dir,
+            profile,
+            tasks,
+        } => demo_cmd::run(dir, profile, tasks),
         Command::Verify {
             bundle,
             trust,
