@@ -2,9 +2,16 @@
 //!
 //! Signed, verifiable evidence of what AI agents did and who authorised it.
 //!
-//! The log core: an append-only Merkle tree ([`merkle`], RFC 6962 construction in a BLAKE3 or
-//! SHA-256 profile) whose tree heads are published as signed checkpoints ([`checkpoint`], C2SP
-//! `tlog-checkpoint` in a C2SP `signed-note`).
+//! Services emit typed governance events ([`event`]) as deterministic CBOR ([`cbor`]) signed
+//! in COSE_Sign1 envelopes ([`envelope`]); a ledger ([`ledger`], over a [`store`]) checks them
+//! against a trust policy ([`trust`]) and appends them to an append-only Merkle log
+//! ([`merkle`], RFC 6962 in a BLAKE3 or SHA-256 profile) whose tree heads are signed
+//! checkpoints ([`checkpoint`], C2SP `tlog-checkpoint` in a C2SP `signed-note`); an auditor
+//! receives one evidence bundle per task ([`bundle`]) and verifies it offline ([`audit`]).
+//! [`demo`] builds a realistic deployment; `examples/emit_evidence.rs` shows a service side.
+//!
+//! The example below is the log core on its own: an operator signs checkpoints, an auditor
+//! checks inclusion and consistency against them.
 //!
 //! ```
 //! use warrant_ledger::checkpoint::{Checkpoint, NoteSigner, open_checkpoint};
