@@ -319,15 +319,27 @@ fn b4(t: &Task<'_>) -> Check {
     )
 }
 
+/// Credentials issued in the task, by id (the first issuance of an id counts).
+fn credentials_by_id<'a>(t: &Task<'a>) -> HashMap<&'a str, (u64, &'a Event, &'a CredentialIssued)> {
+    let mut map = HashMap::new();
+    for (i, e, c) in t.credentials() {
+        map.entry(c.credential.id.as_str()).or_insert((i, e, c));
+    }
+    map
+}
+
 fn b5(t: &Task<'_>) -> Check {
-    let creds = t.credentials();
-    let revocations = t.revocations();
+    let creds = credentials_by_id(t);
+    let mut revocations: HashMap<&str, Vec<(u64, &CredentialRevoked)>> = HashMap::new();
+    for (i, _, r) in t.revocations() {
+        revocations
+            .entry(r.credential_id.as_str())
+            .or_default()
+            .push((i, r));
+    }
     let actions = t.actions();
-    let finding = actions.iter().find_map(|(i, e, a)| {
-        let Some((ci, ce, c)) = creds
-            .iter()
-            .find(|(_, _, c)| c.credential.id == a.credential_id)
-        else {
+    let finding = actions.iter().find_map(|&(i, e, a)| {
+        let Some(&(ci, ce, c)) = creds.get(a.credential_id.as_str()) else {
             return Some((
                 vec![e.id],
                 format!("credential {} was not issued in this task", a.credential_id),
@@ -336,8 +348,9 @@ fn b5(t: &Task<'_>) -> Check {
         let cred = &c.credential;
         let holder_ok = acting_workload(a) == Some(c.holder.id.as_str());
         let live = cred.not_before <= a.started_at && a.started_at <= cred.expires_at;
-        let revoked_before = revocations.iter().any(|(ri, _, r)| {
-            r.credential_id == cred.id && ri < i && r.effective_at <= a.started_at
+        let revoked_before = revocations.get(cred.id.as_str()).is_some_and(|rs| {
+            rs.iter()
+                .any(|&(ri, r)| ri < i && r.effective_at <= a.started_at)
         });
         let ttl_ok = t.find(&c.decision).is_some_and(|(_, de)| match &de.body {
             Body::PolicyDecision(d) => d
@@ -374,13 +387,10 @@ fn b6(t: &Task<'_>) -> Check {
     let Some((_, oe, o)) = t.opened() else {
         return check("B6", Status::NotApplicable, &[], "no intent");
     };
-    let creds = t.credentials();
+    let creds = credentials_by_id(t);
     let actions = t.actions();
     let finding = actions.iter().find_map(|(i, e, a)| {
-        let cred = creds
-            .iter()
-            .find(|(_, _, c)| c.credential.id == a.credential_id)
-            .map(|(_, _, c)| c);
+        let cred = creds.get(a.credential_id.as_str()).map(|(_, _, c)| c);
         let decision = covering(t, *i, a).map(|(_, _, d)| d);
         let delegation = acting_workload(a)
             .and_then(|w| delegation_for(t, w, *i))
@@ -527,35 +537,30 @@ fn b9(t: &Task<'_>) -> Check {
     });
     let creds = t.credentials();
     let revocations = t.revocations();
+    let actions = t.actions();
+    let principal = t.opened().map(|(_, _, o)| o.principal.id.as_str());
     let mut checked = 0;
     for (si, se, s) in &signals {
         // Credentials the signal concerns: by id, by holder, or all of them for the principal.
-        for (ci, ce, c) in creds.iter().filter(|(ci, _, c)| {
-            ci < si
-                && (c.credential.id == s.subject
-                    || c.holder.id.as_str() == s.subject
-                    || t.opened()
-                        .is_some_and(|(_, _, o)| o.principal.id == s.subject))
-        }) {
-            let _ = ci;
+        let concerned = |c: &CredentialIssued| {
+            c.credential.id == s.subject
+                || c.holder.id.as_str() == s.subject
+                || principal == Some(s.subject.as_str())
+        };
+        for (_, ce, c) in creds.iter().filter(|(ci, _, c)| ci < si && concerned(c)) {
             checked += 1;
             let revoked = revocations
                 .iter()
                 .any(|(ri, _, r)| ri > si && r.credential_id == c.credential.id);
-            let used_after = t
-                .actions()
+            let used_after = actions
                 .iter()
                 .any(|(ai, _, a)| ai > si && a.credential_id == c.credential.id);
             if !revoked || used_after {
-                return check(
-                    "B9",
-                    Status::Fail,
-                    &[se.id, ce.id],
-                    format!(
-                        "credential {} was not revoked after the trust signal, or was used again",
-                        c.credential.id
-                    ),
+                let why = format!(
+                    "credential {} was not revoked after the trust signal, or was used again",
+                    c.credential.id
                 );
+                return check("B9", Status::Fail, &[se.id, ce.id], why);
             }
         }
     }

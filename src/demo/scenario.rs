@@ -355,3 +355,78 @@ pub fn run_task(
     )?);
     Ok(TaskRun { task, events })
 }
+
+/// One long compliant task with `actions` actions under a single decision, approval and
+/// credential (for benchmarking audits of large bundles).
+///
+/// # Errors
+/// Only if signing fails.
+pub fn run_long_task(dep: &Deployment, actions: u64, t0: u64) -> Result<TaskRun, EnvelopeError> {
+    let base = run_task(dep, Scenario::Compliant, 0, t0, true)?;
+    // Reuse the compliant task's first six events (intent to credential) and repeat its
+    // action, then revoke and close with a matching manifest.
+    let task = base.task;
+    let mut events: Vec<VerifiedEvent> = base.events[..6].to_vec();
+    let Body::ActionExecuted(template) = base.events[6].event().body.clone() else {
+        return Err(EnvelopeError::Signer("unexpected task shape".into()));
+    };
+    let mut gw = dep.chain(GATEWAY, Some(task));
+    for k in 0..actions {
+        let mut a = template.clone();
+        a.action_id = format!("act-{k}");
+        a.request_digest = Digest::of(&k.to_le_bytes());
+        events.push(gw.emit(Body::ActionExecuted(a), t0 + 10_400 + k, vec![])?);
+    }
+    let mut sts = dep.chain(STS, Some(task));
+    let mut front = dep.chain(FRONT_DOOR, Some(task));
+    // Replay the other emitters' chains so eseq/prev continue from the reused events.
+    for e in &events[..6] {
+        let chain = match e.event().emitter.as_str() {
+            STS => &mut sts,
+            FRONT_DOOR => &mut front,
+            _ => continue,
+        };
+        chain.resume_after(e);
+    }
+    let cred = match &events[5].event().body {
+        Body::CredentialIssued(c) => c.credential.id.clone(),
+        _ => return Err(EnvelopeError::Signer("unexpected task shape".into())),
+    };
+    events.push(sts.emit(
+        Body::CredentialRevoked(CredentialRevoked {
+            credential_id: cred,
+            reason: RevocationReason::TaskClosed,
+            trigger: None,
+            effective_at: t0 + 200_000,
+        }),
+        t0 + 200_000,
+        vec![],
+    )?);
+    let mut manifest = Vec::new();
+    for (emitter, last) in [(PDP, &events[2]), (APPROVALS, &events[4])] {
+        manifest.push(ManifestEntry {
+            emitter: WorkloadId::new(emitter).map_err(|e| EnvelopeError::Signer(e.to_string()))?,
+            last_eseq: last.event().eseq,
+            last_digest: last.digest(),
+        });
+    }
+    for c in [&sts, &gw, &front] {
+        if let Some((last_eseq, last_digest)) = c.last() {
+            manifest.push(ManifestEntry {
+                emitter: c.emitter().clone(),
+                last_eseq,
+                last_digest,
+            });
+        }
+    }
+    events.push(front.emit(
+        Body::TaskClosed(TaskClosed {
+            outcome: TaskOutcome::Completed,
+            manifest,
+            credentials_open: vec![],
+        }),
+        t0 + 210_000,
+        vec![],
+    )?);
+    Ok(TaskRun { task, events })
+}

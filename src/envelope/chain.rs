@@ -118,6 +118,13 @@ where
         Ok(signed)
     }
 
+    /// Continues the chain after `event`, an event this emitter already logged in this task
+    /// (for a service that restarts and picks up where it left off).
+    pub fn resume_after(&mut self, event: &VerifiedEvent) {
+        self.next_eseq = event.event().eseq + 1;
+        self.prev = Some(event.digest());
+    }
+
     /// The emitter.
     pub const fn emitter(&self) -> &WorkloadId {
         &self.emitter

@@ -328,33 +328,7 @@ impl<S: Storage> Ledger<S> {
     }
 
     fn verify_parallel(&self, items: &[&[u8]]) -> Vec<Result<VerifiedEvent, TrustError>> {
-        let threads = std::thread::available_parallelism()
-            .map_or(1, usize::from)
-            .min(8);
-        if threads < 2 || items.len() < 128 {
-            return self.trust.verify_events(items, self.limits);
-        }
-        let per = items.len().div_ceil(threads);
-        std::thread::scope(|s| {
-            let handles: Vec<_> = items
-                .chunks(per)
-                .map(|c| {
-                    (
-                        c.len(),
-                        s.spawn(move || self.trust.verify_events(c, self.limits)),
-                    )
-                })
-                .collect();
-            // A panicking verifier must not shorten the batch: its chunk is refused instead.
-            handles
-                .into_iter()
-                .flat_map(|(n, h)| {
-                    h.join().unwrap_or_else(|_| {
-                        vec![Err(TrustError::Envelope(envelope::EnvelopeError::BadSignature)); n]
-                    })
-                })
-                .collect()
-        })
+        crate::trust::verify_in_parallel(items, |part| self.trust.verify_events(part, self.limits))
     }
 
     /// Signs a checkpoint for the current size if the log grew since the last one (all are
