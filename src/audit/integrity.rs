@@ -22,8 +22,17 @@ struct Item<'a> {
     is_policy: bool,
     /// The event, once its signature verified (A1).
     verified: Option<VerifiedEvent>,
-    /// The id to report, even when nothing verified (read without trusting it).
-    label: Option<EventId>,
+}
+
+impl Item<'_> {
+    /// The id to report: the verified event's, or for an envelope that did not verify, the
+    /// id its payload claims (read without trusting it; only failures need this decode).
+    fn label(&self) -> Option<EventId> {
+        self.verified
+            .as_ref()
+            .map(|v| v.event().id)
+            .or_else(|| unverified_id(self.bytes))
+    }
 }
 
 fn limits() -> Limits {
@@ -59,7 +68,6 @@ pub(super) fn run(
             proof: &e.proof,
             is_policy,
             verified: None,
-            label: unverified_id(&e.envelope.0),
         })
         .collect();
     let checks = vec![
@@ -85,7 +93,7 @@ fn a1_signatures(items: &mut [Item<'_>], trust: &TrustPolicy) -> Check {
         match r {
             Ok(ev) => item.verified = Some(ev),
             Err(e) => {
-                bad.extend(item.label);
+                bad.extend(item.label());
                 reasons.push(format!("entry {}: {e}", item.index));
             }
         }
@@ -223,7 +231,7 @@ fn a3_logged(bundle: &Bundle, log: &LogTrust, items: &[Item<'_>], trusted: &[Vec
         })
         .collect();
     if let Some(first) = bad.first() {
-        let ids: Vec<EventId> = bad.iter().filter_map(|i| i.label).collect();
+        let ids: Vec<EventId> = bad.iter().filter_map(|i| i.label()).collect();
         return check(
             "A3",
             Status::Fail,
@@ -322,7 +330,7 @@ fn consistency(
 fn a4_complete(bundle: &Bundle, items: &[Item<'_>]) -> Check {
     let entries: Vec<&Item<'_>> = items.iter().filter(|i| !i.is_policy).collect();
     if let Some(w) = entries.windows(2).find(|w| w[0].index >= w[1].index) {
-        let ids: Vec<EventId> = w.iter().filter_map(|i| i.label).collect();
+        let ids: Vec<EventId> = w.iter().filter_map(|i| i.label()).collect();
         return check(
             "A4",
             Status::Fail,
