@@ -9,20 +9,49 @@ use super::{Check, Status, check};
 use crate::envelope::VerifiedEvent;
 use crate::event::*;
 
-/// The task's events, indexed for the checks.
+/// The task's events, indexed for the checks. Lookups by id and the delegation list are built
+/// once, so a bundle of any size is checked in time linear in its events.
 pub(super) struct Task<'a> {
     /// Task events in log order, with their log index.
-    pub events: Vec<(u64, &'a VerifiedEvent)>,
+    events: Vec<(u64, &'a VerifiedEvent)>,
     /// Registered policies (ledger-level) with their log index.
-    pub policies: Vec<(u64, &'a VerifiedEvent)>,
+    policies: Vec<(u64, &'a VerifiedEvent)>,
+    /// Task events by id, with their index and envelope digest.
+    by_id: HashMap<EventId, (u64, &'a Event, Digest)>,
+    /// Delegations, looked up for every action.
+    delegations: Vec<(u64, &'a Event, &'a DelegationGranted)>,
 }
 
 impl<'a> Task<'a> {
-    fn find(&self, r: &EventRef) -> Option<(u64, &'a Event)> {
-        self.events
+    pub(super) fn new(
+        events: Vec<(u64, &'a VerifiedEvent)>,
+        policies: Vec<(u64, &'a VerifiedEvent)>,
+    ) -> Self {
+        let by_id = events
             .iter()
-            .find(|(_, e)| e.event().id == r.id && e.digest() == r.digest)
-            .map(|(i, e)| (*i, e.event()))
+            .map(|(i, e)| (e.event().id, (*i, e.event(), e.digest())))
+            .collect();
+        let mut task = Self {
+            events,
+            policies,
+            by_id,
+            delegations: Vec::new(),
+        };
+        task.delegations = task.of(|b| {
+            if let Body::DelegationGranted(d) = b {
+                Some(d)
+            } else {
+                None
+            }
+        });
+        task
+    }
+
+    fn find(&self, r: &EventRef) -> Option<(u64, &'a Event)> {
+        self.by_id
+            .get(&r.id)
+            .filter(|(_, _, d)| *d == r.digest)
+            .map(|(i, e, _)| (*i, *e))
     }
 
     fn of<T>(&self, pick: impl Fn(&'a Body) -> Option<&'a T>) -> Vec<(u64, &'a Event, &'a T)> {
@@ -84,14 +113,8 @@ impl<'a> Task<'a> {
         })
     }
 
-    fn delegations(&self) -> Vec<(u64, &'a Event, &'a DelegationGranted)> {
-        self.of(|b| {
-            if let Body::DelegationGranted(d) = b {
-                Some(d)
-            } else {
-                None
-            }
-        })
+    fn delegations(&self) -> &[(u64, &'a Event, &'a DelegationGranted)] {
+        &self.delegations
     }
 }
 
@@ -167,7 +190,8 @@ fn delegation_for<'a>(
     at: u64,
 ) -> Option<(u64, &'a Event, &'a DelegationGranted)> {
     t.delegations()
-        .into_iter()
+        .iter()
+        .copied()
         .find(|(i, _, d)| d.delegatee.id.as_str() == workload && *i < at)
 }
 

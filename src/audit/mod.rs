@@ -127,18 +127,18 @@ pub fn verify(
         .log(&bundle.log.origin)
         .ok_or_else(|| AuditError::UnknownLog(bundle.log.origin.clone()))?;
     let (mut checks, verified) = integrity::run(&bundle, log, trust, trusted_checkpoints);
-    let task = governance::Task {
-        events: verified
+    let task = governance::Task::new(
+        verified
             .iter()
             .filter(|(_, p, _)| !p)
             .map(|(i, _, e)| (*i, e))
             .collect(),
-        policies: verified
+        verified
             .iter()
             .filter(|(_, p, _)| *p)
             .map(|(i, _, e)| (*i, e))
             .collect(),
-    };
+    );
     checks.extend(governance::run(&task));
     let verdict = if checks.iter().any(|c| c.status == Status::Fail) {
         Verdict::Fail
