@@ -12,9 +12,8 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use warrant_ledger::audit::{self, Verdict};
 use warrant_ledger::cbor::Limits;
 use warrant_ledger::checkpoint::NoteSigner;
-use warrant_ledger::demo::{Deployment, registered_policy, run_long_task, workloads};
+use warrant_ledger::demo::{Deployment, registration_event, run_long_task};
 use warrant_ledger::envelope;
-use warrant_ledger::event::{Body, PolicyRegistered};
 use warrant_ledger::ledger::Ledger;
 use warrant_ledger::merkle::HashProfile;
 use warrant_ledger::trust::TrustPolicy;
@@ -42,16 +41,7 @@ fn audit_bench(c: &mut Criterion) {
         trust.clone(),
     )
     .expect("ledger");
-    let policy = PolicyRegistered {
-        policy: registered_policy(),
-        engine: "opa".into(),
-        rule_ids: vec![],
-        effective_from: 0,
-    };
-    let reg = dep
-        .chain(workloads::REGISTRY, None)
-        .emit(Body::PolicyRegistered(policy), 1, vec![])
-        .expect("policy");
+    let reg = registration_event(&dep, 1).expect("policy");
     ledger.append(reg.bytes()).expect("append");
     let run = run_long_task(&dep, n, 1_764_320_400_000).expect("task");
     for chunk in run.events.chunks(4096) {

@@ -5,8 +5,7 @@
 
 use warrant_ledger::audit;
 use warrant_ledger::checkpoint::NoteSigner;
-use warrant_ledger::demo::{Deployment, Scenario, registered_policy, run_task, workloads};
-use warrant_ledger::event::{Body, PolicyRegistered};
+use warrant_ledger::demo::{Deployment, Scenario, registration_event, run_task};
 use warrant_ledger::ledger::Ledger;
 use warrant_ledger::merkle::HashProfile;
 use warrant_ledger::trust::TrustPolicy;
@@ -26,17 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ledger = Ledger::create(&dir, origin, HashProfile::Sha256, log_key, trust.clone())?;
 
     // The policy registry registers the policy version decisions will cite.
-    let policy = PolicyRegistered {
-        policy: registered_policy(),
-        engine: "opa".into(),
-        rule_ids: vec!["require_approval_large".into()],
-        effective_from: 0,
-    };
-    let registration = services.chain(workloads::REGISTRY, None).emit(
-        Body::PolicyRegistered(policy),
-        1_764_320_000_000,
-        vec![],
-    )?;
+    let registration = registration_event(&services, 1_764_320_000_000)?;
     ledger.append(registration.bytes())?;
 
     // Each service signs its own events; the ledger verifies and appends them durably.

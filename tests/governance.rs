@@ -3,8 +3,7 @@
 
 use warrant_ledger::audit::{self, Status, Verdict};
 use warrant_ledger::checkpoint::NoteSigner;
-use warrant_ledger::demo::{Deployment, Scenario, registered_policy, run_task, workloads};
-use warrant_ledger::event::{Body, PolicyRegistered};
+use warrant_ledger::demo::{Deployment, Scenario, registration_event, run_task};
 use warrant_ledger::ledger::Ledger;
 use warrant_ledger::merkle::HashProfile;
 use warrant_ledger::trust::TrustPolicy;
@@ -29,22 +28,7 @@ fn each_scenario_fails_exactly_its_check() {
         trust.clone(),
     )
     .expect("create");
-    let policy = dep
-        .chain(workloads::REGISTRY, None)
-        .emit(
-            Body::PolicyRegistered(PolicyRegistered {
-                policy: registered_policy(),
-                engine: "opa".into(),
-                rule_ids: vec![
-                    "allow_small_transfer".into(),
-                    "require_approval_large".into(),
-                ],
-                effective_from: T0,
-            }),
-            T0,
-            vec![],
-        )
-        .expect("policy");
+    let policy = registration_event(&dep, T0).expect("policy");
     ledger.append(policy.bytes()).expect("register");
     let mut runs = Vec::new();
     for (n, scenario) in Scenario::ALL.iter().enumerate() {

@@ -129,40 +129,7 @@ fn trust_free_verify(
     items: &[&[u8]],
     trust: &TrustPolicy,
 ) -> Vec<Result<VerifiedEvent, TrustError>> {
-    crate::trust::verify_in_parallel(items, |part| verify_part(part, trust))
-}
-
-/// Key by pinned emitter and kid, batch verification with a strict fallback. Authorisation
-/// is A2's.
-fn verify_part(items: &[&[u8]], trust: &TrustPolicy) -> Vec<Result<VerifiedEvent, TrustError>> {
-    let mut keyed = Vec::with_capacity(items.len());
-    let mut parsed = Vec::new();
-    for bytes in items {
-        let r = envelope::parse(bytes, limits())
-            .map_err(TrustError::from)
-            .and_then(|p| {
-                let key = trust.key_for(&p.header().issuer, &p.header().kid)?.key;
-                Ok((p, key))
-            });
-        match r {
-            Ok(pk) => {
-                keyed.push(Ok(()));
-                parsed.push(Ok(pk));
-            }
-            Err(e) => keyed.push(Err(e)),
-        }
-    }
-    let mut verified = envelope::verify_parsed_batch(parsed, limits()).into_iter();
-    keyed
-        .into_iter()
-        .map(|k| {
-            k?;
-            verified
-                .next()
-                .ok_or(TrustError::Envelope(envelope::EnvelopeError::BadSignature))?
-                .map_err(TrustError::from)
-        })
-        .collect()
+    crate::trust::verify_in_parallel(items, |part| trust.verify_signatures(part, limits()))
 }
 
 fn a2_authorised(items: &[Item<'_>], trust: &TrustPolicy) -> Check {

@@ -7,7 +7,9 @@ mod scenario;
 
 use ed25519_dalek::SigningKey;
 
-pub use scenario::{Scenario, TaskRun, registered_policy, run_long_task, run_task};
+pub use scenario::{
+    Scenario, TaskRun, registered_policy, registration_event, run_long_task, run_task,
+};
 
 use crate::envelope::EmitterChain;
 use crate::event::{Assurance, Kind, TaskId, WorkloadId};

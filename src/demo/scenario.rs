@@ -430,3 +430,21 @@ pub fn run_long_task(dep: &Deployment, actions: u64, t0: u64) -> Result<TaskRun,
     )?);
     Ok(TaskRun { task, events })
 }
+
+/// The policy registry's registration of [`registered_policy`], effective from `at`.
+///
+/// # Errors
+/// Only if signing fails.
+pub fn registration_event(dep: &Deployment, at: u64) -> Result<VerifiedEvent, EnvelopeError> {
+    let policy = PolicyRegistered {
+        policy: registered_policy(),
+        engine: "opa".into(),
+        rule_ids: vec![
+            "allow_small_transfer".into(),
+            "require_approval_large".into(),
+        ],
+        effective_from: at,
+    };
+    dep.chain(REGISTRY, None)
+        .emit(Body::PolicyRegistered(policy), at, vec![])
+}

@@ -390,9 +390,10 @@ impl TrustPolicy {
 }
 
 impl TrustPolicy {
-    /// Verifies and authorises many envelopes, with batch signature verification and a
-    /// strict fallback (see [`envelope::verify_batch`]); one result per envelope, in order.
-    pub fn verify_events(
+    /// Verifies many envelopes' signatures under the pinned keys of their issuers, with
+    /// batch verification and a strict fallback (see [`envelope::verify_batch`]); one result
+    /// per envelope, in order. Authorisation is not checked (see [`TrustPolicy::authorize`]).
+    pub fn verify_signatures(
         &self,
         items: &[&[u8]],
         limits: Limits,
@@ -420,9 +421,24 @@ impl TrustPolicy {
             .map(|k| {
                 k?;
                 // One verified result per successfully keyed envelope, in order.
-                let ev = verified
+                Ok(verified
                     .next()
-                    .ok_or(TrustError::Envelope(EnvelopeError::BadSignature))??;
+                    .ok_or(TrustError::Envelope(EnvelopeError::BadSignature))??)
+            })
+            .collect()
+    }
+
+    /// Verifies and authorises many envelopes: [`TrustPolicy::verify_signatures`], then
+    /// [`TrustPolicy::authorize`] for each; one result per envelope, in order.
+    pub fn verify_events(
+        &self,
+        items: &[&[u8]],
+        limits: Limits,
+    ) -> Vec<Result<VerifiedEvent, TrustError>> {
+        self.verify_signatures(items, limits)
+            .into_iter()
+            .map(|r| {
+                let ev = r?;
                 self.authorize(&ev)?;
                 Ok(ev)
             })

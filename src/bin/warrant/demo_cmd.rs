@@ -6,8 +6,10 @@ use std::time::Instant;
 use anyhow::{Context as _, Result};
 use warrant_ledger::audit::{self, Report, Status, Verdict};
 use warrant_ledger::checkpoint::NoteSigner;
-use warrant_ledger::demo::{Deployment, Scenario, TaskRun, registered_policy, run_task, workloads};
-use warrant_ledger::event::{Body, PolicyRegistered};
+use warrant_ledger::demo::{
+    Deployment, Scenario, TaskRun, registered_policy, registration_event, run_task,
+};
+use warrant_ledger::event::Body;
 use warrant_ledger::ledger::Ledger;
 use warrant_ledger::merkle::HashProfile;
 use warrant_ledger::trust::TrustPolicy;
@@ -153,19 +155,7 @@ pub fn run(dir: Option<PathBuf>, profile: HashProfile, tasks: Option<u64>) -> Re
         "warrant demo: ledger, keys and the auditor's trust policy in {}\n",
         dir.display()
     );
-    let policy = dep.chain(workloads::REGISTRY, None).emit(
-        Body::PolicyRegistered(PolicyRegistered {
-            policy: registered_policy(),
-            engine: "opa".into(),
-            rule_ids: vec![
-                "allow_small_transfer".into(),
-                "require_approval_large".into(),
-            ],
-            effective_from: T0,
-        }),
-        T0,
-        vec![],
-    )?;
+    let policy = registration_event(&dep, T0)?;
     ledger.append(policy.bytes())?;
     println!(
         "policy     {} rev {} registered (digest {})",
