@@ -40,9 +40,7 @@ fn limits() -> Limits {
 }
 
 fn unverified_id(bytes: &[u8]) -> Option<EventId> {
-    envelope::parse(bytes, limits())
-        .ok()?
-        .payload_unverified(limits())
+    envelope::decode_unverified(bytes, limits())
         .ok()
         .map(|e| e.id)
 }

@@ -106,11 +106,7 @@ impl<S: Storage> Ledger<S> {
 
 /// The decoded event of an envelope, unverified: export only selects entries by it.
 fn payload(bytes: &[u8]) -> Option<crate::event::Event> {
-    let limits = Limits::default().with_max_len(usize::MAX);
-    envelope::parse(bytes, limits)
-        .ok()?
-        .payload_unverified(limits)
-        .ok()
+    envelope::decode_unverified(bytes, Limits::default().with_max_len(usize::MAX)).ok()
 }
 
 /// Content digests of the policies the task's decisions cite.

@@ -76,6 +76,9 @@ pub struct VerifiedEvent {
     bytes: Vec<u8>,
     event: Event,
     kid: [u8; KEY_ID_LEN],
+    /// BLAKE3 of `bytes`, computed on first use (ingest never needs it; audits and chains
+    /// ask for it several times).
+    digest: std::sync::OnceLock<Digest>,
 }
 
 impl VerifiedEvent {
@@ -100,7 +103,7 @@ impl VerifiedEvent {
     /// BLAKE3 of the envelope bytes: what other events' `refs` and `prev` cite.
     #[must_use]
     pub fn digest(&self) -> Digest {
-        Digest::of(&self.bytes)
+        *self.digest.get_or_init(|| Digest::of(&self.bytes))
     }
 
     /// Gives up the bytes.
@@ -213,6 +216,7 @@ impl ParsedEnvelope<'_> {
             bytes: self.bytes.to_vec(),
             event,
             kid: self.header.kid,
+            digest: std::sync::OnceLock::new(),
         })
     }
 
@@ -232,6 +236,15 @@ impl ParsedEnvelope<'_> {
             .map_err(|_| EnvelopeError::BadSignature)?;
         self.finish(limits)
     }
+}
+
+/// Decodes an envelope's event **without** checking its signature: for indexing, selecting
+/// and naming entries, never for trusting them.
+///
+/// # Errors
+/// Any parse or payload error of [`parse`] and [`ParsedEnvelope::payload_unverified`].
+pub fn decode_unverified(bytes: &[u8], limits: Limits) -> Result<Event, EnvelopeError> {
+    Ok(parse(bytes, limits)?.payload_unverified(limits)?)
 }
 
 /// Verifies an envelope under one public key (strict Ed25519), with the default limits.
@@ -350,5 +363,6 @@ where
         bytes,
         event: event.clone(),
         kid: event_key_id(&key),
+        digest: std::sync::OnceLock::new(),
     })
 }

@@ -104,11 +104,7 @@ pub struct Ledger<S: Storage = FileStore> {
 
 /// Event id and task of an envelope, without verifying it (for store indexing).
 fn keys_of(bytes: &[u8]) -> Option<(EventId, Option<TaskId>)> {
-    let limits = Limits::default().with_max_len(usize::MAX);
-    let e = envelope::parse(bytes, limits)
-        .ok()?
-        .payload_unverified(limits)
-        .ok()?;
+    let e = envelope::decode_unverified(bytes, Limits::default().with_max_len(usize::MAX)).ok()?;
     Some((e.id, Some(index_task(e.task))))
 }
 

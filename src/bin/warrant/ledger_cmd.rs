@@ -17,6 +17,7 @@ use warrant_ledger::store::Storage as _;
 use warrant_ledger::trust::TrustPolicy;
 
 use crate::cli_io::{Outcome, b64_encode, print_json, read_file, read_stdin, write_secret};
+use crate::merkle_cmd::{ConsistencyJson, InclusionJson, hex_path};
 
 #[derive(Subcommand)]
 pub enum ProveCommand {
@@ -173,23 +174,6 @@ pub fn entries(dir: &Path, from: u64, to: Option<u64>) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-#[derive(Serialize)]
-struct InclusionOut {
-    hash: &'static str,
-    leaf_index: u64,
-    tree_size: u64,
-    leaf_hash: String,
-    path: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct ConsistencyOut {
-    hash: &'static str,
-    old_size: u64,
-    new_size: u64,
-    path: Vec<String>,
-}
-
 pub fn prove(cmd: ProveCommand) -> Result<Outcome> {
     match cmd {
         ProveCommand::Inclusion { dir, index, size } => {
@@ -197,23 +181,23 @@ pub fn prove(cmd: ProveCommand) -> Result<Outcome> {
             let size = size.unwrap_or(ledger.size());
             let p = ledger.prove_inclusion(index, size)?;
             let leaf = ledger.store().node(NodeId::leaf(index))?;
-            print_json(&InclusionOut {
-                hash: ledger.profile().name(),
+            print_json(&InclusionJson {
+                hash: ledger.profile().name().into(),
                 leaf_index: index,
                 tree_size: size,
                 leaf_hash: leaf.to_hex(),
-                path: p.path.iter().map(|h| h.to_hex()).collect(),
+                path: hex_path(&p.path),
             })?;
         }
         ProveCommand::Consistency { dir, old, new } => {
             let ledger = open(&dir)?;
             let new = new.unwrap_or(ledger.size());
             let p = ledger.prove_consistency(old, new)?;
-            print_json(&ConsistencyOut {
-                hash: ledger.profile().name(),
+            print_json(&ConsistencyJson {
+                hash: ledger.profile().name().into(),
                 old_size: old,
                 new_size: new,
-                path: p.path.iter().map(|h| h.to_hex()).collect(),
+                path: hex_path(&p.path),
             })?;
         }
     }

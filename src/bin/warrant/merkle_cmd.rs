@@ -68,23 +68,25 @@ struct RootOut {
     root: String,
 }
 
+/// An inclusion proof as the CLI prints and reads it (also `warrant prove inclusion`).
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct InclusionJson {
-    hash: String,
-    leaf_index: u64,
-    tree_size: u64,
-    leaf_hash: String,
-    path: Vec<String>,
+pub struct InclusionJson {
+    pub hash: String,
+    pub leaf_index: u64,
+    pub tree_size: u64,
+    pub leaf_hash: String,
+    pub path: Vec<String>,
 }
 
+/// A consistency proof as the CLI prints and reads it (also `warrant prove consistency`).
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ConsistencyJson {
-    hash: String,
-    old_size: u64,
-    new_size: u64,
-    path: Vec<String>,
+pub struct ConsistencyJson {
+    pub hash: String,
+    pub old_size: u64,
+    pub new_size: u64,
+    pub path: Vec<String>,
 }
 
 fn tree(profile: HashProfile) -> Result<MemoryNodes> {
@@ -95,7 +97,7 @@ fn tree(profile: HashProfile) -> Result<MemoryNodes> {
     Ok(nodes)
 }
 
-fn hex_path(path: &[Hash]) -> Vec<String> {
+pub fn hex_path(path: &[Hash]) -> Vec<String> {
     path.iter().map(Hash::to_hex).collect()
 }
 
