@@ -1,7 +1,6 @@
-//! The strict CBOR reader: accepts exactly the core deterministic encoding (RFC 8949
-//! §4.2.1) of the subset this crate uses, and names the first rule an input breaks.
-
-use ciborium::value::{Integer, Value};
+//! The strict CBOR checker: accepts exactly the core deterministic encoding (RFC 8949
+//! §4.2.1) of the subset this crate uses, and names the first rule an input breaks. It
+//! builds nothing; [`super::de`] reads values out of bytes that passed it.
 
 use super::{CborError, Limits};
 
@@ -46,7 +45,8 @@ impl<'a> Reader<'a> {
         Ok(value)
     }
 
-    fn item(&mut self, depth: usize) -> Result<Value, CborError> {
+    /// Checks one data item against every rule, without building anything.
+    fn item(&mut self, depth: usize) -> Result<(), CborError> {
         let at = self.pos;
         if depth > self.limits.max_depth {
             return Err(CborError::TooDeep {
@@ -61,16 +61,20 @@ impl<'a> Reader<'a> {
         }
         let arg = self.argument(info, at)?;
         match major {
-            0 => Ok(Value::Integer(Integer::from(arg))),
-            1 => negative(arg, at),
-            2 => Ok(Value::Bytes(self.take(arg)?.to_vec())),
+            0 | 1 => Ok(()),
+            2 => self.take(arg).map(drop),
             3 => {
                 let raw = self.take(arg)?;
-                let text =
-                    core::str::from_utf8(raw).map_err(|_| CborError::InvalidUtf8 { offset: at })?;
-                Ok(Value::Text(text.to_owned()))
+                core::str::from_utf8(raw)
+                    .map(drop)
+                    .map_err(|_| CborError::InvalidUtf8 { offset: at })
             }
-            4 => self.array(arg, depth, at),
+            4 => {
+                for _ in 0..self.check_count(arg, 1, at)? {
+                    self.item(depth + 1)?;
+                }
+                Ok(())
+            }
             5 => self.map(arg, depth, at),
             _ => Err(CborError::Tag {
                 offset: at,
@@ -80,31 +84,20 @@ impl<'a> Reader<'a> {
     }
 
     /// Refuses counts that the remaining input cannot possibly hold (each item is at least
-    /// one byte), so a forged length cannot make us allocate.
-    fn check_count(&self, count: u64, per_item: u64, at: usize) -> Result<usize, CborError> {
+    /// one byte), so a forged count fails at once.
+    fn check_count(&self, count: u64, per_item: u64, at: usize) -> Result<u64, CborError> {
         let left = (self.bytes.len() - self.pos) as u64;
         match count.checked_mul(per_item) {
-            Some(need) if need <= left => Ok(count as usize),
+            Some(need) if need <= left => Ok(count),
             _ => Err(CborError::Truncated { offset: at }),
         }
     }
 
-    fn array(&mut self, count: u64, depth: usize, at: usize) -> Result<Value, CborError> {
-        let n = self.check_count(count, 1, at)?;
-        let mut items = Vec::with_capacity(n);
-        for _ in 0..n {
-            items.push(self.item(depth + 1)?);
-        }
-        Ok(Value::Array(items))
-    }
-
-    fn map(&mut self, count: u64, depth: usize, at: usize) -> Result<Value, CborError> {
-        let n = self.check_count(count, 2, at)?;
-        let mut entries = Vec::with_capacity(n);
+    fn map(&mut self, count: u64, depth: usize, at: usize) -> Result<(), CborError> {
         let mut previous: Option<&[u8]> = None;
-        for _ in 0..n {
+        for _ in 0..self.check_count(count, 2, at)? {
             let key_at = self.pos;
-            let key = self.item(depth + 1)?;
+            self.item(depth + 1)?;
             let key_bytes = &self.bytes[key_at..self.pos];
             // Core deterministic encoding: keys ordered by their encoded bytes, no repeats.
             if let Some(prev) = previous {
@@ -119,10 +112,9 @@ impl<'a> Reader<'a> {
                 }
             }
             previous = Some(key_bytes);
-            let value = self.item(depth + 1)?;
-            entries.push((key, value));
+            self.item(depth + 1)?;
         }
-        Ok(Value::Map(entries))
+        Ok(())
     }
 }
 
@@ -130,18 +122,9 @@ fn be(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0, |acc, &b| (acc << 8) | u64::from(b))
 }
 
-fn negative(arg: u64, at: usize) -> Result<Value, CborError> {
-    let n = -1i128 - i128::from(arg);
-    Integer::try_from(n)
-        .map(Value::Integer)
-        .map_err(|_| CborError::Truncated { offset: at })
-}
-
-fn simple(info: u8, at: usize) -> Result<Value, CborError> {
+fn simple(info: u8, at: usize) -> Result<(), CborError> {
     match info {
-        20 => Ok(Value::Bool(false)),
-        21 => Ok(Value::Bool(true)),
-        22 => Ok(Value::Null),
+        20..=22 => Ok(()),
         25..=27 => Err(CborError::Float { offset: at }),
         31 => Err(CborError::UnexpectedBreak { offset: at }),
         28..=30 => Err(CborError::Reserved { offset: at }),
@@ -152,8 +135,8 @@ fn simple(info: u8, at: usize) -> Result<Value, CborError> {
     }
 }
 
-/// Parses one complete data item in core deterministic encoding.
-pub(crate) fn parse(bytes: &[u8], limits: Limits) -> Result<Value, CborError> {
+/// Checks that `bytes` is exactly one complete data item in core deterministic encoding.
+pub(crate) fn check(bytes: &[u8], limits: Limits) -> Result<(), CborError> {
     if bytes.len() > limits.max_len {
         return Err(CborError::TooLarge {
             len: bytes.len(),
@@ -165,11 +148,11 @@ pub(crate) fn parse(bytes: &[u8], limits: Limits) -> Result<Value, CborError> {
         pos: 0,
         limits,
     };
-    let value = r.item(0)?;
+    r.item(0)?;
     if r.pos != bytes.len() {
         return Err(CborError::TrailingBytes { offset: r.pos });
     }
-    Ok(value)
+    Ok(())
 }
 
 /// Length of the first data item of `bytes` (which may be followed by more).

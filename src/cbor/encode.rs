@@ -3,32 +3,12 @@
 use ciborium::value::Value;
 
 use super::CborError;
+use super::ser::head;
 
 /// Appends a byte string (shortest head).
 pub(crate) fn write_bstr(out: &mut Vec<u8>, bytes: &[u8]) {
     head(out, 2, bytes.len() as u64);
     out.extend_from_slice(bytes);
-}
-
-fn head(out: &mut Vec<u8>, major: u8, arg: u64) {
-    let m = major << 5;
-    // Shortest form: the argument in the head itself, or in 1, 2, 4 or 8 following bytes.
-    match arg {
-        0..=23 => out.push(m | arg as u8),
-        24..=0xff => out.extend_from_slice(&[m | 24, arg as u8]),
-        0x100..=0xffff => {
-            out.push(m | 25);
-            out.extend_from_slice(&(arg as u16).to_be_bytes());
-        }
-        0x1_0000..=0xffff_ffff => {
-            out.push(m | 26);
-            out.extend_from_slice(&(arg as u32).to_be_bytes());
-        }
-        _ => {
-            out.push(m | 27);
-            out.extend_from_slice(&arg.to_be_bytes());
-        }
-    }
 }
 
 /// Appends the canonical encoding of `value`.

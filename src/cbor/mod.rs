@@ -11,18 +11,21 @@
 //!
 //! **Invariant** (tested and fuzzed): if `from_slice(b)` succeeds then `to_vec(&value) == b`.
 //!
-//! `ciborium` provides the value model and the serde bridge; reading and writing bytes is
-//! ours, because `ciborium` accepts non-canonical input and does not sort map keys.
+//! `ciborium` provides the generic value model; reading and writing bytes is ours, because
+//! `ciborium` accepts non-canonical input and does not sort map keys. Typed values go
+//! straight between bytes and serde (`de`, `ser`) without a value tree in between.
 
+mod de;
 mod decode;
 mod encode;
+mod ser;
 
 pub(crate) use encode::write_bstr;
 #[cfg(test)]
 mod tests;
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize as _, Serialize};
 
 /// Bounds on what the decoder accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,7 +176,8 @@ pub enum CborError {
 /// # Errors
 /// Every structural [`CborError`] variant.
 pub fn parse_value(bytes: &[u8], limits: Limits) -> Result<ciborium::Value, CborError> {
-    decode::parse(bytes, limits)
+    decode::check(bytes, limits)?;
+    ciborium::Value::deserialize(&mut de::Decoder::new(bytes))
 }
 
 /// Splits a CBOR sequence (RFC 8742) of tagged COSE_Sign1 envelopes into its items, each
@@ -213,11 +217,15 @@ pub fn value_to_vec(value: &ciborium::Value) -> Result<Vec<u8>, CborError> {
 /// Canonical encoding of a serde value.
 ///
 /// # Errors
-/// [`CborError::Schema`] when serde cannot represent the value, or an error of
-/// [`value_to_vec`].
+/// [`CborError::Schema`] when serde cannot represent the value, [`CborError::Float`] or
+/// [`CborError::Tag`] for what has no encoding here, [`CborError::DuplicateKey`] for a map
+/// whose keys collide.
 pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, CborError> {
-    let v = ciborium::Value::serialized(value).map_err(|e| CborError::Schema(e.to_string()))?;
-    value_to_vec(&v)
+    let mut enc = ser::Encoder {
+        out: Vec::with_capacity(256),
+    };
+    value.serialize(&mut enc)?;
+    Ok(enc.out)
 }
 
 /// Strictly decodes a serde value with the default [`Limits`].
@@ -228,7 +236,8 @@ pub fn from_slice<T: Serialize + DeserializeOwned>(bytes: &[u8]) -> Result<T, Cb
     from_slice_with(bytes, Limits::default())
 }
 
-/// Strictly decodes a serde value.
+/// Strictly decodes a serde value: the structural checks, then the typed value read straight
+/// from the bytes, then the round trip.
 ///
 /// # Errors
 /// Any [`CborError`].
@@ -236,40 +245,16 @@ pub fn from_slice_with<T: Serialize + DeserializeOwned>(
     bytes: &[u8],
     limits: Limits,
 ) -> Result<T, CborError> {
-    let value = decode::parse(bytes, limits)?;
-    let typed: T = value
-        .deserialized()
-        .map_err(|e| CborError::Schema(e.to_string()))?;
+    decode::check(bytes, limits)?;
+    let mut decoder = de::Decoder::new(bytes);
+    let typed = T::deserialize(&mut decoder)?;
+    if !decoder.at_end() {
+        return Err(CborError::TrailingBytes { offset: 0 });
+    }
     // The round trip is the last word on canonical form: anything the structural checks
     // cannot see (explicit nulls, alternative spellings serde would normalise) ends here.
-    // `value` is canonical, so `to_vec(&typed) == bytes` exactly when the typed value
-    // serialises to the same tree up to map order; comparing trees avoids re-encoding.
-    let again =
-        ciborium::Value::serialized(&typed).map_err(|e| CborError::Schema(e.to_string()))?;
-    if !same_tree(&value, &again) {
+    if to_vec(&typed)? != bytes {
         return Err(CborError::NotCanonical);
     }
     Ok(typed)
-}
-
-/// Equality of two value trees, ignoring map order; false for anything without a canonical
-/// encoding (floats, tags). `parsed` has unique map keys (the decoder guarantees it).
-fn same_tree(parsed: &ciborium::Value, other: &ciborium::Value) -> bool {
-    use ciborium::Value as V;
-    match (parsed, other) {
-        (V::Integer(a), V::Integer(b)) => a == b,
-        (V::Bytes(a), V::Bytes(b)) => a == b,
-        (V::Text(a), V::Text(b)) => a == b,
-        (V::Bool(a), V::Bool(b)) => a == b,
-        (V::Null, V::Null) => true,
-        (V::Array(a), V::Array(b)) => {
-            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_tree(x, y))
-        }
-        (V::Map(a), V::Map(b)) => {
-            a.len() == b.len()
-                && b.iter()
-                    .all(|(k, v)| a.iter().any(|(pk, pv)| pk == k && same_tree(pv, v)))
-        }
-        _ => false,
-    }
 }

@@ -237,3 +237,50 @@ proptest! {
         prop_assert_eq!(value_to_vec(&back).expect("re-encode"), b);
     }
 }
+
+proptest! {
+    /// The serde writer and the value-tree writer agree byte for byte, and the typed reader
+    /// reads back what the value reader does.
+    #[test]
+    fn serde_writer_matches_value_writer(v in arb_value()) {
+        let b = value_to_vec(&v).expect("encode");
+        prop_assert_eq!(to_vec(&v).expect("serde encode"), b.clone());
+        let back: Value = from_slice(&b).expect("typed decode");
+        prop_assert_eq!(value_to_vec(&back).expect("re-encode"), b);
+    }
+}
+
+#[test]
+fn serde_writer_sorts_nested_maps_and_refuses_collisions() {
+    let mut inner = BTreeMap::new();
+    inner.insert("bb".to_string(), 1u8);
+    inner.insert("c".to_string(), 2u8);
+    let mut outer = BTreeMap::new();
+    outer.insert("zz".to_string(), inner.clone());
+    outer.insert("a".to_string(), inner);
+    // Text keys sort by encoded bytes: shorter first, so "c" before "bb".
+    assert_eq!(
+        to_vec(&outer).expect("encode"),
+        hex("a2 6161 a2 6163 02 626262 01 627a7a a2 6163 02 626262 01")
+    );
+    let colliding = vec![("k", 1u8), ("k", 2u8)].into_iter().collect::<Vec<_>>();
+    struct Pairs(Vec<(&'static str, u8)>);
+    impl Serialize for Pairs {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap as _;
+            let mut m = s.serialize_map(None)?;
+            for (k, v) in &self.0 {
+                m.serialize_entry(k, v)?;
+            }
+            m.end()
+        }
+    }
+    assert!(matches!(
+        to_vec(&Pairs(colliding)),
+        Err(CborError::DuplicateKey { .. })
+    ));
+    assert!(matches!(
+        to_vec(&Value::Tag(2, Box::new(Value::Null))),
+        Err(CborError::Tag { .. })
+    ));
+}
