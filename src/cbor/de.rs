@@ -52,27 +52,16 @@ impl<'de> Decoder<'de> {
     }
 
     fn peek(&self) -> Result<Head, CborError> {
-        let mut probe = Decoder {
-            bytes: self.bytes,
-            pos: self.pos,
-        };
-        probe.head()
+        read_head(self.bytes, self.pos)
+            .map(|(h, _)| h)
+            .ok_or(CborError::Truncated { offset: self.pos })
     }
 
     fn head(&mut self) -> Result<Head, CborError> {
-        let at = self.pos;
-        let b = self.take(1)?[0];
-        let (major, info) = (b >> 5, b & 0x1f);
-        let arg = match info {
-            0..=23 => u64::from(info),
-            24 => u64::from(self.take(1)?[0]),
-            25 => be(self.take(2)?),
-            26 => be(self.take(4)?),
-            27 => be(self.take(8)?),
-            _ => return Err(CborError::IndefiniteLength { offset: at }),
-        };
-        let arg = if major == 7 { u64::from(info) } else { arg };
-        Ok(Head { major, arg, at })
+        let (h, next) =
+            read_head(self.bytes, self.pos).ok_or(CborError::Truncated { offset: self.pos })?;
+        self.pos = next;
+        Ok(h)
     }
 
     /// Reads a head, requiring `major`; otherwise a schema error naming what was found.
@@ -109,7 +98,8 @@ impl<'de> Decoder<'de> {
     fn skip(&mut self) -> Result<(), CborError> {
         let h = self.head()?;
         match h.major {
-            2 | 3 => self.take(h.arg).map(drop),
+            2 => self.take(h.arg).map(drop),
+            3 => self.text(h).map(drop),
             4 => (0..h.arg).try_for_each(|_| self.skip()),
             5 => (0..h.arg).try_for_each(|_| self.skip().and_then(|()| self.skip())),
             _ => Ok(()),
@@ -117,8 +107,26 @@ impl<'de> Decoder<'de> {
     }
 }
 
-fn be(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0, |acc, &b| (acc << 8) | u64::from(b))
+/// The head at `bytes[at..]` and where it ends; `None` if the input ends inside it or it is
+/// not a definite-length head (impossible after the checker, but never trusted).
+fn read_head(bytes: &[u8], at: usize) -> Option<(Head, usize)> {
+    let b = *bytes.get(at)?;
+    let (major, info) = (b >> 5, b & 0x1f);
+    let n = match info {
+        0..=23 => 0,
+        24 => 1,
+        25 => 2,
+        26 => 4,
+        27 => 8,
+        _ => return None,
+    };
+    let arg = if n == 0 || major == 7 {
+        u64::from(info)
+    } else {
+        let raw = bytes.get(at + 1..at + 1 + n)?;
+        raw.iter().fold(0, |acc, &x| (acc << 8) | u64::from(x))
+    };
+    Some((Head { major, arg, at }, at + 1 + n))
 }
 
 /// Elements of an array or entries of a map, `left` of them still to read.

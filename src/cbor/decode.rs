@@ -1,6 +1,7 @@
 //! The strict CBOR checker: accepts exactly the core deterministic encoding (RFC 8949
 //! §4.2.1) of the subset this crate uses, and names the first rule an input breaks. It
-//! builds nothing; [`super::de`] reads values out of bytes that passed it.
+//! builds nothing; [`super::de`] reads values out of bytes that passed it, and checks
+//! that text is UTF-8 as it reads it (so the check runs once).
 
 use super::{CborError, Limits};
 
@@ -62,13 +63,8 @@ impl<'a> Reader<'a> {
         let arg = self.argument(info, at)?;
         match major {
             0 | 1 => Ok(()),
-            2 => self.take(arg).map(drop),
-            3 => {
-                let raw = self.take(arg)?;
-                core::str::from_utf8(raw)
-                    .map(drop)
-                    .map_err(|_| CborError::InvalidUtf8 { offset: at })
-            }
+            // Text is checked for UTF-8 where it is read (`de`), once.
+            2 | 3 => self.take(arg).map(drop),
             4 => {
                 for _ in 0..self.check_count(arg, 1, at)? {
                     self.item(depth + 1)?;

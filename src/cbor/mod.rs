@@ -181,7 +181,8 @@ pub fn parse_value(bytes: &[u8], limits: Limits) -> Result<ciborium::Value, Cbor
 }
 
 /// Splits a CBOR sequence (RFC 8742) of tagged COSE_Sign1 envelopes into its items, each
-/// checked to be canonical; an item may start with the tag byte `0xd2`.
+/// checked against the structural rules (text is checked for UTF-8 when the item is
+/// parsed); an item may start with the tag byte `0xd2`.
 ///
 /// # Errors
 /// The first item's [`CborError`] (offsets relative to that item).
@@ -221,9 +222,11 @@ pub fn value_to_vec(value: &ciborium::Value) -> Result<Vec<u8>, CborError> {
 /// [`CborError::Tag`] for what has no encoding here, [`CborError::DuplicateKey`] for a map
 /// whose keys collide.
 pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, CborError> {
-    let mut enc = ser::Encoder {
-        out: Vec::with_capacity(256),
-    };
+    encode_with_capacity(value, 1024)
+}
+
+fn encode_with_capacity<T: Serialize + ?Sized>(value: &T, n: usize) -> Result<Vec<u8>, CborError> {
+    let mut enc = ser::Encoder::with_capacity(n);
     value.serialize(&mut enc)?;
     Ok(enc.out)
 }
@@ -253,7 +256,7 @@ pub fn from_slice_with<T: Serialize + DeserializeOwned>(
     }
     // The round trip is the last word on canonical form: anything the structural checks
     // cannot see (explicit nulls, alternative spellings serde would normalise) ends here.
-    if to_vec(&typed)? != bytes {
+    if encode_with_capacity(&typed, bytes.len())? != bytes {
         return Err(CborError::NotCanonical);
     }
     Ok(typed)

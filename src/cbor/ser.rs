@@ -37,40 +37,67 @@ pub(crate) fn head(out: &mut Vec<u8>, major: u8, arg: u64) {
     }
 }
 
-/// The output buffer.
+/// The output buffer, and scratch space for putting map entries in order.
+#[derive(Default)]
 pub(crate) struct Encoder {
     pub out: Vec<u8>,
+    /// Where each map entry starts and its key ends, for every map being written
+    /// (innermost last): a map that finishes takes its entries off the top.
+    entries: Vec<(usize, usize)>,
+    spans: Vec<Span>,
+    region: Vec<u8>,
 }
 
-/// An array or map being written. Its items are written first and its head inserted in
-/// front at the end, since serde need not say how many there are; map entries are then
-/// put in canonical order.
+impl Encoder {
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        Self {
+            out: Vec::with_capacity(n),
+            entries: Vec::with_capacity(32),
+            spans: Vec::with_capacity(32),
+            region: Vec::new(),
+        }
+    }
+}
+
+/// One map entry in the output: its byte range, the end of its key, and the key's first
+/// eight bytes (zero-padded, big-endian) so most comparisons are one integer compare.
+#[derive(Clone, Copy)]
+struct Span {
+    start: usize,
+    key_end: usize,
+    end: usize,
+    prefix: u64,
+}
+
+/// An array or map being written. When serde says how many items there are, the head is
+/// written first; otherwise it is inserted in front at the end (and corrected if serde's
+/// count was wrong). Map entries are then put in canonical order.
 pub(crate) struct Compound<'a> {
     enc: &'a mut Encoder,
+    major: u8,
+    /// Where the head starts, and the count it announced (if written up front).
     start: usize,
+    announced: Option<u64>,
     count: u64,
-    /// For maps: where each entry starts and where its key ends.
-    entries: Option<Vec<(usize, usize)>>,
+    /// This map's entries are `enc.entries[base..]`.
+    base: usize,
 }
 
 impl<'a> Compound<'a> {
-    fn array(enc: &'a mut Encoder) -> Self {
+    fn new(enc: &'a mut Encoder, major: u8, len: Option<usize>) -> Self {
         let start = enc.out.len();
-        Self {
-            enc,
-            start,
-            count: 0,
-            entries: None,
+        let announced = len.map(|n| n as u64);
+        if let Some(n) = announced {
+            head(&mut enc.out, major, n);
         }
-    }
-
-    fn map(enc: &'a mut Encoder, len: Option<usize>) -> Self {
-        let start = enc.out.len();
+        let base = enc.entries.len();
         Self {
             enc,
+            major,
             start,
+            announced,
             count: 0,
-            entries: Some(Vec::with_capacity(len.unwrap_or(8))),
+            base,
         }
     }
 
@@ -80,64 +107,97 @@ impl<'a> Compound<'a> {
     }
 
     fn key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), CborError> {
-        let entry_start = self.enc.out.len();
-        key.serialize(&mut *self.enc)?;
-        if let Some(entries) = &mut self.entries {
-            entries.push((entry_start, self.enc.out.len()));
-        }
+        let at = self.enc.out.len();
+        self.enc.entries.push((at, at));
         self.count += 1;
+        key.serialize(&mut *self.enc)?;
+        // Maps inside the key have taken their own entries off the stack by now.
+        let end = self.enc.out.len();
+        if let Some(last) = self.enc.entries.last_mut() {
+            last.1 = end;
+        }
         Ok(())
     }
 
-    fn finish(self) -> Result<(), CborError> {
-        let Self {
-            enc,
-            start,
-            count,
-            entries,
-        } = self;
+    /// Writes the head where it belongs; returns where the items start now.
+    fn place_head(&mut self) -> usize {
+        let at = self.start;
+        let old_len = match self.announced {
+            Some(n) if n == self.count => return at + head_len(n),
+            // serde announced another count: replace that head.
+            Some(n) => head_len(n),
+            None => 0,
+        };
         let mut prefix = Vec::with_capacity(9);
-        match entries {
-            None => head(&mut prefix, 4, count),
-            Some(entries) => {
-                head(&mut prefix, 5, count);
-                sort_entries(&mut enc.out, start, &entries)?;
-            }
+        head(&mut prefix, self.major, self.count);
+        let new_len = prefix.len();
+        self.enc.out.splice(at..at + old_len, prefix);
+        for (s, k) in &mut self.enc.entries[self.base..] {
+            *s = *s - old_len + new_len;
+            *k = *k - old_len + new_len;
         }
-        enc.out.splice(start..start, prefix);
-        Ok(())
+        at + new_len
+    }
+
+    fn finish(mut self) -> Result<(), CborError> {
+        let body_start = self.place_head();
+        let result = if self.major == 5 {
+            sort_entries(self.enc, body_start, self.base)
+        } else {
+            Ok(())
+        };
+        self.enc.entries.truncate(self.base);
+        result
     }
 }
 
-/// Puts the map entries in `out[start..]` in canonical order (by encoded key bytes);
-/// `entries` holds each entry's start and key end, in writing order.
-fn sort_entries(
-    out: &mut Vec<u8>,
-    start: usize,
-    entries: &[(usize, usize)],
-) -> Result<(), CborError> {
+fn head_len(arg: u64) -> usize {
+    match arg {
+        0..=23 => 1,
+        24..=0xff => 2,
+        0x100..=0xffff => 3,
+        0x1_0000..=0xffff_ffff => 5,
+        _ => 9,
+    }
+}
+
+/// Puts the map entries that start at `enc.entries[base..]` (in `enc.out[start..]`) in
+/// canonical order: by encoded key bytes.
+fn sort_entries(enc: &mut Encoder, start: usize, base: usize) -> Result<(), CborError> {
+    let out = &enc.out;
+    let starts = &enc.entries[base..];
     let end = out.len();
-    let spans: Vec<(usize, usize, usize)> = entries
-        .iter()
-        .enumerate()
-        .map(|(i, &(s, k))| (s, k, entries.get(i + 1).map_or(end, |n| n.0)))
-        .collect();
-    let key = |&(s, k, _): &(usize, usize, usize)| &out[s..k];
-    let sorted = spans.windows(2).all(|w| key(&w[0]) < key(&w[1]));
-    if sorted {
+    enc.spans.clear();
+    for (i, &(s, k)) in starts.iter().enumerate() {
+        let e = starts.get(i + 1).map_or(end, |n| n.0);
+        let mut p = [0u8; 8];
+        let n = (k - s).min(8);
+        p[..n].copy_from_slice(&out[s..s + n]);
+        enc.spans.push(Span {
+            start: s,
+            key_end: k,
+            end: e,
+            prefix: u64::from_be_bytes(p),
+        });
+    }
+    let cmp = |a: &Span, b: &Span| {
+        a.prefix
+            .cmp(&b.prefix)
+            .then_with(|| out[a.start..a.key_end].cmp(&out[b.start..b.key_end]))
+    };
+    if enc.spans.windows(2).all(|w| cmp(&w[0], &w[1]).is_lt()) {
         return Ok(());
     }
-    let mut order = spans.clone();
-    order.sort_by(|a, b| key(a).cmp(key(b)));
-    if order.windows(2).any(|w| key(&w[0]) == key(&w[1])) {
+    enc.spans.sort_unstable_by(cmp);
+    if enc.spans.windows(2).any(|w| cmp(&w[0], &w[1]).is_eq()) {
         return Err(CborError::DuplicateKey { offset: start });
     }
-    let mut region = Vec::with_capacity(end - start);
-    for &(s, _, e) in &order {
-        region.extend_from_slice(&out[s..e]);
+    enc.region.clear();
+    for sp in &enc.spans {
+        enc.region.extend_from_slice(&out[sp.start..sp.end]);
     }
-    out.truncate(start);
-    out.extend_from_slice(&region);
+    enc.out.truncate(start);
+    enc.out.extend_from_slice(&enc.region);
     Ok(())
 }
 
@@ -368,20 +428,20 @@ impl<'a> ser::Serializer for &'a mut Encoder {
         value.serialize(self)
     }
 
-    fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'a>, CborError> {
-        Ok(Compound::array(self))
+    fn serialize_seq(self, len: Option<usize>) -> Result<Compound<'a>, CborError> {
+        Ok(Compound::new(self, 4, len))
     }
 
-    fn serialize_tuple(self, _len: usize) -> Result<Compound<'a>, CborError> {
-        Ok(Compound::array(self))
+    fn serialize_tuple(self, len: usize) -> Result<Compound<'a>, CborError> {
+        Ok(Compound::new(self, 4, Some(len)))
     }
 
     fn serialize_tuple_struct(
         self,
         _name: &'static str,
-        _len: usize,
+        len: usize,
     ) -> Result<Compound<'a>, CborError> {
-        Ok(Compound::array(self))
+        Ok(Compound::new(self, 4, Some(len)))
     }
 
     fn serialize_tuple_variant(
@@ -389,7 +449,7 @@ impl<'a> ser::Serializer for &'a mut Encoder {
         name: &'static str,
         _index: u32,
         variant: &'static str,
-        _len: usize,
+        len: usize,
     ) -> Result<Compound<'a>, CborError> {
         // `ciborium::Value::Tag` serialises through this name; tags have no place here.
         if name == "@@TAG@@" {
@@ -399,15 +459,15 @@ impl<'a> ser::Serializer for &'a mut Encoder {
             });
         }
         self.variant(variant);
-        Ok(Compound::array(self))
+        Ok(Compound::new(self, 4, Some(len)))
     }
 
     fn serialize_map(self, len: Option<usize>) -> Result<Compound<'a>, CborError> {
-        Ok(Compound::map(self, len))
+        Ok(Compound::new(self, 5, len))
     }
 
     fn serialize_struct(self, _name: &'static str, len: usize) -> Result<Compound<'a>, CborError> {
-        Ok(Compound::map(self, Some(len)))
+        Ok(Compound::new(self, 5, Some(len)))
     }
 
     fn serialize_struct_variant(
@@ -418,7 +478,7 @@ impl<'a> ser::Serializer for &'a mut Encoder {
         len: usize,
     ) -> Result<Compound<'a>, CborError> {
         self.variant(variant);
-        Ok(Compound::map(self, Some(len)))
+        Ok(Compound::new(self, 5, Some(len)))
     }
 
     fn is_human_readable(&self) -> bool {

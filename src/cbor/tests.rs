@@ -213,11 +213,21 @@ fn arb_value() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(4, 64, 8, |inner| {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
-            proptest::collection::btree_map(".{0,8}", inner, 0..8).prop_map(
+            proptest::collection::btree_map(".{0,8}", inner.clone(), 0..8).prop_map(
                 |m: BTreeMap<String, Value>| {
                     Value::Map(m.into_iter().map(|(k, v)| (Value::Text(k), v)).collect())
                 }
             ),
+            // Keys of any type, arrays and maps included; colliding keys dropped.
+            proptest::collection::vec((inner.clone(), inner), 0..6).prop_map(|pairs| {
+                let mut seen = std::collections::HashSet::new();
+                Value::Map(
+                    pairs
+                        .into_iter()
+                        .filter(|(k, _)| seen.insert(value_to_vec(k).expect("encode")))
+                        .collect(),
+                )
+            }),
         ]
     })
 }
@@ -283,4 +293,44 @@ fn serde_writer_sorts_nested_maps_and_refuses_collisions() {
         to_vec(&Value::Tag(2, Box::new(Value::Null))),
         Err(CborError::Tag { .. })
     ));
+}
+
+/// A map whose serializer announces `announced` entries (or none) and writes `keys`.
+struct Announcing {
+    announced: Option<usize>,
+    keys: Vec<u16>,
+}
+
+impl Serialize for Announcing {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut m = s.serialize_map(self.announced)?;
+        // Written in reverse, so the writer has to sort after fixing the head.
+        for k in self.keys.iter().rev() {
+            m.serialize_entry(k, &[*k])?;
+        }
+        m.end()
+    }
+}
+
+#[test]
+fn serde_writer_fixes_a_wrong_or_missing_count() {
+    for keys in [vec![1u16, 2], (0..30).collect(), (0..300).collect()] {
+        let want = Value::Map(
+            keys.iter()
+                .map(|&k| {
+                    let k = Value::Integer(k.into());
+                    (k.clone(), Value::Array(vec![k]))
+                })
+                .collect(),
+        );
+        let want = value_to_vec(&want).expect("encode");
+        for announced in [None, Some(0), Some(2), Some(30), Some(300), Some(70_000)] {
+            let m = Announcing {
+                announced,
+                keys: keys.clone(),
+            };
+            assert_eq!(to_vec(&m).expect("encode"), want, "{announced:?}");
+        }
+    }
 }
