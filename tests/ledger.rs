@@ -295,3 +295,57 @@ fn many_threads_lose_and_duplicate_nothing() {
     }
     assert_eq!(ledger.fsck().expect("fsck").problem, None);
 }
+
+/// The store remembers where a missed lookup ended and inserts there; every way that
+/// position can go stale (another commit in between, the table growing, two new ids of one
+/// batch sharing a probe run, a rejected batch's lookups) must still put each id where a
+/// later lookup finds it.
+#[test]
+fn remembered_slot_positions_never_misplace_an_id() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = create(dir.path(), HashProfile::Blake3);
+    let evs = events(3000, 150);
+    let refs: Vec<&[u8]> = evs.iter().map(Vec::as_slice).collect();
+    // Batches of 1..900 entries: the tables grow several times on the way.
+    let mut at = 0;
+    for (n, size) in [1usize, 7, 300, 900, 2, 640, 150]
+        .into_iter()
+        .cycle()
+        .zip(0..)
+    {
+        if at >= 2500 || size > 40 {
+            break;
+        }
+        let end = (at + n).min(2500);
+        // A rejected unit first: its lookups leave positions behind that nothing inserts.
+        let mut bad = refs[at..end].to_vec();
+        bad.push(refs[at]);
+        assert!(matches!(
+            ledger.append_batch(&bad),
+            Err(AppendError::DuplicateInBatch { .. })
+        ));
+        let got = ledger.append_batch(&refs[at..end]).expect("append");
+        assert_eq!(got, (at as u64..end as u64).collect::<Vec<_>>());
+        at = end;
+    }
+    assert_eq!(ledger.size(), 2500);
+    // Every id is found where it is: resubmitting all of them is idempotent, in one batch
+    // and one by one, and adds nothing.
+    let again = ledger.append_batch(&refs[..2500]).expect("resubmit");
+    assert_eq!(again, (0..2500).collect::<Vec<u64>>());
+    for i in (0..2500).step_by(97) {
+        assert_eq!(ledger.append(refs[i]).expect("resubmit one"), i as u64);
+    }
+    assert_eq!(ledger.size(), 2500);
+    assert_eq!(ledger.fsck().expect("fsck").problem, None);
+    // And the tables survive a reopen.
+    drop(ledger);
+    let ledger = Ledger::open(dir.path(), log_key(), trust()).expect("open");
+    let tail = ledger.append_batch(&refs[2500..]).expect("append tail");
+    assert_eq!(tail, (2500..3000).collect::<Vec<u64>>());
+    assert_eq!(
+        ledger.append_batch(&refs).expect("all again"),
+        (0..3000).collect::<Vec<u64>>()
+    );
+    assert_eq!(ledger.fsck().expect("fsck").problem, None);
+}

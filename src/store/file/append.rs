@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::records::{INDEX_RECORD, IndexRecord, NO_PREV, nodes_for, push_frame};
-use super::table::{MAX_INDEX, Slot, key_hash};
+use super::table::MAX_INDEX;
 use super::{FileStore, Writer};
 use crate::event::TaskId;
 use crate::merkle::Frontier;
@@ -98,18 +98,7 @@ impl FileStore {
         first: u64,
         heads: &HashMap<TaskId, u64>,
     ) -> Result<(), StoreError> {
-        w.events
-            .reserve(batch.len() as u64, &self.dir, &self.table_key)?;
-        for (i, e) in batch.iter().enumerate() {
-            let (fp, _) = key_hash(&self.table_key, e.event_id.as_bytes());
-            w.events.insert(
-                u64::from(fp),
-                Slot::Event {
-                    fp,
-                    index: first + i as u64,
-                },
-            )?;
-        }
+        self.insert_events(w, batch, first)?;
         w.events.write_header()?;
         for (task, &index) in heads {
             self.set_task_head(&mut w.tasks, task, index)?;

@@ -107,7 +107,7 @@ impl FileStore {
                     format!("entry {index}: wrong previous task entry"),
                 ));
             }
-            if self.lookup_event(&self.snapshot().events, &id, size)? != Some(index) {
+            if self.lookup_event(&self.snapshot().events, &id, size, false)? != Some(index) {
                 return Ok(bad(
                     "events.tbl",
                     0,

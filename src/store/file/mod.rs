@@ -23,7 +23,9 @@
 
 mod append;
 mod fsck;
+mod grow;
 mod io;
+mod lookup;
 mod records;
 mod table;
 
@@ -82,6 +84,7 @@ pub struct FileStore {
     nodes: StoreFile,
     writer: Mutex<Writer>,
     published: RwLock<Published>,
+    hints: lookup::Hints,
 }
 
 impl core::fmt::Debug for FileStore {
@@ -217,6 +220,7 @@ impl FileStore {
             nodes,
             writer: Mutex::new(writer),
             published: RwLock::new(published),
+            hints: lookup::Hints::default(),
         };
         store.recover()?;
         Ok(store)
@@ -320,7 +324,7 @@ impl FileStore {
             let bytes = self.entry(index)?;
             let (id, task) = (self.keys)(&bytes)
                 .ok_or_else(|| corrupt(format!("entry {index} has no readable keys")))?;
-            if self.lookup_event(&w.events, &id, w.size)?.is_none() {
+            if self.lookup_event(&w.events, &id, w.size, false)?.is_none() {
                 w.events.reserve(1, &self.dir, &self.table_key)?;
                 let (fp, _) = key_hash(&self.table_key, id.as_bytes());
                 w.events.insert(u64::from(fp), Slot::Event { fp, index })?;
@@ -339,73 +343,6 @@ impl FileStore {
             t.watermark = w.size;
             t.write_header()?;
         }
-        Ok(())
-    }
-
-    fn lookup_event(
-        &self,
-        table: &Table,
-        id: &EventId,
-        size: u64,
-    ) -> Result<Option<u64>, StoreError> {
-        let (fp, _) = key_hash(&self.table_key, id.as_bytes());
-        let found = table.probe(u64::from(fp), |slot| {
-            let Slot::Event { fp: f, index } = slot else {
-                return Ok(None);
-            };
-            if f != fp || index >= size {
-                return Ok(None);
-            }
-            // A fingerprint match: confirm with the entry itself.
-            let bytes = self
-                .entry_unchecked(index)
-                .map_err(|e| std::io::Error::other(e.to_string()))?;
-            Ok(((self.keys)(&bytes).map(|k| k.0) == Some(*id)).then_some(index))
-        })?;
-        Ok(found.ok())
-    }
-
-    /// The index of the task's latest entry, per the task table.
-    fn task_head(&self, table: &Table, task: &TaskId) -> Result<Option<u64>, StoreError> {
-        let (_, home) = key_hash(&self.table_key, task.as_bytes());
-        let found = table.probe(home, |slot| match slot {
-            Slot::Task { task: t, index } if &t == task.as_bytes() => Ok(Some(index)),
-            _ => Ok(None),
-        })?;
-        Ok(found.ok())
-    }
-
-    fn set_task_head(
-        &self,
-        table: &mut Table,
-        task: &TaskId,
-        index: u64,
-    ) -> Result<(), StoreError> {
-        let (_, home) = key_hash(&self.table_key, task.as_bytes());
-        let mut pos = home & (table.capacity - 1);
-        loop {
-            match table.read_slot(pos)? {
-                Slot::Task {
-                    task: t,
-                    index: old,
-                } if &t == task.as_bytes() => {
-                    if old < index {
-                        table.write_slot(pos, Slot::Task { task: t, index })?;
-                    }
-                    return Ok(());
-                }
-                Slot::Empty => break,
-                _ => pos = (pos + 1) & (table.capacity - 1),
-            }
-        }
-        table.reserve(1, &self.dir, &self.table_key)?;
-        table.insert(
-            home,
-            Slot::Task {
-                task: *task.as_bytes(),
-                index,
-            },
-        )?;
         Ok(())
     }
 
@@ -487,7 +424,7 @@ impl Storage for FileStore {
 
     fn find_event(&self, id: &EventId) -> Result<Option<u64>, StoreError> {
         let p = self.snapshot();
-        self.lookup_event(&p.events, id, p.size)
+        self.lookup_event(&p.events, id, p.size, true)
     }
 
     fn task_entries(&self, task: &TaskId) -> Result<Vec<u64>, StoreError> {

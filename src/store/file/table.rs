@@ -16,9 +16,9 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::io::{FaultHook, Op, StoreFile};
+use super::io::{FaultHook, StoreFile};
 
-const HEADER: u64 = 40;
+pub(super) const HEADER: u64 = 40;
 const MIN_CAPACITY: u64 = 1024;
 /// Index values are 40-bit: a store holds fewer than 2^40 entries.
 pub(super) const MAX_INDEX: u64 = (1 << 40) - 1;
@@ -31,7 +31,7 @@ pub(super) enum Kind {
 }
 
 impl Kind {
-    const fn slot(self) -> usize {
+    pub(super) const fn slot_len(self) -> usize {
         match self {
             Self::Events => 9,
             Self::Tasks => 24,
@@ -113,8 +113,8 @@ impl Slot {
         }
     }
 
-    fn encode(self, kind: Kind) -> Vec<u8> {
-        let mut b = vec![0u8; kind.slot()];
+    pub(super) fn encode(self, kind: Kind) -> Vec<u8> {
+        let mut b = vec![0u8; kind.slot_len()];
         match self {
             Self::Event { fp, index } => {
                 b[..4].copy_from_slice(&fp.to_le_bytes());
@@ -164,7 +164,7 @@ fn header_bytes(kind: Kind, capacity: u64, count: u64, watermark: u64) -> [u8; 4
 
 impl Table {
     /// The home slot of a slot's key: events by fingerprint, tasks by the task id's hash.
-    fn home_of(&self, slot: Slot, key: &[u8; 32]) -> u64 {
+    pub(super) fn home_of(&self, slot: Slot, key: &[u8; 32]) -> u64 {
         let h = match slot {
             Slot::Event { fp, .. } => u64::from(fp),
             Slot::Task { task, .. } => key_hash(key, &task).1,
@@ -177,7 +177,7 @@ impl Table {
         Self::create_at(dir, kind.file_name(), kind, MIN_CAPACITY, hook)
     }
 
-    fn create_at(
+    pub(super) fn create_at(
         dir: &Path,
         name: &str,
         kind: Kind,
@@ -191,7 +191,7 @@ impl Table {
             .truncate(true)
             .open(dir.join(name))?;
         let file = StoreFile::new(kind.file_name(), f, hook);
-        file.set_len(HEADER + capacity * kind.slot() as u64)?;
+        file.set_len(HEADER + capacity * kind.slot_len() as u64)?;
         file.write_at(&header_bytes(kind, capacity, 0, 0), 0)?;
         Ok(Self {
             kind,
@@ -227,7 +227,7 @@ impl Table {
         let (capacity, count, watermark) = (field(8), field(16), field(24));
         let ok = h == header_bytes(kind, capacity, count, watermark)
             && capacity.is_power_of_two()
-            && file.len().ok() == Some(HEADER + capacity * kind.slot() as u64);
+            && file.len().ok() == Some(HEADER + capacity * kind.slot_len() as u64);
         if !ok {
             return Err(format!("{}: bad header or length", kind.file_name()));
         }
@@ -241,23 +241,24 @@ impl Table {
     }
 
     pub fn read_slot(&self, pos: u64) -> io::Result<Slot> {
-        let mut b = vec![0u8; self.kind.slot()];
+        let mut b = vec![0u8; self.kind.slot_len()];
         self.file
-            .read_at(&mut b, HEADER + pos * self.kind.slot() as u64)?;
+            .read_at(&mut b, HEADER + pos * self.kind.slot_len() as u64)?;
         Ok(Slot::decode(self.kind, &b))
     }
 
-    /// Walks the probe run from `home` until `visit` returns `Some` or an empty slot is met;
-    /// returns what `visit` returned, or the empty slot's position as `Err`.
+    /// Walks the probe run from `home` until `visit` (given each slot's position and
+    /// content) returns `Some` or an empty slot is met; returns what `visit` returned, or the
+    /// empty slot's position as `Err`.
     pub fn probe<T>(
         &self,
         home: u64,
-        mut visit: impl FnMut(Slot) -> io::Result<Option<T>>,
+        mut visit: impl FnMut(u64, Slot) -> io::Result<Option<T>>,
     ) -> io::Result<Result<T, u64>> {
         // Probe runs are short but contiguous: read them a run of slots at a time, so a
         // lookup costs one read instead of one per slot.
         const RUN: u64 = 32;
-        let slot_len = self.kind.slot();
+        let slot_len = self.kind.slot_len();
         let mut pos = home & (self.capacity - 1);
         let mut visited = 0;
         let mut buf = vec![0u8; RUN as usize * slot_len];
@@ -270,7 +271,7 @@ impl Table {
                 if slot == Slot::Empty {
                     return Ok(Err(pos + i as u64));
                 }
-                if let Some(found) = visit(slot)? {
+                if let Some(found) = visit(pos + i as u64, slot)? {
                     return Ok(Ok(found));
                 }
             }
@@ -284,7 +285,7 @@ impl Table {
     pub fn write_slot(&self, pos: u64, slot: Slot) -> io::Result<()> {
         self.file.write_at(
             &slot.encode(self.kind),
-            HEADER + pos * self.kind.slot() as u64,
+            HEADER + pos * self.kind.slot_len() as u64,
         )
     }
 
@@ -297,10 +298,20 @@ impl Table {
 
     /// Inserts at the first empty slot of `home`'s probe run.
     pub fn insert(&mut self, home: u64, slot: Slot) -> io::Result<()> {
-        let pos = match self.probe(home, |_| Ok(None::<core::convert::Infallible>))? {
-            Err(empty) => empty,
+        let pos = self.first_empty(home)?;
+        self.put_new(pos, slot)
+    }
+
+    /// The first empty slot of `home`'s probe run.
+    pub fn first_empty(&self, home: u64) -> io::Result<u64> {
+        match self.probe(home, |_, _| Ok(None::<core::convert::Infallible>))? {
+            Err(empty) => Ok(empty),
             Ok(never) => match never {},
-        };
+        }
+    }
+
+    /// Fills the empty slot at `pos`.
+    pub fn put_new(&mut self, pos: u64, slot: Slot) -> io::Result<()> {
         self.write_slot(pos, slot)?;
         self.count += 1;
         Ok(())
@@ -316,25 +327,6 @@ impl Table {
         while need * 2 > capacity {
             capacity *= 2;
         }
-        let hook = self.file.hook();
-        let tmp_name = format!(".{}.grow", self.kind.file_name());
-        let mut next = Self::create_at(dir, &tmp_name, self.kind, capacity, hook.clone())?;
-        for pos in 0..self.capacity {
-            let slot = self.read_slot(pos)?;
-            if matches!(slot, Slot::Event { .. } | Slot::Task { .. }) {
-                let home = next.home_of(slot, key);
-                next.insert(home, slot)?;
-            }
-        }
-        next.watermark = self.watermark;
-        next.write_header()?;
-        next.file.sync()?;
-        if let Some(h) = &hook {
-            h.before(Op::Rename, self.kind.file_name())?;
-        }
-        std::fs::rename(dir.join(&tmp_name), dir.join(self.kind.file_name()))?;
-        std::fs::File::open(dir)?.sync_all()?;
-        *self = next;
-        Ok(())
+        self.grow_to(capacity, dir, key)
     }
 }
