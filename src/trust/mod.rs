@@ -463,19 +463,20 @@ where
         return verify(items);
     }
     let verify = &verify;
+    let mut parts = items.chunks(items.len().div_ceil(threads));
+    let own = parts.next().unwrap_or_default();
     std::thread::scope(|s| {
-        let parts: Vec<_> = items
-            .chunks(items.len().div_ceil(threads))
+        // The calling thread verifies the first part itself: one thread fewer to start.
+        let others: Vec<_> = parts
             .map(|part| (part.len(), s.spawn(move || verify(part))))
             .collect();
-        parts
-            .into_iter()
-            .flat_map(|(n, h)| {
-                h.join().unwrap_or_else(|_| {
-                    vec![Err(TrustError::Envelope(EnvelopeError::BadSignature)); n]
-                })
-            })
-            .collect()
+        let mut out = verify(own);
+        for (n, h) in others {
+            out.extend(h.join().unwrap_or_else(|_| {
+                vec![Err(TrustError::Envelope(EnvelopeError::BadSignature)); n]
+            }));
+        }
+        out
     })
 }
 

@@ -276,7 +276,8 @@ pub fn run(events: u64, json: bool, profile: HashProfile, dir: Option<PathBuf>) 
 fn bench(n: u64, profile: HashProfile, work: &Path) -> Result<Report> {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let key = SigningKey::from_bytes(&warrant_ledger::keys::random_bytes());
-    let files: Vec<PathBuf> = (0..threads)
+    // Two appenders per core: while one waits for its group commit, the other verifies.
+    let files: Vec<PathBuf> = (0..2 * threads)
         .map(|t| work.join(format!("events-{t}.bin")))
         .collect();
     let bar = progress(n, "events signed");
