@@ -326,3 +326,52 @@ fn every_kind_of_tampering_fails_the_right_check() {
         Err(audit::AuditError::UnknownLog(_))
     ));
 }
+
+/// A bundle large enough that signatures and inclusion proofs are checked on all cores:
+/// the parallel paths must find a single bad proof or signature deep inside it, and name it.
+#[test]
+fn large_bundles_are_checked_in_parallel_without_missing_anything() {
+    use warrant_ledger::demo::{Deployment, registration_event, run_long_task};
+    let dep = Deployment::new([5; 32]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = NoteSigner::generate(ORIGIN).expect("log key");
+    let trust =
+        TrustPolicy::try_from(dep.trust_document(ORIGIN, "blake3", &log.verifier().to_string()))
+            .expect("trust");
+    let ledger = Ledger::create(dir.path(), ORIGIN, HashProfile::Blake3, log, trust.clone())
+        .expect("ledger");
+    ledger
+        .append(registration_event(&dep, 1).expect("policy").bytes())
+        .expect("append");
+    let run = run_long_task(&dep, 1500, common::T0).expect("task");
+    let refs: Vec<&[u8]> = run.events.iter().map(|e| e.bytes()).collect();
+    ledger.append_batch(&refs).expect("append");
+    let good = ledger.export_bundle(&run.task, None).expect("export");
+    let report = audit::verify(&good, &trust, &[]).expect("audit");
+    assert_eq!(report.verdict, Verdict::Pass, "{report:#?}");
+
+    let deep = 1200;
+    let id = run.events[deep].event().id.to_string();
+    let bad_proof = mutate(&good, |b| {
+        let h = &mut b.entries[deep].proof[3].0;
+        let mut bytes = *h.as_bytes();
+        bytes[7] ^= 1;
+        *h = warrant_ledger::merkle::Hash::from_bytes(bytes);
+    });
+    let r = audit::verify(&bad_proof, &trust, &[]).expect("audit");
+    let a3 = r.check("A3").expect("A3");
+    assert_eq!(
+        (a3.status, a3.events.clone()),
+        (Status::Fail, vec![id.clone()])
+    );
+    assert_eq!(r.check("A1").expect("A1").status, Status::Pass);
+
+    let bad_sig = mutate(&good, |b| {
+        let e = &mut b.entries[deep].envelope.0;
+        let n = e.len();
+        e[n - 5] ^= 0x10;
+    });
+    let r = audit::verify(&bad_sig, &trust, &[]).expect("audit");
+    let a1 = r.check("A1").expect("A1");
+    assert_eq!((a1.status, a1.events.clone()), (Status::Fail, vec![id]));
+}

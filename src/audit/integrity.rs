@@ -122,12 +122,54 @@ fn a1_signatures(items: &mut [Item<'_>], trust: &TrustPolicy) -> Check {
     }
 }
 
-/// Signature checks only (A1), on all cores for large bundles.
+/// Signature checks only (A1), on all cores for large bundles. Each event's digest, which
+/// the governance checks look up, is computed there too.
 fn trust_free_verify(
     items: &[&[u8]],
     trust: &TrustPolicy,
 ) -> Vec<Result<VerifiedEvent, TrustError>> {
-    crate::trust::verify_in_parallel(items, |part| trust.verify_signatures(part, limits()))
+    crate::trust::verify_in_parallel(items, |part| {
+        let out = trust.verify_signatures(part, limits());
+        for ev in out.iter().flatten() {
+            let _ = ev.digest();
+        }
+        out
+    })
+}
+
+/// Whether each item's inclusion proof leads to `head`, on all cores for large bundles.
+fn included(items: &[Item<'_>], log: &LogTrust, head: &TreeHead) -> Vec<bool> {
+    let one = |i: &Item<'_>| {
+        let proof = InclusionProof {
+            leaf_index: i.index,
+            tree_size: head.size,
+            path: i.proof.iter().map(|h| h.0).collect(),
+        };
+        verify_inclusion(log.profile, &log.profile.leaf_hash(i.bytes), &proof, head).is_ok()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    if threads < 2 || items.len() < 1024 {
+        return items.iter().map(one).collect();
+    }
+    let one = &one;
+    std::thread::scope(|s| {
+        let mut parts = items.chunks(items.len().div_ceil(threads));
+        let own = parts.next().unwrap_or_default();
+        let others: Vec<_> = parts
+            .map(|p| {
+                (
+                    p.len(),
+                    s.spawn(move || p.iter().map(one).collect::<Vec<bool>>()),
+                )
+            })
+            .collect();
+        let mut out: Vec<bool> = own.iter().map(one).collect();
+        for (n, h) in others {
+            // A panicking verifier thread cannot vouch for anything.
+            out.extend(h.join().unwrap_or_else(|_| vec![false; n]));
+        }
+        out
+    })
 }
 
 fn a2_authorised(items: &[Item<'_>], trust: &TrustPolicy) -> Check {
@@ -186,14 +228,8 @@ fn a3_logged(bundle: &Bundle, log: &LogTrust, items: &[Item<'_>], trusted: &[Vec
     };
     let bad: Vec<&Item<'_>> = items
         .iter()
-        .filter(|i| {
-            let proof = InclusionProof {
-                leaf_index: i.index,
-                tree_size: head.size,
-                path: i.proof.iter().map(|h| h.0).collect(),
-            };
-            verify_inclusion(log.profile, &log.profile.leaf_hash(i.bytes), &proof, &head).is_err()
-        })
+        .zip(included(items, log, &head))
+        .filter_map(|(i, ok)| (!ok).then_some(i))
         .collect();
     if let Some(first) = bad.first() {
         let ids: Vec<EventId> = bad.iter().filter_map(|i| i.label()).collect();

@@ -70,12 +70,21 @@ impl Serialize for NodeHash {
     }
 }
 
+struct NodeHashVisitor;
+
+impl Visitor<'_> for NodeHashVisitor {
+    type Value = NodeHash;
+    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("a 32-byte hash")
+    }
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<NodeHash, E> {
+        Hash::try_from_slice(v).map(NodeHash).map_err(E::custom)
+    }
+}
+
 impl<'de> Deserialize<'de> for NodeHash {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let b = Bytes::deserialize(d)?;
-        Hash::try_from_slice(&b.0)
-            .map(NodeHash)
-            .map_err(de::Error::custom)
+        d.deserialize_bytes(NodeHashVisitor)
     }
 }
 
@@ -90,15 +99,18 @@ pub struct LogDescriptor {
 }
 
 /// One log entry with its inclusion proof.
+///
+/// Fields are declared in canonical key order (shorter keys first, then bytewise), so the
+/// encoder finds them sorted; the order on the wire does not depend on it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BundleEntry {
     /// Index in the log.
     pub index: u64,
-    /// The exact COSE_Sign1 bytes.
-    pub envelope: Bytes,
     /// Inclusion proof in the tree of the bundle's checkpoint.
     pub proof: Vec<NodeHash>,
+    /// The exact COSE_Sign1 bytes.
+    pub envelope: Bytes,
 }
 
 /// A consistency proof from a checkpoint the auditor already held.
@@ -111,22 +123,22 @@ pub struct BundleConsistency {
     pub proof: Vec<NodeHash>,
 }
 
-/// An evidence bundle for one task.
+/// An evidence bundle for one task. Fields in canonical key order, as in [`BundleEntry`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Bundle {
-    /// Always [`BUNDLE_VERSION`].
-    pub version: u32,
     /// The log.
     pub log: LogDescriptor,
-    /// The signed checkpoint note the proofs lead to.
-    pub checkpoint: Bytes,
     /// The task.
     pub task: TaskId,
     /// The task's entries.
     pub entries: Vec<BundleEntry>,
+    /// Always [`BUNDLE_VERSION`].
+    pub version: u32,
     /// Registered policies the task's decisions cite.
     pub policies: Vec<BundleEntry>,
+    /// The signed checkpoint note the proofs lead to.
+    pub checkpoint: Bytes,
     /// Consistency from an older checkpoint, when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consistency: Option<BundleConsistency>,
