@@ -107,6 +107,11 @@ impl<'de> Decoder<'de> {
     }
 }
 
+/// The major type and argument of the head at `bytes[at..]`, and where the head ends.
+pub(crate) fn head_of(bytes: &[u8], at: usize) -> Option<(u8, u64, usize)> {
+    read_head(bytes, at).map(|(h, next)| (h.major, h.arg, next))
+}
+
 /// The head at `bytes[at..]` and where it ends; `None` if the input ends inside it or it is
 /// not a definite-length head (impossible after the checker, but never trusted).
 fn read_head(bytes: &[u8], at: usize) -> Option<(Head, usize)> {

@@ -180,6 +180,35 @@ pub fn parse_value(bytes: &[u8], limits: Limits) -> Result<ciborium::Value, Cbor
     ciborium::Value::deserialize(&mut de::Decoder::new(bytes))
 }
 
+/// The encoded elements of `bytes` if it is one array in core deterministic encoding
+/// (structural checks only: text inside is not checked for UTF-8); `None` if it is another
+/// kind of item.
+pub(crate) fn array_elements(
+    bytes: &[u8],
+    limits: Limits,
+) -> Result<Option<Vec<&[u8]>>, CborError> {
+    decode::check(bytes, limits)?;
+    let Some((4, count, mut at)) = de::head_of(bytes, 0) else {
+        return Ok(None);
+    };
+    let mut out = Vec::new();
+    for _ in 0..count {
+        // Checked above: every element is complete and within `bytes`.
+        let len = decode::first_item_len(&bytes[at..], limits)?;
+        out.push(&bytes[at..at + len]);
+        at += len;
+    }
+    Ok(Some(out))
+}
+
+/// The content of an encoded byte string, or `None` for another kind of item.
+pub(crate) fn byte_string(item: &[u8]) -> Option<&[u8]> {
+    match de::head_of(item, 0)? {
+        (2, len, at) => item.get(at..at.checked_add(usize::try_from(len).ok()?)?),
+        _ => None,
+    }
+}
+
 /// Splits a CBOR sequence (RFC 8742) of tagged COSE_Sign1 envelopes into its items, each
 /// checked against the structural rules (text is checked for UTF-8 when the item is
 /// parsed); an item may start with the tag byte `0xd2`.

@@ -119,7 +119,7 @@ pub struct ParsedEnvelope<'a> {
     bytes: &'a [u8],
     header: Protected,
     tbs: Vec<u8>,
-    payload: Vec<u8>,
+    payload: &'a [u8],
     signature: Signature,
 }
 
@@ -147,7 +147,7 @@ impl ParsedEnvelope<'_> {
     /// # Errors
     /// [`DecodeError`] for a payload that is not a valid event.
     pub fn payload_unverified(&self, limits: Limits) -> Result<Event, DecodeError> {
-        Event::from_cbor_with(&self.payload, limits)
+        Event::from_cbor_with(self.payload, limits)
     }
 }
 
@@ -168,28 +168,25 @@ pub fn parse(bytes: &[u8], limits: Limits) -> Result<ParsedEnvelope<'_>, Envelop
         Some((&TAG_COSE_SIGN1, rest)) => rest,
         _ => return Err(EnvelopeError::NotTagged),
     };
-    let Value::Array(items) = cbor::parse_value(rest, limits)? else {
-        return Err(EnvelopeError::Structure("not an array"));
-    };
-    let [protected, unprotected, payload, signature]: [Value; 4] = items
+    // Borrowed slices of the received bytes: nothing is decoded into a value tree.
+    let items =
+        cbor::array_elements(rest, limits)?.ok_or(EnvelopeError::Structure("not an array"))?;
+    let [protected, unprotected, payload, sig]: [&[u8]; 4] = items
         .try_into()
         .map_err(|_| EnvelopeError::Structure("not four elements"))?;
-    let (
-        Value::Bytes(protected),
-        Value::Map(unprotected),
-        Value::Bytes(payload),
-        Value::Bytes(sig),
-    ) = (protected, unprotected, payload, signature)
-    else {
-        return Err(EnvelopeError::Structure("element of the wrong type"));
-    };
-    if !unprotected.is_empty() {
-        return Err(EnvelopeError::Structure("unprotected header must be empty"));
+    let wrong = || EnvelopeError::Structure("element of the wrong type");
+    let protected = cbor::byte_string(protected).ok_or_else(wrong)?;
+    let payload = cbor::byte_string(payload).ok_or_else(wrong)?;
+    let sig = cbor::byte_string(sig).ok_or_else(wrong)?;
+    match unprotected.first().map(|b| b >> 5) {
+        Some(5) if unprotected == [0xa0] => {}
+        Some(5) => return Err(EnvelopeError::Structure("unprotected header must be empty")),
+        _ => return Err(wrong()),
     }
-    let signature = Signature::from_slice(&sig)
+    let signature = Signature::from_slice(sig)
         .map_err(|_| EnvelopeError::Structure("signature must be 64 bytes"))?;
-    let header = Protected::decode(&protected)?;
-    let tbs = header::sig_structure(&protected, &payload);
+    let header = Protected::decode(protected)?;
+    let tbs = header::sig_structure(protected, payload);
     Ok(ParsedEnvelope {
         bytes,
         header,
@@ -202,7 +199,7 @@ pub fn parse(bytes: &[u8], limits: Limits) -> Result<ParsedEnvelope<'_>, Envelop
 impl ParsedEnvelope<'_> {
     /// Decodes the payload and checks it against the header: the step after the signature.
     fn finish(self, limits: Limits) -> Result<VerifiedEvent, EnvelopeError> {
-        let event = Event::from_cbor_with(&self.payload, limits)?;
+        let event = Event::from_cbor_with(self.payload, limits)?;
         if self.header.issuer != event.emitter.as_str() {
             return Err(EnvelopeError::IssuerMismatch {
                 header: self.header.issuer,
