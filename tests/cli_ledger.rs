@@ -64,11 +64,24 @@ fn ledger_commands_end_to_end() {
     let file = tmp.path().join("opened.cose");
     std::fs::write(&file, &cose).expect("write");
     let f = file.to_str().expect("utf8");
-    assert_eq!(json(&warrant(&["append", d, f], b""))["size"], 1);
+    let first = json(&warrant(&["append", d, f], b""));
     assert_eq!(
-        json(&warrant(&["append", d], &cose))["size"],
-        1,
-        "identical resubmission keeps one copy"
+        (
+            &first["size"],
+            &first["appended"],
+            &first["already_present"]
+        ),
+        (&1.into(), &1.into(), &0.into())
+    );
+    let again = json(&warrant(&["append", d], &cose));
+    assert_eq!(
+        (
+            &again["size"],
+            &again["appended"],
+            &again["already_present"]
+        ),
+        (&1.into(), &0.into(), &1.into()),
+        "identical resubmission keeps one copy and is reported as such"
     );
     let bad = warrant(&["append", d], b"\xd2\x84junk");
     assert_eq!(

@@ -102,7 +102,10 @@ pub fn progress(len: u64, what: &str) -> ProgressBar {
 
 #[derive(Serialize)]
 struct AppendSummary {
+    /// New entries.
     appended: usize,
+    /// Byte-identical resubmissions of entries already in the log (not added again).
+    already_present: usize,
     rejected: usize,
     size: u64,
 }
@@ -127,18 +130,25 @@ pub fn append(dir: &Path, files: &[PathBuf]) -> Result<Outcome> {
         )
     };
     let bar = progress(items.len() as u64, "entries");
-    let mut rejected = 0;
+    let (mut rejected, mut present) = (0, 0);
+    // This process holds the ledger's lock, so an index below the size before an append is
+    // an entry that was already there.
     for (chunk, chunk_names) in items.chunks(1024).zip(names.chunks(1024)) {
-        if ledger.append_batch(chunk).is_err() {
+        let before = ledger.size();
+        if let Ok(indices) = ledger.append_batch(chunk) {
+            present += indices.iter().filter(|&&i| i < before).count();
+        } else {
             // The batch is all or nothing: retry one by one to accept the good entries and
             // name the bad ones.
             for (item, name) in chunk.iter().zip(chunk_names) {
-                if let Err(e) = ledger.append(item) {
-                    if let AppendError::Store(_) = e {
-                        bail!("{name}: {e}");
+                let before = ledger.size();
+                match ledger.append(item) {
+                    Ok(i) => present += usize::from(i < before),
+                    Err(AppendError::Store(e)) => bail!("{name}: {e}"),
+                    Err(e) => {
+                        eprintln!("{name}: rejected: {e}");
+                        rejected += 1;
                     }
-                    eprintln!("{name}: rejected: {e}");
-                    rejected += 1;
                 }
             }
         }
@@ -146,7 +156,8 @@ pub fn append(dir: &Path, files: &[PathBuf]) -> Result<Outcome> {
     }
     bar.finish_and_clear();
     print_json(&AppendSummary {
-        appended: items.len() - rejected,
+        appended: items.len() - rejected - present,
+        already_present: present,
         rejected,
         size: ledger.size(),
     })?;
