@@ -41,14 +41,7 @@ impl<'de> Decoder<'de> {
     }
 
     fn take(&mut self, n: u64) -> Result<&'de [u8], CborError> {
-        let at = self.pos;
-        let end = usize::try_from(n)
-            .ok()
-            .and_then(|n| at.checked_add(n))
-            .filter(|&end| end <= self.bytes.len())
-            .ok_or(CborError::Truncated { offset: at })?;
-        self.pos = end;
-        Ok(&self.bytes[at..end])
+        super::decode::take(self.bytes, &mut self.pos, n)
     }
 
     fn peek(&self) -> Result<Head, CborError> {

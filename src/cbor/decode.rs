@@ -14,14 +14,7 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: u64) -> Result<&'a [u8], CborError> {
-        let at = self.pos;
-        let end = usize::try_from(n)
-            .ok()
-            .and_then(|n| at.checked_add(n))
-            .filter(|&end| end <= self.bytes.len())
-            .ok_or(CborError::Truncated { offset: at })?;
-        self.pos = end;
-        Ok(&self.bytes[at..end])
+        take(self.bytes, &mut self.pos, n)
     }
 
     fn byte(&mut self) -> Result<u8, CborError> {
@@ -112,6 +105,18 @@ impl<'a> Reader<'a> {
         }
         Ok(())
     }
+}
+
+/// The `n` bytes at `*pos`, advancing `pos`; `Truncated` if the input ends first.
+pub(super) fn take<'a>(bytes: &'a [u8], pos: &mut usize, n: u64) -> Result<&'a [u8], CborError> {
+    let at = *pos;
+    let end = usize::try_from(n)
+        .ok()
+        .and_then(|n| at.checked_add(n))
+        .filter(|&end| end <= bytes.len())
+        .ok_or(CborError::Truncated { offset: at })?;
+    *pos = end;
+    Ok(&bytes[at..end])
 }
 
 fn be(bytes: &[u8]) -> u64 {

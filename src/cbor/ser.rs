@@ -201,49 +201,28 @@ fn sort_entries(enc: &mut Encoder, start: usize, base: usize) -> Result<(), Cbor
     Ok(())
 }
 
-impl ser::SerializeSeq for Compound<'_> {
-    type Ok = ();
-    type Error = CborError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), CborError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), CborError> {
-        self.finish()
-    }
+/// The serde traits of arrays: every element goes through [`Compound::element`].
+macro_rules! array_like {
+    ($($trait:ident :: $method:ident),*) => {
+        $(impl ser::$trait for Compound<'_> {
+            type Ok = ();
+            type Error = CborError;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), CborError> {
+                self.element(value)
+            }
+            fn end(self) -> Result<(), CborError> {
+                self.finish()
+            }
+        })*
+    };
 }
 
-impl ser::SerializeTuple for Compound<'_> {
-    type Ok = ();
-    type Error = CborError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), CborError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), CborError> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleStruct for Compound<'_> {
-    type Ok = ();
-    type Error = CborError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), CborError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), CborError> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_> {
-    type Ok = ();
-    type Error = CborError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), CborError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), CborError> {
-        self.finish()
-    }
-}
+array_like!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 impl ser::SerializeMap for Compound<'_> {
     type Ok = ();
@@ -259,37 +238,28 @@ impl ser::SerializeMap for Compound<'_> {
     }
 }
 
-impl ser::SerializeStruct for Compound<'_> {
-    type Ok = ();
-    type Error = CborError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), CborError> {
-        self.key(key)?;
-        value.serialize(&mut *self.enc)
-    }
-    fn end(self) -> Result<(), CborError> {
-        self.finish()
-    }
+/// The serde traits of structs: a map with text keys.
+macro_rules! struct_like {
+    ($($trait:ident),*) => {
+        $(impl ser::$trait for Compound<'_> {
+            type Ok = ();
+            type Error = CborError;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), CborError> {
+                self.key(key)?;
+                value.serialize(&mut *self.enc)
+            }
+            fn end(self) -> Result<(), CborError> {
+                self.finish()
+            }
+        })*
+    };
 }
 
-impl ser::SerializeStructVariant for Compound<'_> {
-    type Ok = ();
-    type Error = CborError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), CborError> {
-        self.key(key)?;
-        value.serialize(&mut *self.enc)
-    }
-    fn end(self) -> Result<(), CborError> {
-        self.finish()
-    }
-}
+struct_like!(SerializeStruct, SerializeStructVariant);
 
 impl Encoder {
     fn integer(&mut self, n: i128) -> Result<(), CborError> {
