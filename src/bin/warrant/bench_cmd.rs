@@ -38,6 +38,9 @@ struct Report {
     bytes_per_entry: f64,
     mean_event_bytes: f64,
     peak_rss_bytes: u64,
+    /// Bytes this process sent to storage during ingest (`write_bytes` of `/proc/self/io`),
+    /// per entry: the write amplification of the store.
+    ingest_storage_writes_per_entry: f64,
 }
 
 fn body(i: u64) -> Body {
@@ -204,6 +207,21 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// Bytes this process has caused to be sent to storage, from `/proc/self/io`; 0 where
+/// unavailable.
+fn storage_writes() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("write_bytes:")
+                    .map(|v| v.trim().parse().ok())
+            })
+        })
+        .flatten()
+        .unwrap_or(0)
+}
+
 fn peak_rss() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -269,6 +287,10 @@ pub fn run(events: u64, json: bool, profile: HashProfile, dir: Option<PathBuf>) 
             "peak RSS                {:>10.1} MiB",
             report.peak_rss_bytes as f64 / 1_048_576.0
         );
+        println!(
+            "storage writes          {:>10.0} bytes per entry during ingest",
+            report.ingest_storage_writes_per_entry
+        );
     }
     Ok(Outcome::Success)
 }
@@ -313,9 +335,10 @@ fn bench(n: u64, profile: HashProfile, work: &Path) -> Result<Report> {
         NoteSigner::generate("bench.example/log")?,
         trust,
     )?;
-    let (cpu0, wall0) = (cpu_seconds(), Instant::now());
+    let (cpu0, wall0, writes0) = (cpu_seconds(), Instant::now(), storage_writes());
     let ingest_eps = ingest(&ledger, &files, n)?;
     let ingest_cpu_utilisation = (cpu_seconds() - cpu0) / wall0.elapsed().as_secs_f64();
+    let ingest_storage_writes_per_entry = (storage_writes() - writes0) as f64 / n as f64;
     let size = ledger.size();
     let t = Instant::now();
     let probes = 2000u64;
@@ -340,5 +363,6 @@ fn bench(n: u64, profile: HashProfile, work: &Path) -> Result<Report> {
         bytes_per_entry,
         mean_event_bytes: event_bytes as f64 / n as f64,
         peak_rss_bytes: peak_rss(),
+        ingest_storage_writes_per_entry,
     })
 }
