@@ -14,8 +14,9 @@
 //!
 //! **Commit protocol** of one batch (one group commit): append frames to `entries.dat` and
 //! hashes to `nodes.dat`, sync both; append the index records and sync `index.dat` — the
-//! commit point; then update the hash tables. Table slots are synced before the next
-//! commit, and each table's header records up to which entry its slots are durable.
+//! commit point; then update the hash tables. Table slots are synced once they lag the log by
+//! `TABLE_SYNC_EVERY` entries (and on a clean close), and each table's header records up to
+//! which entry its slots are durable.
 //!
 //! **Opening** reads the index length and the last record only: bytes beyond the last
 //! committed entry (a torn tail) are truncated and never served, and table updates after
@@ -28,6 +29,8 @@ mod io;
 mod lookup;
 mod records;
 mod table;
+#[cfg(test)]
+mod tests;
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -50,6 +53,12 @@ use crate::merkle::{Frontier, Hash, HashProfile, NodeId};
 pub type KeysFn = Arc<dyn Fn(&[u8]) -> Option<(EventId, Option<TaskId>)> + Send + Sync>;
 
 const META_MAGIC: &[u8; 8] = b"WLSTORE1";
+/// Table slots are synced (and the watermark advanced) once they lag the log by this many
+/// entries, not at every commit: every new entry dirties a random page of the event table,
+/// and syncing those pages per group commit dominated the I/O of large logs. Opening replays
+/// at most this many entries into the tables (replay is idempotent). Unit tests use 64, so
+/// that small stores cross it many times.
+const TABLE_SYNC_EVERY: u64 = if cfg!(test) { 64 } else { 1 << 14 };
 const META_LEN: usize = 8 + 4 + 4 + 32 + 8;
 
 /// What the writer owns: tables, the right edge of the tree, lengths.
@@ -201,7 +210,8 @@ impl FileStore {
             frontier: Frontier::new(profile),
             data_len: 0,
             size: 0,
-            poisoned: false,
+            // Until recovery succeeds: a store that fails to open must not write anything.
+            poisoned: true,
         };
         let published = Published {
             size: 0,
@@ -309,6 +319,7 @@ impl FileStore {
         self.publish(&w);
         self.replay_tables(&mut w)?;
         self.publish(&w);
+        w.poisoned = false;
         Ok(())
     }
 
@@ -333,11 +344,18 @@ impl FileStore {
                 self.set_task_head(&mut w.tasks, &task, index)?;
             }
         }
-        self.seal_tables(w)
+        self.seal_tables(w, true)
     }
 
-    /// Syncs table slots, then records the watermark in each header.
-    fn seal_tables(&self, w: &mut Writer) -> Result<(), StoreError> {
+    /// Syncs table slots, then records the watermark in each header; when not `forced`, only
+    /// once the tables lag the log by [`TABLE_SYNC_EVERY`] entries.
+    fn seal_tables(&self, w: &mut Writer, forced: bool) -> Result<(), StoreError> {
+        let lag = w
+            .size
+            .saturating_sub(w.events.watermark.min(w.tasks.watermark));
+        if !forced && lag < TABLE_SYNC_EVERY {
+            return Ok(());
+        }
         for t in [&mut w.events, &mut w.tasks] {
             t.file.sync()?;
             t.watermark = w.size;
@@ -386,6 +404,18 @@ impl FileStore {
             .collect();
         sizes.sort_unstable();
         Ok(sizes)
+    }
+}
+
+impl Drop for FileStore {
+    /// A clean close syncs the tables, so the next open has nothing to replay. Best effort:
+    /// if it fails, opening replays instead. A poisoned store is left alone (its tables may
+    /// lag its index, and only replay may bring them up to date).
+    fn drop(&mut self) {
+        let mut w = self.lock_writer();
+        if !w.poisoned {
+            let _ = self.seal_tables(&mut w, true);
+        }
     }
 }
 
