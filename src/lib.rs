@@ -62,5 +62,6 @@ pub mod event;
 pub mod keys;
 pub mod ledger;
 pub mod merkle;
+mod parallel;
 pub mod store;
 pub mod trust;

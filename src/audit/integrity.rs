@@ -147,29 +147,13 @@ fn included(items: &[Item<'_>], log: &LogTrust, head: &TreeHead) -> Vec<bool> {
         };
         verify_inclusion(log.profile, &log.profile.leaf_hash(i.bytes), &proof, head).is_ok()
     };
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    if threads < 2 || items.len() < 1024 {
-        return items.iter().map(one).collect();
-    }
-    let one = &one;
-    std::thread::scope(|s| {
-        let mut parts = items.chunks(items.len().div_ceil(threads));
-        let own = parts.next().unwrap_or_default();
-        let others: Vec<_> = parts
-            .map(|p| {
-                (
-                    p.len(),
-                    s.spawn(move || p.iter().map(one).collect::<Vec<bool>>()),
-                )
-            })
-            .collect();
-        let mut out: Vec<bool> = own.iter().map(one).collect();
-        for (n, h) in others {
-            // A panicking verifier thread cannot vouch for anything.
-            out.extend(h.join().unwrap_or_else(|_| vec![false; n]));
-        }
-        out
-    })
+    // A part whose thread panicked cannot vouch for anything.
+    crate::parallel::map_parts(
+        items,
+        1024,
+        |part| part.iter().map(one).collect(),
+        |n| vec![false; n],
+    )
 }
 
 fn a2_authorised(items: &[Item<'_>], trust: &TrustPolicy) -> Check {

@@ -447,8 +447,7 @@ impl TrustPolicy {
 }
 
 /// Runs `verify` over parts of `items` on all cores (one part for small inputs) and joins the
-/// results in order. A part whose thread panics is reported as unverified, never dropped,
-/// so the results always line up with the items.
+/// results in order. A part whose thread panics is reported as unverified, never dropped.
 pub(crate) fn verify_in_parallel<'a, F>(
     items: &[&'a [u8]],
     verify: F,
@@ -456,27 +455,8 @@ pub(crate) fn verify_in_parallel<'a, F>(
 where
     F: Fn(&[&'a [u8]]) -> Vec<Result<VerifiedEvent, TrustError>> + Sync,
 {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(8);
-    if threads < 2 || items.len() < 256 {
-        return verify(items);
-    }
-    let verify = &verify;
-    let mut parts = items.chunks(items.len().div_ceil(threads));
-    let own = parts.next().unwrap_or_default();
-    std::thread::scope(|s| {
-        // The calling thread verifies the first part itself: one thread fewer to start.
-        let others: Vec<_> = parts
-            .map(|part| (part.len(), s.spawn(move || verify(part))))
-            .collect();
-        let mut out = verify(own);
-        for (n, h) in others {
-            out.extend(h.join().unwrap_or_else(|_| {
-                vec![Err(TrustError::Envelope(EnvelopeError::BadSignature)); n]
-            }));
-        }
-        out
+    crate::parallel::map_parts(items, 256, verify, |n| {
+        vec![Err(TrustError::Envelope(EnvelopeError::BadSignature)); n]
     })
 }
 
