@@ -100,31 +100,10 @@ impl<'de> Decoder<'de> {
     }
 }
 
-/// The major type and argument of the head at `bytes[at..]`, and where the head ends.
-pub(crate) fn head_of(bytes: &[u8], at: usize) -> Option<(u8, u64, usize)> {
-    read_head(bytes, at).map(|(h, next)| (h.major, h.arg, next))
-}
-
-/// The head at `bytes[at..]` and where it ends; `None` if the input ends inside it or it is
-/// not a definite-length head (impossible after the checker, but never trusted).
+/// The head at `bytes[at..]` and where it ends (see [`super::decode::head_at`]).
 fn read_head(bytes: &[u8], at: usize) -> Option<(Head, usize)> {
-    let b = *bytes.get(at)?;
-    let (major, info) = (b >> 5, b & 0x1f);
-    let n = match info {
-        0..=23 => 0,
-        24 => 1,
-        25 => 2,
-        26 => 4,
-        27 => 8,
-        _ => return None,
-    };
-    let arg = if n == 0 || major == 7 {
-        u64::from(info)
-    } else {
-        let raw = bytes.get(at + 1..at + 1 + n)?;
-        raw.iter().fold(0, |acc, &x| (acc << 8) | u64::from(x))
-    };
-    Some((Head { major, arg, at }, at + 1 + n))
+    let (major, arg, next) = super::decode::head_at(bytes, at)?;
+    Some((Head { major, arg, at }, next))
 }
 
 /// Elements of an array or entries of a map, `left` of them still to read.

@@ -21,21 +21,24 @@ impl<'a> Reader<'a> {
         Ok(self.take(1)?[0])
     }
 
-    /// Reads the argument of a head whose additional information is `info`, insisting on
-    /// the shortest form.
-    fn argument(&mut self, info: u8, head_at: usize) -> Result<u64, CborError> {
-        let (value, min) = match info {
-            0..=23 => return Ok(u64::from(info)),
-            24 => (u64::from(self.byte()?), 24),
-            25 => (be(self.take(2)?), 0x100),
-            26 => (be(self.take(4)?), 0x1_0000),
-            27 => (be(self.take(8)?), 0x1_0000_0000),
-            31 => return Err(CborError::IndefiniteLength { offset: head_at }),
-            _ => return Err(CborError::Reserved { offset: head_at }),
+    /// Reads the argument of the head at `at` (whose additional information is
+    /// `info`), insisting on the shortest form.
+    fn argument(&mut self, info: u8, at: usize) -> Result<u64, CborError> {
+        let min = match info {
+            0..=23 => 0,
+            24 => 24,
+            25 => 0x100,
+            26 => 0x1_0000,
+            27 => 0x1_0000_0000,
+            31 => return Err(CborError::IndefiniteLength { offset: at }),
+            _ => return Err(CborError::Reserved { offset: at }),
         };
+        let (_, value, next) =
+            head_at(self.bytes, at).ok_or(CborError::Truncated { offset: at + 1 })?;
         if value < min {
-            return Err(CborError::NonShortestInteger { offset: head_at });
+            return Err(CborError::NonShortestInteger { offset: at });
         }
+        self.pos = next;
         Ok(value)
     }
 
@@ -119,8 +122,28 @@ pub(super) fn take<'a>(bytes: &'a [u8], pos: &mut usize, n: u64) -> Result<&'a [
     Ok(&bytes[at..end])
 }
 
-fn be(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0, |acc, &b| (acc << 8) | u64::from(b))
+/// The major type and argument of the head at `bytes[at..]`, and where the head ends (for
+/// major type 7 the argument is the additional information). `None` if the input ends inside
+/// the head or it is not a definite-length head. Shared by the checker, which adds the
+/// canonical-form rules, and the decoder, which reads checked bytes.
+pub(crate) fn head_at(bytes: &[u8], at: usize) -> Option<(u8, u64, usize)> {
+    let b = *bytes.get(at)?;
+    let (major, info) = (b >> 5, b & 0x1f);
+    let n = match info {
+        0..=23 => 0,
+        24 => 1,
+        25 => 2,
+        26 => 4,
+        27 => 8,
+        _ => return None,
+    };
+    let arg = if n == 0 || major == 7 {
+        u64::from(info)
+    } else {
+        let raw = bytes.get(at + 1..at + 1 + n)?;
+        raw.iter().fold(0, |acc, &x| (acc << 8) | u64::from(x))
+    };
+    Some((major, arg, at + 1 + n))
 }
 
 fn simple(info: u8, at: usize) -> Result<(), CborError> {

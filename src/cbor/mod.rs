@@ -188,7 +188,7 @@ pub(crate) fn array_elements(
     limits: Limits,
 ) -> Result<Option<Vec<&[u8]>>, CborError> {
     decode::check(bytes, limits)?;
-    let Some((4, count, mut at)) = de::head_of(bytes, 0) else {
+    let Some((4, count, mut at)) = decode::head_at(bytes, 0) else {
         return Ok(None);
     };
     let mut out = Vec::new();
@@ -203,7 +203,7 @@ pub(crate) fn array_elements(
 
 /// The content of an encoded byte string, or `None` for another kind of item.
 pub(crate) fn byte_string(item: &[u8]) -> Option<&[u8]> {
-    match de::head_of(item, 0)? {
+    match decode::head_at(item, 0)? {
         (2, len, at) => item.get(at..at.checked_add(usize::try_from(len).ok()?)?),
         _ => None,
     }
