@@ -207,32 +207,22 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-/// Bytes this process has caused to be sent to storage, from `/proc/self/io`; 0 where
-/// unavailable.
-fn storage_writes() -> u64 {
-    std::fs::read_to_string("/proc/self/io")
-        .ok()
-        .and_then(|s| {
-            s.lines().find_map(|l| {
-                l.strip_prefix("write_bytes:")
-                    .map(|v| v.trim().parse().ok())
-            })
-        })
-        .flatten()
-        .unwrap_or(0)
+/// The number after `key` on its line of `/proc/self/<file>` (a trailing unit such as ` kB`
+/// ignored); `None` where unavailable.
+fn proc_field(file: &str, key: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/self/{file}")).ok()?;
+    let value = text.lines().find_map(|l| l.strip_prefix(key))?;
+    value.split_whitespace().next()?.parse().ok()
 }
 
+/// Bytes this process has caused to be sent to storage (`write_bytes`); 0 where unavailable.
+fn storage_writes() -> u64 {
+    proc_field("io", "write_bytes:").unwrap_or(0)
+}
+
+/// Peak resident set size (`VmHWM`, in kB there); 0 where unavailable.
 fn peak_rss() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find_map(|l| {
-                l.strip_prefix("VmHWM:")
-                    .map(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
-            })
-        })
-        .flatten()
-        .map_or(0, |kb| kb * 1024)
+    proc_field("status", "VmHWM:").map_or(0, |kb| kb * 1024)
 }
 
 fn store_bytes(dir: &Path) -> Result<u64> {
