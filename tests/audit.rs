@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{ORIGIN, log_key};
+use common::ORIGIN;
 use warrant_ledger::audit::{self, Status, Verdict};
 use warrant_ledger::bundle::Bundle;
 use warrant_ledger::checkpoint::NoteSigner;
@@ -115,14 +115,7 @@ struct World {
 
 fn world() -> World {
     let dir = tempfile::tempdir().expect("tempdir");
-    let ledger = Ledger::create(
-        dir.path(),
-        ORIGIN,
-        HashProfile::Blake3,
-        log_key(),
-        common::sample_trust(),
-    )
-    .expect("create");
+    let ledger = common::sample_ledger(dir.path(), HashProfile::Blake3);
     let policy = chain("spiffe://bank.example/policy-registry", None)
         .emit(common::sample_bodies()[0].0.clone(), common::T0, vec![])
         .expect("policy");
@@ -305,14 +298,7 @@ fn every_kind_of_tampering_fails_the_right_check() {
     }
     // A trusted checkpoint from a forked history (same key, other entries) is caught.
     let fork_dir = tempfile::tempdir().expect("tempdir");
-    let fork = Ledger::create(
-        fork_dir.path(),
-        ORIGIN,
-        HashProfile::Blake3,
-        log_key(),
-        common::sample_trust(),
-    )
-    .expect("fork");
+    let fork = common::sample_ledger(fork_dir.path(), HashProfile::Blake3);
     for b in common::events(4, 1) {
         fork.append(&b).expect("append");
     }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{ORIGIN, log_key};
+use common::ORIGIN;
 use warrant_ledger::bundle::{Bundle, BundleError};
 use warrant_ledger::cbor::CborError;
 use warrant_ledger::checkpoint::open_checkpoint;
@@ -16,14 +16,7 @@ use warrant_ledger::merkle::{
 #[test]
 fn exported_bundle_carries_verifiable_entries_policies_and_consistency() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let ledger = Ledger::create(
-        dir.path(),
-        ORIGIN,
-        HashProfile::Sha256,
-        log_key(),
-        common::sample_trust(),
-    )
-    .expect("create");
+    let ledger = common::sample_ledger(dir.path(), HashProfile::Sha256);
     let events = common::sample_events();
     let signed: Vec<Vec<u8>> = events
         .iter()
@@ -127,14 +120,7 @@ fn exported_bundle_carries_verifiable_entries_policies_and_consistency() {
 #[test]
 fn bundle_decoding_is_strict() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let ledger = Ledger::create(
-        dir.path(),
-        ORIGIN,
-        HashProfile::Blake3,
-        log_key(),
-        common::sample_trust(),
-    )
-    .expect("create");
+    let ledger = common::sample_ledger(dir.path(), HashProfile::Blake3);
     let signed = envelope::sign(&common::sample_events()[1], &common::test_key())
         .expect("sign")
         .into_bytes();

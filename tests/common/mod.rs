@@ -9,6 +9,8 @@ use uuid::Uuid;
 use warrant_ledger::checkpoint::NoteSigner;
 use warrant_ledger::envelope::EmitterChain;
 use warrant_ledger::event::*;
+use warrant_ledger::ledger::Ledger;
+use warrant_ledger::merkle::HashProfile;
 use warrant_ledger::trust::{TrustPolicy, public_key_base64};
 
 /// The fixed test key of the committed vectors: seed = 32 bytes of 0x2a. Never use it for
@@ -293,6 +295,11 @@ pub fn sample_events() -> Vec<Event> {
 // Ledger fixtures.
 
 pub const ORIGIN: &str = "example.com/agents";
+
+/// A new ledger in `dir` under [`ORIGIN`], [`log_key`] and [`sample_trust`].
+pub fn sample_ledger(dir: &std::path::Path, profile: HashProfile) -> Ledger {
+    Ledger::create(dir, ORIGIN, profile, log_key(), sample_trust()).expect("create ledger")
+}
 
 pub fn log_key() -> NoteSigner {
     NoteSigner::new(ORIGIN, ed25519_dalek::SigningKey::from_bytes(&[0x11; 32])).expect("signer")
