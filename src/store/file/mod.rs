@@ -303,16 +303,23 @@ impl FileStore {
             let last = self.record(size - 1)?;
             last.offset + FRAME_HEADER + self.frame_at(last.offset)?.len() as u64
         };
-        if self.data.len()? < data_end {
+        // Anything after the last committed entry was never acknowledged: drop it (and write
+        // nothing when there is nothing to drop).
+        let data_len = self.data.len()?;
+        if data_len < data_end {
             return Err(corrupt("entries.dat: shorter than the committed index"));
         }
-        // Anything after the last committed entry was never acknowledged: drop it.
-        self.data.set_len(data_end)?;
-        let nodes_len = nodes_for(size) * 32;
-        if self.nodes.len()? < nodes_len {
+        if data_len > data_end {
+            self.data.set_len(data_end)?;
+        }
+        let nodes_end = nodes_for(size) * 32;
+        let nodes_len = self.nodes.len()?;
+        if nodes_len < nodes_end {
             return Err(corrupt("nodes.dat: shorter than the committed index"));
         }
-        self.nodes.set_len(nodes_len)?;
+        if nodes_len > nodes_end {
+            self.nodes.set_len(nodes_end)?;
+        }
         w.size = size;
         w.data_len = data_end;
         w.frontier = self.load_frontier(size)?;
@@ -348,12 +355,14 @@ impl FileStore {
     }
 
     /// Syncs table slots, then records the watermark in each header; when not `forced`, only
-    /// once the tables lag the log by [`TABLE_SYNC_EVERY`] entries.
+    /// once the tables lag the log by [`TABLE_SYNC_EVERY`] entries. Tables whose watermark is
+    /// already the size have nothing to sync (opening and closing an idle store write nothing).
     fn seal_tables(&self, w: &mut Writer, forced: bool) -> Result<(), StoreError> {
+        let sealed = w.events.watermark == w.size && w.tasks.watermark == w.size;
         let lag = w
             .size
             .saturating_sub(w.events.watermark.min(w.tasks.watermark));
-        if !forced && lag < TABLE_SYNC_EVERY {
+        if sealed || (!forced && lag < TABLE_SYNC_EVERY) {
             return Ok(());
         }
         for t in [&mut w.events, &mut w.tasks] {
