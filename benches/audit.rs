@@ -1,11 +1,12 @@
 //! Auditing a large bundle against raw Ed25519 batch verification of the same signatures.
 //!
 //! Run: `cargo bench --bench audit` (events per bundle: `WARRANT_AUDIT_EVENTS`, default
-//! 20 000; figures in docs/performance.md).
+//! 20 000; alternating rounds first: `WARRANT_AUDIT_ROUNDS`, default 5; figures in
+//! docs/performance.md).
 #![allow(missing_docs)] // criterion_group! generates undocumented items.
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ed25519_dalek::{Signature, VerifyingKey};
@@ -54,7 +55,7 @@ fn audit_bench(c: &mut Criterion) {
 
     // The same signatures, raw: what batch verification alone costs, on one core.
     let limits = Limits::default();
-    let raw: Vec<(Vec<u8>, Signature, VerifyingKey)> = run
+    let raw: Vec<RawSignature> = run
         .events
         .iter()
         .map(|e| {
@@ -66,6 +67,7 @@ fn audit_bench(c: &mut Criterion) {
             (p.signed_bytes().to_vec(), *p.signature(), key)
         })
         .collect();
+    interleaved(&bundle, &trust, &raw);
     let mut g = c.benchmark_group(format!("audit/{}_events", run.events.len()));
     g.throughput(Throughput::Elements(run.events.len() as u64));
     g.sample_size(10).measurement_time(Duration::from_secs(10));
@@ -73,16 +75,56 @@ fn audit_bench(c: &mut Criterion) {
         b.iter(|| audit::verify(black_box(&bundle), &trust, &[]))
     });
     g.bench_function("raw_ed25519_batch_verify_one_core", |b| {
-        b.iter(|| {
-            for c in raw.chunks(256) {
-                let msgs: Vec<&[u8]> = c.iter().map(|(m, _, _)| m.as_slice()).collect();
-                let sigs: Vec<Signature> = c.iter().map(|(_, s, _)| *s).collect();
-                let keys: Vec<VerifyingKey> = c.iter().map(|(_, _, k)| *k).collect();
-                let _ = black_box(ed25519_dalek::verify_batch(&msgs, &sigs, &keys));
-            }
-        })
+        b.iter(|| raw_verify(black_box(&raw)))
     });
     g.finish();
+}
+
+type RawSignature = (Vec<u8>, Signature, VerifyingKey);
+
+/// Batch verification alone, 256 signatures per batch, on the calling thread.
+fn raw_verify(raw: &[RawSignature]) {
+    for c in raw.chunks(256) {
+        let msgs: Vec<&[u8]> = c.iter().map(|(m, _, _)| m.as_slice()).collect();
+        let sigs: Vec<Signature> = c.iter().map(|(_, s, _)| *s).collect();
+        let keys: Vec<VerifyingKey> = c.iter().map(|(_, _, k)| *k).collect();
+        let _ = black_box(ed25519_dalek::verify_batch(&msgs, &sigs, &keys));
+    }
+}
+
+/// The ratio measured in alternating rounds (raw, audit, raw), so that a machine whose speed
+/// drifts over a minute (as this VM's does) affects both sides alike; prints every round
+/// and the median. Rounds: `WARRANT_AUDIT_ROUNDS` (default 5).
+fn interleaved(bundle: &[u8], trust: &TrustPolicy, raw: &[RawSignature]) {
+    let rounds: usize = std::env::var("WARRANT_AUDIT_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let time = |f: &dyn Fn()| {
+        let t = Instant::now();
+        f();
+        t.elapsed().as_secs_f64()
+    };
+    let mut ratios = Vec::new();
+    for _ in 0..rounds {
+        let before = time(&|| raw_verify(raw));
+        let audit = time(&|| {
+            let _ = black_box(audit::verify(bundle, trust, &[]));
+        });
+        let after = time(&|| raw_verify(raw));
+        let ratio = (before + after) / 2.0 / audit;
+        println!(
+            "interleaved: raw {before:.3} s, audit {audit:.3} s, raw {after:.3} s: ratio {ratio:.3}"
+        );
+        ratios.push(ratio);
+    }
+    ratios.sort_by(f64::total_cmp);
+    if let Some(m) = ratios.get(ratios.len() / 2) {
+        println!(
+            "interleaved: {} events, median ratio {m:.3} over {rounds} rounds",
+            raw.len()
+        );
+    }
 }
 
 criterion_group!(benches, audit_bench);

@@ -31,3 +31,152 @@ where
         out
     })
 }
+
+/// Runs `f` on every item; with `spread`, the cores take the items one at a time in the
+/// given order (put the costliest first, so they finish together), else the calling thread
+/// runs them all. Results come back in item order; an item on which `f` panicked yields
+/// `failed(item)`.
+pub(crate) fn map_each<T, R, F, E>(items: &[T], spread: bool, f: F, failed: E) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&T) -> R + Sync,
+    E: Fn(&T) -> R,
+{
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let helpers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(8)
+        .min(items.len())
+        .saturating_sub(1)
+        * usize::from(spread);
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
+    let work = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(i) else { return };
+            // An item that panics leaves its slot empty, whichever thread ran it.
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(item))).ok();
+            // A slot is written once, by the thread that took its index.
+            if let Ok(mut slot) = slots[i].lock() {
+                *slot = r;
+            }
+        }
+    };
+    std::thread::scope(|s| {
+        for _ in 0..helpers {
+            s.spawn(work);
+        }
+        work();
+    });
+    slots
+        .into_iter()
+        .zip(items)
+        .map(|(m, item)| {
+            m.into_inner()
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| failed(item))
+        })
+        .collect()
+}
+
+/// Drops the items of a large vector on all cores: freeing many small allocations one by
+/// one is otherwise a serial tail of a parallel job.
+pub(crate) fn drop_in_parts<T: Send>(mut items: Vec<T>, min_len: usize) {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(8);
+    if threads < 2 || items.len() < min_len.max(1) {
+        return;
+    }
+    let per = items.len().div_ceil(threads);
+    let mut parts = Vec::new();
+    while items.len() > per {
+        parts.push(items.split_off(items.len() - per));
+    }
+    std::thread::scope(|s| {
+        for part in parts {
+            s.spawn(move || drop(part));
+        }
+        drop(items);
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[test]
+    fn map_each_keeps_item_order_and_isolates_panics() {
+        let items: Vec<u32> = (0..40).rev().collect();
+        for spread in [false, true] {
+            let out = map_each(
+                &items,
+                spread,
+                |&n| {
+                    assert!(n != 7, "item 7 fails");
+                    n * 2
+                },
+                |&n| n + 1000,
+            );
+            let want: Vec<u32> = items
+                .iter()
+                .map(|&n| if n == 7 { 1007 } else { n * 2 })
+                .collect();
+            assert_eq!(out, want, "spread {spread}");
+        }
+    }
+
+    #[test]
+    fn map_each_runs_every_item_once() {
+        let runs = AtomicUsize::new(0);
+        let out = map_each(
+            &[1u8; 100],
+            true,
+            |_| runs.fetch_add(1, Ordering::Relaxed),
+            |_| usize::MAX,
+        );
+        assert_eq!(runs.load(Ordering::Relaxed), 100);
+        let mut seen = out.clone();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..100).collect::<Vec<_>>());
+    }
+
+    /// Counts its drops.
+    struct Tally(Arc<AtomicUsize>);
+
+    impl Drop for Tally {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn drop_in_parts_drops_every_item_exactly_once() {
+        for (len, min) in [(0, 1), (5, 100), (10_001, 16), (3, 1)] {
+            let count = Arc::new(AtomicUsize::new(0));
+            let items: Vec<Tally> = (0..len).map(|_| Tally(Arc::clone(&count))).collect();
+            drop_in_parts(items, min);
+            assert_eq!(count.load(Ordering::Relaxed), len, "len {len} min {min}");
+        }
+    }
+
+    #[test]
+    fn map_parts_joins_parts_in_order() {
+        let items: Vec<u64> = (0..5000).collect();
+        let out = map_parts(
+            &items,
+            16,
+            |p| p.iter().map(|n| n * 3).collect(),
+            |n| vec![0; n],
+        );
+        assert_eq!(out, items.iter().map(|n| n * 3).collect::<Vec<_>>());
+    }
+}

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::{Check, Status, check};
-use crate::bundle::{Bundle, NodeHash};
+use crate::bundle::{BundleRef, NodeHash};
 use crate::cbor::Limits;
 use crate::checkpoint::open_checkpoint;
 use crate::envelope::{self, VerifiedEvent};
@@ -50,7 +50,7 @@ pub(super) type Verified = Vec<(u64, bool, VerifiedEvent)>;
 
 /// Runs A1–A5; also returns the verified events for B1–B11.
 pub(super) fn run(
-    bundle: &Bundle,
+    bundle: &BundleRef<'_>,
     log: &LogTrust,
     trust: &TrustPolicy,
     trusted: &[Vec<u8>],
@@ -62,7 +62,7 @@ pub(super) fn run(
         .chain(bundle.policies.iter().map(|e| (e, true)))
         .map(|(e, is_policy)| Item {
             index: e.index,
-            bytes: &e.envelope.0,
+            bytes: e.envelope.0,
             proof: &e.proof,
             is_policy,
             verified: None,
@@ -187,7 +187,12 @@ fn head_of(note: &[u8], log: &LogTrust) -> Result<TreeHead, String> {
         .map_err(|e| e.to_string())
 }
 
-fn a3_logged(bundle: &Bundle, log: &LogTrust, items: &[Item<'_>], trusted: &[Vec<u8>]) -> Check {
+fn a3_logged(
+    bundle: &BundleRef<'_>,
+    log: &LogTrust,
+    items: &[Item<'_>],
+    trusted: &[Vec<u8>],
+) -> Check {
     if bundle.log.hash != log.profile.name() {
         return check(
             "A3",
@@ -199,7 +204,7 @@ fn a3_logged(bundle: &Bundle, log: &LogTrust, items: &[Item<'_>], trusted: &[Vec
             ),
         );
     }
-    let head = match head_of(&bundle.checkpoint.0, log) {
+    let head = match head_of(bundle.checkpoint, log) {
         Ok(h) => h,
         Err(e) => {
             return check(
@@ -256,7 +261,7 @@ fn a3_logged(bundle: &Bundle, log: &LogTrust, items: &[Item<'_>], trusted: &[Vec
 /// Consistency of the bundle's checkpoint with every checkpoint the auditor trusts.
 /// `Ok(Some(warning))` when a trusted checkpoint is newer than the bundle's.
 fn consistency(
-    bundle: &Bundle,
+    bundle: &BundleRef<'_>,
     log: &LogTrust,
     head: &TreeHead,
     trusted: &[Vec<u8>],
@@ -312,7 +317,7 @@ fn consistency(
     Ok(warning)
 }
 
-fn a4_complete(bundle: &Bundle, items: &[Item<'_>]) -> Check {
+fn a4_complete(bundle: &BundleRef<'_>, items: &[Item<'_>]) -> Check {
     let entries: Vec<&Item<'_>> = items.iter().filter(|i| !i.is_policy).collect();
     if let Some(w) = entries.windows(2).find(|w| w[0].index >= w[1].index) {
         let ids: Vec<EventId> = w.iter().filter_map(|i| i.label()).collect();

@@ -19,11 +19,14 @@
 //! proof and checkpoint against what it pins (see `docs/bundle-format.md`).
 
 mod export;
+mod read;
+
+pub(crate) use read::BundleRef;
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::cbor::{self, CborError, Limits};
+use crate::cbor::{self, CborError};
 use crate::event::TaskId;
 use crate::merkle::Hash;
 
@@ -170,11 +173,6 @@ impl Bundle {
     /// # Errors
     /// [`BundleError`].
     pub fn from_cbor(bytes: &[u8]) -> Result<Self, BundleError> {
-        let bundle: Self =
-            cbor::from_slice_with(bytes, Limits::default().with_max_len(MAX_BUNDLE_LEN))?;
-        if bundle.version != BUNDLE_VERSION {
-            return Err(BundleError::Version(bundle.version));
-        }
-        Ok(bundle)
+        BundleRef::decode(bytes).map(|b| b.to_owned())
     }
 }

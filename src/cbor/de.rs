@@ -323,9 +323,15 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de> {
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
+        name: &'static str,
         visitor: V,
     ) -> Result<V::Value, CborError> {
+        if name == super::raw::RAW_NAME {
+            // The next item, whole and still encoded (see `super::raw`).
+            let start = self.pos;
+            self.skip()?;
+            return visitor.visit_borrowed_bytes(&self.bytes[start..self.pos]);
+        }
         visitor.visit_newtype_struct(self)
     }
 

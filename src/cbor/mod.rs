@@ -18,14 +18,16 @@
 mod de;
 mod decode;
 mod encode;
+mod raw;
 mod ser;
 
 pub(crate) use encode::write_bstr;
+pub(crate) use raw::Raw;
 #[cfg(test)]
 mod tests;
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize as _, Serialize};
+use serde::{Deserialize, Serialize};
 
 /// Bounds on what the decoder accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -275,6 +277,14 @@ pub fn from_slice<T: Serialize + DeserializeOwned>(bytes: &[u8]) -> Result<T, Cb
 /// Any [`CborError`].
 pub fn from_slice_with<T: Serialize + DeserializeOwned>(
     bytes: &[u8],
+    limits: Limits,
+) -> Result<T, CborError> {
+    from_slice_borrowed(bytes, limits)
+}
+
+/// [`from_slice_with`] for values that borrow from `bytes`.
+pub(crate) fn from_slice_borrowed<'a, T: Serialize + Deserialize<'a>>(
+    bytes: &'a [u8],
     limits: Limits,
 ) -> Result<T, CborError> {
     decode::check(bytes, limits)?;

@@ -46,6 +46,8 @@ pub(crate) struct Encoder {
     entries: Vec<(usize, usize)>,
     spans: Vec<Span>,
     region: Vec<u8>,
+    /// Set while a `Raw` item is being written: its bytes go out without a head.
+    verbatim: bool,
 }
 
 impl Encoder {
@@ -55,6 +57,7 @@ impl Encoder {
             entries: Vec::with_capacity(32),
             spans: Vec::with_capacity(32),
             region: Vec::new(),
+            verbatim: false,
         }
     }
 }
@@ -347,6 +350,10 @@ impl<'a> ser::Serializer for &'a mut Encoder {
     }
 
     fn serialize_bytes(self, v: &[u8]) -> Result<(), CborError> {
+        if std::mem::take(&mut self.verbatim) {
+            self.out.extend_from_slice(v);
+            return Ok(());
+        }
         head(&mut self.out, 2, v.len() as u64);
         self.out.extend_from_slice(v);
         Ok(())
@@ -381,9 +388,18 @@ impl<'a> ser::Serializer for &'a mut Encoder {
 
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
-        _name: &'static str,
+        name: &'static str,
         value: &T,
     ) -> Result<(), CborError> {
+        if name == super::raw::RAW_NAME {
+            // A `Raw` item: its bytes are one checked item, written as they are.
+            self.verbatim = true;
+            value.serialize(&mut *self)?;
+            if std::mem::take(&mut self.verbatim) {
+                return Err(CborError::Schema("a raw item must be bytes".into()));
+            }
+            return Ok(());
+        }
         value.serialize(self)
     }
 

@@ -334,3 +334,34 @@ fn serde_writer_fixes_a_wrong_or_missing_count() {
         }
     }
 }
+
+/// A container whose second field stays encoded.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct Shallow<'a> {
+    a: u8,
+    #[serde(borrow)]
+    b: Vec<Raw<'a>>,
+    c: String,
+}
+
+#[test]
+fn raw_items_keep_their_exact_bytes_and_are_checked() {
+    // {"a": 1, "b": [{"x": [1, "é"]}, h'00ff'], "c": "z"}
+    let bytes = hex("a3 6161 01 6162 82 a1 6178 82 01 62c3a9 42 00ff 6163 617a");
+    let s: Shallow<'_> = from_slice_borrowed(&bytes, Limits::default()).expect("decodes");
+    assert_eq!(s.b[0].bytes(), hex("a1 6178 82 01 62c3a9"));
+    assert_eq!(s.b[1].bytes(), hex("42 00ff"));
+    assert_eq!(to_vec(&s).expect("encodes"), bytes, "written back verbatim");
+    // Inside a raw item the structural rules still apply (here: a non-shortest head, and
+    // invalid UTF-8), because the whole input is checked first.
+    let long_head = hex("a3 6161 01 6162 81 1801 6163 617a");
+    assert!(matches!(
+        from_slice_borrowed::<Shallow<'_>>(&long_head, Limits::default()),
+        Err(CborError::NonShortestInteger { .. })
+    ));
+    let bad_text = hex("a3 6161 01 6162 81 62c328 6163 617a");
+    assert!(matches!(
+        from_slice_borrowed::<Shallow<'_>>(&bad_text, Limits::default()),
+        Err(CborError::InvalidUtf8 { .. })
+    ));
+}
