@@ -6,6 +6,7 @@ use proptest::prelude::*;
 use warrant_ledger::merkle::{
     ConsistencyProof, Hash, HashProfile, InclusionProof, MemoryNodes, TreeHead, VerifyError,
     prove_consistency, prove_inclusion, root_at, verify_consistency, verify_inclusion,
+    verify_inclusions,
 };
 
 /// RFC 9162 §2.1.1, MTH(D[n]).
@@ -253,4 +254,149 @@ fn empty_tree_and_edges() {
         let same = prove_consistency(p, &nodes, 5, 5).expect("equal sizes");
         assert!(same.path.is_empty());
     }
+}
+
+/// One proof of a batch, maybe spoiled: 0 keeps it, 1 flips a bit of one sibling, 2 flips a
+/// bit of the leaf, 3 claims the next index, 4 drops the last hash, 5 swaps in the path of
+/// another leaf.
+fn spoil(
+    p: HashProfile,
+    nodes: &MemoryNodes,
+    leaves: &[Hash],
+    index: u64,
+    how: u8,
+    at: usize,
+) -> (Hash, u64, Vec<Hash>) {
+    let n = leaves.len() as u64;
+    let mut path = prove_inclusion(p, nodes, index, n).expect("prove").path;
+    let mut leaf = leaves[index as usize];
+    let mut claimed = index;
+    match how {
+        1 if !path.is_empty() => {
+            let i = at % path.len();
+            path[i] = flip(&path[i], at);
+        }
+        2 => leaf = flip(&leaf, at),
+        3 => claimed = index + 1,
+        4 => {
+            path.pop();
+        }
+        5 => {
+            path = prove_inclusion(p, nodes, (index + 1 + at as u64) % n, n)
+                .expect("prove")
+                .path
+        }
+        _ => {}
+    }
+    (leaf, claimed, path)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The shared-work batch check gives, for every proof, exactly what the one-proof check
+    /// gives: on valid proofs in and out of order, repeated leaves, and every kind of spoiled
+    /// proof mixed among them.
+    #[test]
+    fn batch_inclusion_agrees_with_one_by_one(
+        n in 1usize..400,
+        picks in proptest::collection::vec((any::<u64>(), 0u8..12, any::<usize>()), 1..60),
+        sorted in any::<bool>(),
+        sha in any::<bool>(),
+    ) {
+        let p = if sha { HashProfile::Sha256 } else { HashProfile::Blake3 };
+        let (nodes, leaves) = build(p, n);
+        let head = TreeHead { size: n as u64, root: root_at(p, &nodes, n as u64).expect("root") };
+        let mut picks = picks;
+        if sorted {
+            picks.sort_by_key(|(i, _, _)| i % n as u64);
+        }
+        let items: Vec<(Hash, u64, Vec<Hash>)> = picks
+            .iter()
+            .map(|&(i, how, at)| spoil(p, &nodes, &leaves, i % n as u64, how, at))
+            .collect();
+        let batch = verify_inclusions(p, &head, items.iter().map(|(l, i, path)| (*l, *i, path.as_slice())));
+        let single: Vec<bool> = items
+            .iter()
+            .map(|(l, i, path)| {
+                let proof = InclusionProof { leaf_index: *i, tree_size: n as u64, path: path.clone() };
+                verify_inclusion(p, l, &proof, &head).is_ok()
+            })
+            .collect();
+        prop_assert_eq!(batch, single);
+    }
+}
+
+#[test]
+fn batch_inclusion_checks_every_leaf_of_a_tree() {
+    for n in [1usize, 2, 3, 7, 8, 9, 100, 1000] {
+        let p = HashProfile::Blake3;
+        let (nodes, leaves) = build(p, n);
+        let head = TreeHead {
+            size: n as u64,
+            root: root_at(p, &nodes, n as u64).expect("root"),
+        };
+        let proofs: Vec<Vec<Hash>> = (0..n as u64)
+            .map(|i| prove_inclusion(p, &nodes, i, n as u64).expect("prove").path)
+            .collect();
+        let all = verify_inclusions(
+            p,
+            &head,
+            leaves
+                .iter()
+                .zip(&proofs)
+                .enumerate()
+                .map(|(i, (l, path))| (*l, i as u64, path.as_slice())),
+        );
+        assert!(all.iter().all(|ok| *ok), "n={n}");
+        // One bad sibling high up in one proof in the middle fails that proof alone, though
+        // its neighbours share every node below it.
+        if n > 4 {
+            let mut bad = proofs.clone();
+            let m = n / 2;
+            let top = bad[m].len() - 1;
+            bad[m][top] = flip(&bad[m][top], 3);
+            let got = verify_inclusions(
+                p,
+                &head,
+                leaves
+                    .iter()
+                    .zip(&bad)
+                    .enumerate()
+                    .map(|(i, (l, path))| (*l, i as u64, path.as_slice())),
+            );
+            let failed: Vec<usize> = got
+                .iter()
+                .enumerate()
+                .filter(|(_, ok)| !**ok)
+                .map(|(i, _)| i)
+                .collect();
+            assert_eq!(failed, vec![m], "n={n}");
+        }
+    }
+}
+
+#[test]
+fn batch_inclusion_does_not_reuse_a_trail_at_another_position() {
+    // Leaf 0's own leaf and path, claimed for leaf 2: the fold reaches the same first node as
+    // leaf 0's proof did, with the same hashes above, but one level up leaf 2's node is a
+    // right child where leaf 0's is a left one, so the fold turns the other way and fails.
+    let p = HashProfile::Blake3;
+    let (nodes, leaves) = build(p, 8);
+    let head = TreeHead {
+        size: 8,
+        root: root_at(p, &nodes, 8).expect("root"),
+    };
+    let path0 = prove_inclusion(p, &nodes, 0, 8).expect("prove").path;
+    let path2 = prove_inclusion(p, &nodes, 2, 8).expect("prove").path;
+    let got = verify_inclusions(
+        p,
+        &head,
+        [
+            (leaves[0], 0, path0.as_slice()),
+            (leaves[0], 2, path0.as_slice()),
+            (leaves[2], 2, path2.as_slice()),
+        ],
+    );
+    assert_eq!(got, vec![true, false, true]);
 }

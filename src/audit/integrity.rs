@@ -9,9 +9,7 @@ use crate::cbor::Limits;
 use crate::checkpoint::open_checkpoint;
 use crate::envelope::{self, VerifiedEvent};
 use crate::event::{Body, Digest, EventId, WorkloadId};
-use crate::merkle::{
-    ConsistencyProof, InclusionProof, TreeHead, verify_consistency, verify_inclusion,
-};
+use crate::merkle::{ConsistencyProof, Hash, TreeHead, verify_consistency, verify_inclusions};
 use crate::trust::{LogTrust, TrustError, TrustPolicy};
 
 /// One envelope of the bundle, in bundle order: task entries first, then policies.
@@ -139,21 +137,24 @@ fn trust_free_verify(
 
 /// Whether each item's inclusion proof leads to `head`, on all cores for large bundles.
 fn included(items: &[Item<'_>], log: &LogTrust, head: &TreeHead) -> Vec<bool> {
-    let one = |i: &Item<'_>| {
-        let proof = InclusionProof {
-            leaf_index: i.index,
-            tree_size: head.size,
-            path: i.proof.iter().map(|h| h.0).collect(),
-        };
-        verify_inclusion(log.profile, &log.profile.leaf_hash(i.bytes), &proof, head).is_ok()
+    let part = |part: &[Item<'_>]| {
+        let proofs: Vec<(Hash, u64, Vec<Hash>)> = part
+            .iter()
+            .map(|i| {
+                let path = i.proof.iter().map(|h| h.0).collect();
+                (log.profile.leaf_hash(i.bytes), i.index, path)
+            })
+            .collect();
+        verify_inclusions(
+            log.profile,
+            head,
+            proofs
+                .iter()
+                .map(|(leaf, index, path)| (*leaf, *index, path.as_slice())),
+        )
     };
     // A part whose thread panicked cannot vouch for anything.
-    crate::parallel::map_parts(
-        items,
-        1024,
-        |part| part.iter().map(one).collect(),
-        |n| vec![false; n],
-    )
+    crate::parallel::map_parts(items, 1024, part, |n| vec![false; n])
 }
 
 fn a2_authorised(items: &[Item<'_>], trust: &TrustPolicy) -> Check {

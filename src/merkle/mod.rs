@@ -28,6 +28,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod batch;
 mod hash;
 mod memory;
 mod proof;
@@ -35,6 +36,7 @@ mod prove;
 mod tree;
 mod verify;
 
+pub use batch::verify_inclusions;
 pub use hash::{HASH_LEN, Hash, HashLengthError, HashProfile, UnknownProfileError};
 pub use memory::{Frontier, MemoryNodes, MissingNode, completed_nodes};
 pub use proof::{

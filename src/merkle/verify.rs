@@ -77,7 +77,7 @@ pub enum VerifyError {
 /// Splits an inclusion path for leaf `index` in a tree of `size > index` leaves into its
 /// inner part (siblings below the point where the leaf's path leaves the right edge) and its
 /// border part (left siblings along the right edge).
-fn path_shape(index: u64, size: u64) -> (usize, usize) {
+pub(super) fn path_shape(index: u64, size: u64) -> (usize, usize) {
     let inner = (64 - (index ^ (size - 1)).leading_zeros()) as usize;
     // `inner <= 64`; shifting by 64 is defined as "no bits left" here.
     let above = index.checked_shr(inner as u32).unwrap_or(0);
@@ -104,7 +104,7 @@ fn fold_inner_left(profile: HashProfile, seed: Hash, path: &[Hash], index: u64) 
 }
 
 /// Folds the border: every border sibling is on the left.
-fn fold_border(profile: HashProfile, seed: Hash, path: &[Hash]) -> Hash {
+pub(super) fn fold_border(profile: HashProfile, seed: Hash, path: &[Hash]) -> Hash {
     path.iter()
         .fold(seed, |acc, sib| profile.node_hash(sib, &acc))
 }
