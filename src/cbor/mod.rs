@@ -295,8 +295,34 @@ pub(crate) fn from_slice_borrowed<'a, T: Serialize + Deserialize<'a>>(
     }
     // The round trip is the last word on canonical form: anything the structural checks
     // cannot see (explicit nulls, alternative spellings serde would normalise) ends here.
-    if encode_with_capacity(&typed, bytes.len())? != bytes {
+    if !encodes_to(&typed, bytes)? {
         return Err(CborError::NotCanonical);
     }
     Ok(typed)
+}
+
+/// Largest scratch encoder kept for the next round trip on this thread.
+const SCRATCH_KEEP: usize = 1 << 20;
+
+thread_local! {
+    /// The round trip's encoder, reused so that strict decoding allocates only what it
+    /// returns (a fresh encoder per decode was a third of the round trip's cost).
+    static SCRATCH: std::cell::RefCell<ser::Encoder> =
+        std::cell::RefCell::new(ser::Encoder::with_capacity(0));
+}
+
+/// Whether `value` encodes to exactly `bytes`.
+fn encodes_to<T: Serialize + ?Sized>(value: &T, bytes: &[u8]) -> Result<bool, CborError> {
+    SCRATCH.with(|cell| {
+        // Busy only if a `Serialize` impl itself decodes; then use a fresh encoder.
+        let Ok(mut enc) = cell.try_borrow_mut() else {
+            return Ok(encode_with_capacity(value, bytes.len())? == bytes);
+        };
+        enc.clear();
+        let same = value.serialize(&mut *enc).map(|()| enc.out == bytes);
+        if enc.capacity() > SCRATCH_KEEP {
+            *enc = ser::Encoder::with_capacity(0);
+        }
+        same
+    })
 }

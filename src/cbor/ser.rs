@@ -51,6 +51,20 @@ pub(crate) struct Encoder {
 }
 
 impl Encoder {
+    /// Empties every buffer, keeping their capacity, so the encoder can be used again.
+    pub(crate) fn clear(&mut self) {
+        self.out.clear();
+        self.entries.clear();
+        self.spans.clear();
+        self.region.clear();
+        self.verbatim = false;
+    }
+
+    /// Bytes of buffer held.
+    pub(crate) fn capacity(&self) -> usize {
+        self.out.capacity() + self.region.capacity()
+    }
+
     pub(crate) fn with_capacity(n: usize) -> Self {
         Self {
             out: Vec::with_capacity(n),

@@ -365,3 +365,42 @@ fn raw_items_keep_their_exact_bytes_and_are_checked() {
         Err(CborError::InvalidUtf8 { .. })
     ));
 }
+
+#[test]
+fn round_trip_scratch_is_reused_but_never_kept_large() {
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Blob {
+        #[serde(with = "serde_bytes_like")]
+        b: Vec<u8>,
+    }
+    mod serde_bytes_like {
+        pub fn serialize<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_bytes(v)
+        }
+        pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+            serde::Deserialize::deserialize(d).map(|b: &[u8]| b.to_vec())
+        }
+    }
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Sparse {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        a: Option<u8>,
+    }
+    let limits = Limits::default().with_max_len(1 << 24);
+    for len in [10, 3 << 20, 7, 1 << 20, 0] {
+        let blob = Blob { b: vec![0xa5; len] };
+        let bytes = to_vec(&blob).expect("encode");
+        assert_eq!(
+            from_slice_with::<Blob>(&bytes, limits),
+            Ok(blob),
+            "len {len}"
+        );
+        // Right after, the reused buffer still catches what only the round trip sees: an
+        // explicit null for a field that is omitted when absent.
+        assert_eq!(
+            from_slice_with::<Sparse>(&hex("a1 6161 f6"), limits),
+            Err(CborError::NotCanonical)
+        );
+        SCRATCH.with(|s| assert!(s.borrow().capacity() <= SCRATCH_KEEP, "len {len}"));
+    }
+}
