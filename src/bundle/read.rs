@@ -109,9 +109,17 @@ impl<'a> BundleRef<'a> {
     /// # Errors
     /// [`BundleError`]: the first encoding error in input order, else a wrong version.
     pub(crate) fn decode(bytes: &'a [u8]) -> Result<Self, BundleError> {
-        let shallow: Shallow<'a> = cbor::from_slice_borrowed(bytes, limits())?;
-        let entries = entries(&shallow.entries)?;
-        let policies = self::entries(&shallow.policies)?;
+        let shallow: Shallow<'a> = cbor::decode_before_round_trip(bytes, limits())?;
+        // The shallow round trip (a copy of the whole bundle) and the entries' own decoding
+        // do not depend on each other: for a large bundle they run side by side. Errors keep
+        // the order of a one-pass decode: the round trip's first.
+        let (round_trip, entries) = crate::parallel::join(
+            shallow.entries.len() >= PARALLEL_MIN,
+            || cbor::require_round_trip(&shallow, bytes),
+            || (entries(&shallow.entries), entries(&shallow.policies)),
+        );
+        round_trip.unwrap_or(Err(CborError::Schema("round trip failed".into())))?;
+        let (entries, policies) = (entries.0?, entries.1?);
         if shallow.version != BUNDLE_VERSION {
             return Err(BundleError::Version(shallow.version));
         }
