@@ -48,6 +48,21 @@ pub(crate) struct Encoder {
     region: Vec<u8>,
     /// Set while a `Raw` item is being written: its bytes go out without a head.
     verbatim: bool,
+    /// In comparing mode (`Some`), `Raw` items are not copied into `out` but noted here, in
+    /// output order (see [`Encoder::matches`]).
+    gaps: Option<Vec<Gap>>,
+    /// Set when bytes at or after a gap moved, or a gap fell inside a map key: the gaps then
+    /// no longer describe the output, and the caller encodes again without them.
+    gaps_unusable: bool,
+}
+
+/// A `Raw` item left out of the output in comparing mode: where in `out` it would start, and
+/// the address and length of its bytes.
+#[derive(Debug, Clone, Copy)]
+struct Gap {
+    at: usize,
+    addr: usize,
+    len: usize,
 }
 
 impl Encoder {
@@ -58,6 +73,55 @@ impl Encoder {
         self.spans.clear();
         self.region.clear();
         self.verbatim = false;
+        if let Some(gaps) = &mut self.gaps {
+            gaps.clear();
+        }
+        self.gaps_unusable = false;
+    }
+
+    /// Comparing mode on or off (see [`Encoder::matches`]); also clears the encoder.
+    pub(crate) fn set_comparing(&mut self, on: bool) {
+        self.gaps = on.then(|| self.gaps.take().unwrap_or_default());
+        self.clear();
+    }
+
+    /// Whether the comparing-mode output could be checked (no bytes moved across a gap).
+    pub(crate) fn gaps_usable(&self) -> bool {
+        !self.gaps_unusable
+    }
+
+    /// Whether the full encoding equals `input`, where each gap's bytes must be the very bytes
+    /// of `input` at that place (as they are for a value just decoded from `input`), so they
+    /// need no copy and no comparison.
+    pub(crate) fn matches(&self, input: &[u8]) -> bool {
+        let base = input.as_ptr() as usize;
+        let (mut i, mut o) = (0, 0);
+        for g in self.gaps.iter().flatten() {
+            let segment = &self.out[o..g.at];
+            if input.get(i..i + segment.len()) != Some(segment) {
+                return false;
+            }
+            i += segment.len();
+            if g.addr != base + i || input.len() - i < g.len {
+                return false;
+            }
+            i += g.len;
+            o = g.at;
+        }
+        input.get(i..) == Some(&self.out[o..])
+    }
+
+    /// Gaps noted so far.
+    fn gap_count(&self) -> usize {
+        self.gaps.as_ref().map_or(0, Vec::len)
+    }
+
+    /// Notes that bytes written since `gaps_before` gaps were noted are about to move (or
+    /// were a map key): if a gap is among them, the gaps no longer line up with the output.
+    fn moving_since(&mut self, gaps_before: usize) {
+        if self.gap_count() > gaps_before {
+            self.gaps_unusable = true;
+        }
     }
 
     /// Bytes of buffer held.
@@ -72,6 +136,8 @@ impl Encoder {
             spans: Vec::with_capacity(32),
             region: Vec::new(),
             verbatim: false,
+            gaps: None,
+            gaps_unusable: false,
         }
     }
 }
@@ -98,6 +164,8 @@ pub(crate) struct Compound<'a> {
     count: u64,
     /// This map's entries are `enc.entries[base..]`.
     base: usize,
+    /// Gaps noted before this compound began (comparing mode).
+    gaps_before: usize,
 }
 
 impl<'a> Compound<'a> {
@@ -108,6 +176,7 @@ impl<'a> Compound<'a> {
             head(&mut enc.out, major, n);
         }
         let base = enc.entries.len();
+        let gaps_before = enc.gap_count();
         Self {
             enc,
             major,
@@ -115,6 +184,7 @@ impl<'a> Compound<'a> {
             announced,
             count: 0,
             base,
+            gaps_before,
         }
     }
 
@@ -127,7 +197,10 @@ impl<'a> Compound<'a> {
         let at = self.enc.out.len();
         self.enc.entries.push((at, at));
         self.count += 1;
+        let gaps = self.enc.gap_count();
         key.serialize(&mut *self.enc)?;
+        // A raw key would sort by bytes that are not in `out`.
+        self.enc.moving_since(gaps);
         // Maps inside the key have taken their own entries off the stack by now.
         let end = self.enc.out.len();
         if let Some(last) = self.enc.entries.last_mut() {
@@ -148,6 +221,7 @@ impl<'a> Compound<'a> {
         let mut prefix = Vec::with_capacity(9);
         head(&mut prefix, self.major, self.count);
         let new_len = prefix.len();
+        self.enc.moving_since(self.gaps_before);
         self.enc.out.splice(at..at + old_len, prefix);
         for (s, k) in &mut self.enc.entries[self.base..] {
             *s = *s - old_len + new_len;
@@ -159,7 +233,7 @@ impl<'a> Compound<'a> {
     fn finish(mut self) -> Result<(), CborError> {
         let body_start = self.place_head();
         let result = if self.major == 5 {
-            sort_entries(self.enc, body_start, self.base)
+            sort_entries(self.enc, body_start, self.base, self.gaps_before)
         } else {
             Ok(())
         };
@@ -180,7 +254,12 @@ fn head_len(arg: u64) -> usize {
 
 /// Puts the map entries that start at `enc.entries[base..]` (in `enc.out[start..]`) in
 /// canonical order: by encoded key bytes.
-fn sort_entries(enc: &mut Encoder, start: usize, base: usize) -> Result<(), CborError> {
+fn sort_entries(
+    enc: &mut Encoder,
+    start: usize,
+    base: usize,
+    gaps_before: usize,
+) -> Result<(), CborError> {
     let out = &enc.out;
     let starts = &enc.entries[base..];
     let end = out.len();
@@ -208,6 +287,10 @@ fn sort_entries(enc: &mut Encoder, start: usize, base: usize) -> Result<(), Cbor
     enc.spans.sort_unstable_by(cmp);
     if enc.spans.windows(2).any(|w| cmp(&w[0], &w[1]).is_eq()) {
         return Err(CborError::DuplicateKey { offset: start });
+    }
+    if enc.gaps.as_ref().map_or(0, Vec::len) > gaps_before {
+        // The entries move, and a raw item is among them (see `Encoder::moving_since`).
+        enc.gaps_unusable = true;
     }
     enc.region.clear();
     for sp in &enc.spans {
@@ -365,7 +448,14 @@ impl<'a> ser::Serializer for &'a mut Encoder {
 
     fn serialize_bytes(self, v: &[u8]) -> Result<(), CborError> {
         if std::mem::take(&mut self.verbatim) {
-            self.out.extend_from_slice(v);
+            match &mut self.gaps {
+                Some(gaps) => gaps.push(Gap {
+                    at: self.out.len(),
+                    addr: v.as_ptr() as usize,
+                    len: v.len(),
+                }),
+                None => self.out.extend_from_slice(v),
+            }
             return Ok(());
         }
         head(&mut self.out, 2, v.len() as u64);

@@ -404,3 +404,52 @@ fn round_trip_scratch_is_reused_but_never_kept_large() {
         SCRATCH.with(|s| assert!(s.borrow().capacity() <= SCRATCH_KEEP, "len {len}"));
     }
 }
+
+/// The round trip leaves raw items in place instead of copying them; whenever the encoder
+/// would move bytes across one (sorting map entries, placing a head late) or use one as a
+/// map key, it must fall back to a full encoding and still give the right answer.
+#[test]
+fn raw_items_checked_in_place_fall_back_when_bytes_move() {
+    use serde::ser::{SerializeMap as _, SerializeSeq as _};
+
+    #[derive(Debug, Serialize, Deserialize)]
+    struct Unordered<'a> {
+        #[serde(borrow)]
+        bb: Raw<'a>,
+        a: u8,
+    }
+    struct RawKeyed<'a>(Raw<'a>);
+    impl Serialize for RawKeyed<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut m = s.serialize_map(Some(2))?;
+            m.serialize_entry(&self.0, &1u8)?;
+            m.serialize_entry(&0u8, &2u8)?;
+            m.end()
+        }
+    }
+    struct Unsized<'a>(Raw<'a>);
+    impl Serialize for Unsized<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut q = s.serialize_seq(None)?;
+            q.serialize_element(&self.0)?;
+            q.end()
+        }
+    }
+    // {"a": 1, "bb": h'00ff'}, with the fields declared the other way round: sorting moves
+    // the raw item.
+    let z = hex("a2 6161 01 626262 42 00ff");
+    let u: Unordered<'_> = from_slice_borrowed(&z, Limits::default()).expect("decodes");
+    assert_eq!((u.a, u.bb.bytes()), (1, &hex("42 00ff")[..]));
+    // {0: 2, h'00ff': 1}, the raw item as a key.
+    let x = hex("a2 00 02 42 00ff 01");
+    let key: Raw<'_> = from_slice_borrowed(&x[3..6], Limits::default()).expect("raw");
+    assert_eq!(encodes_to(&RawKeyed(key), &x), Ok(true));
+    // [h'00ff'] from a sequence of unannounced length: the head is placed in front of it.
+    let y = hex("81 42 00ff");
+    let item: Raw<'_> = from_slice_borrowed(&y[1..], Limits::default()).expect("raw");
+    assert_eq!(encodes_to(&Unsized(item), &y), Ok(true));
+    // Without a fallback a raw item is compared by place: the same bytes elsewhere are not
+    // the input's.
+    assert_eq!(encodes_to(&vec![item], &y), Ok(true));
+    assert_eq!(encodes_to(&vec![item], &y.clone()), Ok(false));
+}
