@@ -55,10 +55,12 @@ pub type KeysFn = Arc<dyn Fn(&[u8]) -> Option<(EventId, Option<TaskId>)> + Send 
 const META_MAGIC: &[u8; 8] = b"WLSTORE1";
 /// Table slots are synced (and the watermark advanced) once they lag the log by this many
 /// entries, not at every commit: every new entry dirties a random page of the event table,
-/// and syncing those pages per group commit dominated the I/O of large logs. Opening replays
-/// at most this many entries into the tables (replay is idempotent). Unit tests use 64, so
-/// that small stores cross it many times.
-const TABLE_SYNC_EVERY: u64 = if cfg!(test) { 64 } else { 1 << 14 };
+/// and syncing those pages per group commit dominated the I/O of large logs. The interval is
+/// long enough that the inserts between two syncs dirty nearly every page of a 10^7-entry
+/// event table (about 37 000 pages), so several entries share each page write. Opening
+/// replays at most this many entries into the tables (replay is idempotent). Unit tests use
+/// 64, so that small stores cross it many times.
+const TABLE_SYNC_EVERY: u64 = if cfg!(test) { 64 } else { 1 << 17 };
 const META_LEN: usize = 8 + 4 + 4 + 32 + 8;
 
 /// What the writer owns: tables, the right edge of the tree, lengths.
