@@ -1,9 +1,11 @@
 //! Splitting work over the machine's cores.
 
-/// Runs `f` over parts of `items`, one part per core (at most eight), and joins the results
-/// in order; inputs shorter than `min_len` run as one part on the calling thread, which also
-/// takes the first part otherwise (one thread fewer to start). A part whose thread panics
-/// yields `failed(part length)`, never nothing, so the results always line up with the items.
+/// Runs `f` over parts of `items` on all cores (at most eight) and joins the results in
+/// order; inputs shorter than `min_len` run as one part on the calling thread. Parts are a
+/// multiple of `min_len` long and about sixteen per core, handed out one at a time, so that a
+/// core slowed by a neighbour on a shared machine takes fewer of them instead of holding up
+/// the rest. A part on which `f` panics yields `failed(part length)`, never nothing, so the
+/// results always line up with the items.
 pub(crate) fn map_parts<T, R, F, E>(items: &[T], min_len: usize, f: F, failed: E) -> Vec<R>
 where
     T: Sync,
@@ -11,25 +13,23 @@ where
     F: Fn(&[T]) -> Vec<R> + Sync,
     E: Fn(usize) -> Vec<R>,
 {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(8);
-    if threads < 2 || items.len() < min_len.max(1) {
+    let min_len = min_len.max(1);
+    if cores() < 2 || items.len() < min_len {
         return f(items);
     }
-    let f = &f;
-    let mut parts = items.chunks(items.len().div_ceil(threads));
-    let own = parts.next().unwrap_or_default();
-    std::thread::scope(|s| {
-        let others: Vec<_> = parts
-            .map(|part| (part.len(), s.spawn(move || f(part))))
-            .collect();
-        let mut out = f(own);
-        for (n, h) in others {
-            out.extend(h.join().unwrap_or_else(|_| failed(n)));
-        }
-        out
-    })
+    let part_len = items.len().div_ceil(cores() * 16).next_multiple_of(min_len);
+    let parts: Vec<&[T]> = items.chunks(part_len).collect();
+    map_each(&parts, true, |p| f(p), |p| failed(p.len()))
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// Threads worth running: the machine's cores, at most eight.
+fn cores() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(8)
 }
 
 /// Runs `f` on every item; with `spread`, the cores take the items one at a time in the
@@ -46,12 +46,7 @@ where
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    let helpers = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(8)
-        .min(items.len())
-        .saturating_sub(1)
-        * usize::from(spread);
+    let helpers = cores().min(items.len()).saturating_sub(1) * usize::from(spread);
     let next = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
     let work = || {
@@ -87,9 +82,7 @@ where
 /// Drops the items of a large vector on all cores: freeing many small allocations one by
 /// one is otherwise a serial tail of a parallel job.
 pub(crate) fn drop_in_parts<T: Send>(mut items: Vec<T>, min_len: usize) {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(8);
+    let threads = cores();
     if threads < 2 || items.len() < min_len.max(1) {
         return;
     }
