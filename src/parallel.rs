@@ -201,5 +201,31 @@ mod tests {
             |n| vec![0; n],
         );
         assert_eq!(out, items.iter().map(|n| n * 3).collect::<Vec<_>>());
+        // A part that panics is replaced by `failed` for exactly its items.
+        let out = map_parts(
+            &items,
+            16,
+            |p| {
+                assert!(!p.contains(&2500), "part with 2500 fails");
+                p.to_vec()
+            },
+            |n| vec![u64::MAX; n],
+        );
+        assert_eq!(out.len(), items.len());
+        let failed: Vec<usize> = (0..out.len()).filter(|&i| out[i] == u64::MAX).collect();
+        assert!(
+            failed.contains(&2500) && failed.len() % 16 == 0,
+            "{}",
+            failed.len()
+        );
+        assert!(
+            failed.windows(2).all(|w| w[1] == w[0] + 1),
+            "one contiguous part"
+        );
+        assert!(
+            (0..out.len())
+                .filter(|i| !failed.contains(i))
+                .all(|i| out[i] == items[i])
+        );
     }
 }
