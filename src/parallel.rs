@@ -214,7 +214,7 @@ mod tests {
         assert_eq!(out.len(), items.len());
         let failed: Vec<usize> = (0..out.len()).filter(|&i| out[i] == u64::MAX).collect();
         assert!(
-            failed.contains(&2500) && failed.len() % 16 == 0,
+            failed.contains(&2500) && failed.len().is_multiple_of(16),
             "{}",
             failed.len()
         );
