@@ -173,6 +173,6 @@ impl Bundle {
     /// # Errors
     /// [`BundleError`].
     pub fn from_cbor(bytes: &[u8]) -> Result<Self, BundleError> {
-        BundleRef::decode(bytes).map(|b| b.to_owned())
+        BundleRef::decode(bytes).map(|b| b.to_bundle())
     }
 }

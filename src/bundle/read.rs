@@ -3,8 +3,9 @@
 //! Envelopes and the checkpoint stay borrowed from the input.
 //!
 //! This accepts exactly what decoding [`Bundle`] in one go accepts (tested on mutations in
-//! `tests/bundle.rs`): the whole input passes the structural checks once, the shallow round
-//! trip covers everything but the entries, and each entry has its own round trip.
+//! `tests/bundle_oracle.rs`, and fuzzed): the whole input passes the structural checks once,
+//! the shallow round trip covers everything but the entries' contents (checked in place, see
+//! `cbor::raw`), and each entry has its own round trip.
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
@@ -96,7 +97,7 @@ fn entries<'a>(raw: &[Raw<'a>]) -> Result<Vec<EntryRef<'a>>, CborError> {
             .map(|r| cbor::from_slice_borrowed(r.bytes(), limits()))
             .collect()
     };
-    // A part whose thread panicked has decoded nothing that may be trusted.
+    // A part whose decoding panicked has decoded nothing that may be trusted.
     let failed = |n| vec![Err(CborError::Schema("entry decoding failed".into())); n];
     crate::parallel::map_parts(raw, PARALLEL_MIN, decode, failed)
         .into_iter()
@@ -107,12 +108,12 @@ impl<'a> BundleRef<'a> {
     /// Strictly decodes a bundle.
     ///
     /// # Errors
-    /// [`BundleError`]: the first encoding error in input order, else a wrong version.
+    /// [`BundleError`]: an encoding error of the bundle outside its entries, else the first
+    /// entry's in order, else a wrong version.
     pub(crate) fn decode(bytes: &'a [u8]) -> Result<Self, BundleError> {
         let shallow: Shallow<'a> = cbor::decode_before_round_trip(bytes, limits())?;
-        // The shallow round trip (a copy of the whole bundle) and the entries' own decoding
-        // do not depend on each other: for a large bundle they run side by side. Errors keep
-        // the order of a one-pass decode: the round trip's first.
+        // The shallow round trip and the entries' own decoding do not depend on each other:
+        // for a large bundle they run side by side. The round trip's error is reported first.
         let (round_trip, entries) = crate::parallel::join(
             shallow.entries.len() >= PARALLEL_MIN,
             || cbor::require_round_trip(&shallow, bytes),
@@ -134,7 +135,7 @@ impl<'a> BundleRef<'a> {
     }
 
     /// The owned bundle.
-    pub(crate) fn to_owned(&self) -> Bundle {
+    pub(crate) fn to_bundle(&self) -> Bundle {
         let own = |e: &EntryRef<'_>| BundleEntry {
             index: e.index,
             proof: e.proof.clone(),
