@@ -48,9 +48,10 @@ pub(crate) struct Encoder {
     region: Vec<u8>,
     /// Set while a `Raw` item is being written: its bytes go out without a head.
     verbatim: bool,
-    /// In comparing mode (`Some`), `Raw` items are not copied into `out` but noted here, in
-    /// output order (see [`Encoder::matches`]).
-    gaps: Option<Vec<Gap>>,
+    /// In comparing mode `Raw` items are not copied into `out` but noted in `gaps`, in
+    /// output order (see [`Encoder::matches`]); otherwise `gaps` stays empty.
+    comparing: bool,
+    gaps: Vec<Gap>,
     /// Set when bytes at or after a gap moved, or a gap fell inside a map key: the gaps then
     /// no longer describe the output, and the caller encodes again without them.
     gaps_unusable: bool,
@@ -73,15 +74,13 @@ impl Encoder {
         self.spans.clear();
         self.region.clear();
         self.verbatim = false;
-        if let Some(gaps) = &mut self.gaps {
-            gaps.clear();
-        }
+        self.gaps.clear();
         self.gaps_unusable = false;
     }
 
     /// Comparing mode on or off (see [`Encoder::matches`]); also clears the encoder.
     pub(crate) fn set_comparing(&mut self, on: bool) {
-        self.gaps = on.then(|| self.gaps.take().unwrap_or_default());
+        self.comparing = on;
         self.clear();
     }
 
@@ -96,7 +95,7 @@ impl Encoder {
     pub(crate) fn matches(&self, input: &[u8]) -> bool {
         let base = input.as_ptr() as usize;
         let (mut i, mut o) = (0, 0);
-        for g in self.gaps.iter().flatten() {
+        for g in &self.gaps {
             let segment = &self.out[o..g.at];
             if input.get(i..i + segment.len()) != Some(segment) {
                 return false;
@@ -111,15 +110,10 @@ impl Encoder {
         input.get(i..) == Some(&self.out[o..])
     }
 
-    /// Gaps noted so far.
-    fn gap_count(&self) -> usize {
-        self.gaps.as_ref().map_or(0, Vec::len)
-    }
-
     /// Notes that bytes written since `gaps_before` gaps were noted are about to move (or
     /// were a map key): if a gap is among them, the gaps no longer line up with the output.
     fn moving_since(&mut self, gaps_before: usize) {
-        if self.gap_count() > gaps_before {
+        if self.gaps.len() > gaps_before {
             self.gaps_unusable = true;
         }
     }
@@ -136,7 +130,8 @@ impl Encoder {
             spans: Vec::with_capacity(32),
             region: Vec::new(),
             verbatim: false,
-            gaps: None,
+            comparing: false,
+            gaps: Vec::new(),
             gaps_unusable: false,
         }
     }
@@ -176,7 +171,7 @@ impl<'a> Compound<'a> {
             head(&mut enc.out, major, n);
         }
         let base = enc.entries.len();
-        let gaps_before = enc.gap_count();
+        let gaps_before = enc.gaps.len();
         Self {
             enc,
             major,
@@ -197,7 +192,7 @@ impl<'a> Compound<'a> {
         let at = self.enc.out.len();
         self.enc.entries.push((at, at));
         self.count += 1;
-        let gaps = self.enc.gap_count();
+        let gaps = self.enc.gaps.len();
         key.serialize(&mut *self.enc)?;
         // A raw key would sort by bytes that are not in `out`.
         self.enc.moving_since(gaps);
@@ -288,13 +283,10 @@ fn sort_entries(
     if enc.spans.windows(2).any(|w| cmp(&w[0], &w[1]).is_eq()) {
         return Err(CborError::DuplicateKey { offset: start });
     }
-    if enc.gaps.as_ref().map_or(0, Vec::len) > gaps_before {
-        // The entries move, and a raw item is among them (see `Encoder::moving_since`).
-        enc.gaps_unusable = true;
-    }
+    enc.moving_since(gaps_before);
     enc.region.clear();
     for sp in &enc.spans {
-        enc.region.extend_from_slice(&out[sp.start..sp.end]);
+        enc.region.extend_from_slice(&enc.out[sp.start..sp.end]);
     }
     enc.out.truncate(start);
     enc.out.extend_from_slice(&enc.region);
@@ -448,13 +440,14 @@ impl<'a> ser::Serializer for &'a mut Encoder {
 
     fn serialize_bytes(self, v: &[u8]) -> Result<(), CborError> {
         if std::mem::take(&mut self.verbatim) {
-            match &mut self.gaps {
-                Some(gaps) => gaps.push(Gap {
+            if self.comparing {
+                self.gaps.push(Gap {
                     at: self.out.len(),
                     addr: v.as_ptr() as usize,
                     len: v.len(),
-                }),
-                None => self.out.extend_from_slice(v),
+                });
+            } else {
+                self.out.extend_from_slice(v);
             }
             return Ok(());
         }
