@@ -10,7 +10,7 @@
 //! (tested against it on random trees and corrupted proofs).
 
 use super::hash::{Hash, HashProfile};
-use super::verify::{TreeHead, fold_border, path_shape};
+use super::verify::{TreeHead, fold_border, inner_step, path_shape};
 
 /// The previous verified proof: its leaf index, its path and the node its fold reached after
 /// each inner step (`nodes[i]` is at level `i + 1`).
@@ -73,11 +73,7 @@ fn verify_one<'a>(
     let mut nodes = Vec::with_capacity(inner);
     let mut acc = leaf;
     for (i, sibling) in path[..inner].iter().enumerate() {
-        acc = if (index >> i) & 1 == 1 {
-            profile.node_hash(sibling, &acc)
-        } else {
-            profile.node_hash(&acc, sibling)
-        };
+        acc = inner_step(profile, &acc, sibling, index, i);
         nodes.push(acc);
         if let Some(t) = prev.filter(|t| t.continues(index, inner, i, &acc, path)) {
             // From here on the fold is `t`'s, which reached the root.

@@ -84,14 +84,26 @@ pub(super) fn path_shape(index: u64, size: u64) -> (usize, usize) {
     (inner, above.count_ones() as usize)
 }
 
-/// Folds the inner part: bit `i` of `index` says whether sibling `i` is on the left.
+/// One step of the inner part at level `i`: bit `i` of `index` says whether the sibling is
+/// on the left.
+pub(super) fn inner_step(
+    profile: HashProfile,
+    acc: &Hash,
+    sibling: &Hash,
+    index: u64,
+    i: usize,
+) -> Hash {
+    if (index >> i) & 1 == 1 {
+        profile.node_hash(sibling, acc)
+    } else {
+        profile.node_hash(acc, sibling)
+    }
+}
+
+/// Folds the inner part.
 fn fold_inner(profile: HashProfile, seed: Hash, path: &[Hash], index: u64) -> Hash {
     path.iter().enumerate().fold(seed, |acc, (i, sib)| {
-        if (index >> i) & 1 == 1 {
-            profile.node_hash(sib, &acc)
-        } else {
-            profile.node_hash(&acc, sib)
-        }
+        inner_step(profile, &acc, sib, index, i)
     })
 }
 
