@@ -341,7 +341,9 @@ fn encodes_to<T: Serialize + ?Sized>(value: &T, bytes: &[u8]) -> Result<bool, Cb
         // Raw items are checked in place, not copied (`ser::Encoder::matches`); if the
         // encoder had to move bytes across one, encode again in full.
         enc.set_comparing(true);
-        let mut same = value.serialize(&mut *enc).map(|()| enc.matches(bytes));
+        let mut same = value
+            .serialize(&mut *enc)
+            .map(|()| enc.gaps_usable() && enc.matches(bytes));
         if !enc.gaps_usable() {
             enc.set_comparing(false);
             same = value.serialize(&mut *enc).map(|()| enc.out == bytes);

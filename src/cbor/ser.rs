@@ -96,7 +96,10 @@ impl Encoder {
         let base = input.as_ptr() as usize;
         let (mut i, mut o) = (0, 0);
         for g in &self.gaps {
-            let segment = &self.out[o..g.at];
+            // Gaps that no longer line up (see `gaps_usable`) may point past the output.
+            let Some(segment) = self.out.get(o..g.at) else {
+                return false;
+            };
             if input.get(i..i + segment.len()) != Some(segment) {
                 return false;
             }
@@ -107,7 +110,7 @@ impl Encoder {
             i += g.len;
             o = g.at;
         }
-        input.get(i..) == Some(&self.out[o..])
+        input.get(i..) == self.out.get(o..)
     }
 
     /// Notes that bytes written since `gaps_before` gaps were noted are about to move (or
