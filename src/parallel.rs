@@ -99,27 +99,6 @@ pub(crate) fn drop_in_parts<T: Send>(mut items: Vec<T>, min_len: usize) {
     });
 }
 
-/// Runs `a` and `b` side by side, `a` on a thread of its own when `spread`, else one after
-/// the other on the calling thread. `None` for `a` if it panicked.
-pub(crate) fn join<A, B>(
-    spread: bool,
-    a: impl FnOnce() -> A + Send,
-    b: impl FnOnce() -> B,
-) -> (Option<A>, B)
-where
-    A: Send,
-{
-    if !spread {
-        let a = std::panic::catch_unwind(std::panic::AssertUnwindSafe(a)).ok();
-        return (a, b());
-    }
-    std::thread::scope(|s| {
-        let a = s.spawn(a);
-        let b = b();
-        (a.join().ok(), b)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -179,15 +158,6 @@ mod tests {
             let items: Vec<Tally> = (0..len).map(|_| Tally(Arc::clone(&count))).collect();
             drop_in_parts(items, min);
             assert_eq!(count.load(Ordering::Relaxed), len, "len {len} min {min}");
-        }
-    }
-
-    #[test]
-    fn join_runs_both_sides_and_reports_a_panic() {
-        for spread in [false, true] {
-            assert_eq!(join(spread, || 1, || 2), (Some(1), 2));
-            let (a, b) = join(spread, || -> u8 { panic!("side a fails") }, || 3);
-            assert_eq!((a, b), (None, 3), "spread {spread}");
         }
     }
 

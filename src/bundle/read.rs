@@ -111,16 +111,9 @@ impl<'a> BundleRef<'a> {
     /// [`BundleError`]: an encoding error of the bundle outside its entries, else the first
     /// entry's in order, else a wrong version.
     pub(crate) fn decode(bytes: &'a [u8]) -> Result<Self, BundleError> {
-        let shallow: Shallow<'a> = cbor::decode_before_round_trip(bytes, limits())?;
-        // The shallow round trip and the entries' own decoding do not depend on each other:
-        // for a large bundle they run side by side. The round trip's error is reported first.
-        let (round_trip, entries) = crate::parallel::join(
-            shallow.entries.len() >= PARALLEL_MIN,
-            || cbor::require_round_trip(&shallow, bytes),
-            || (entries(&shallow.entries), entries(&shallow.policies)),
-        );
-        round_trip.unwrap_or(Err(CborError::Schema("round trip failed".into())))?;
-        let (entries, policies) = (entries.0?, entries.1?);
+        let shallow: Shallow<'a> = cbor::from_slice_borrowed(bytes, limits())?;
+        let entries = entries(&shallow.entries)?;
+        let policies = self::entries(&shallow.policies)?;
         if shallow.version != BUNDLE_VERSION {
             return Err(BundleError::Version(shallow.version));
         }

@@ -287,38 +287,18 @@ pub(crate) fn from_slice_borrowed<'a, T: Serialize + Deserialize<'a>>(
     bytes: &'a [u8],
     limits: Limits,
 ) -> Result<T, CborError> {
-    let typed = decode_before_round_trip(bytes, limits)?;
-    require_round_trip(&typed, bytes)?;
-    Ok(typed)
-}
-
-/// The structural checks and the typed read of [`from_slice_with`], without its round trip:
-/// only for a caller that then calls [`require_round_trip`] itself (on another thread, say)
-/// before trusting the value.
-pub(crate) fn decode_before_round_trip<'a, T: Deserialize<'a>>(
-    bytes: &'a [u8],
-    limits: Limits,
-) -> Result<T, CborError> {
     decode::check(bytes, limits)?;
     let mut decoder = de::Decoder::new(bytes);
     let typed = T::deserialize(&mut decoder)?;
     if !decoder.at_end() {
         return Err(CborError::TrailingBytes { offset: 0 });
     }
-    Ok(typed)
-}
-
-/// The round trip, the last word on canonical form: anything the structural checks cannot
-/// see (explicit nulls, alternative spellings serde would normalise) ends here.
-pub(crate) fn require_round_trip<T: Serialize + ?Sized>(
-    value: &T,
-    bytes: &[u8],
-) -> Result<(), CborError> {
-    if encodes_to(value, bytes)? {
-        Ok(())
-    } else {
-        Err(CborError::NotCanonical)
+    // The round trip is the last word on canonical form: anything the structural checks
+    // cannot see (explicit nulls, alternative spellings serde would normalise) ends here.
+    if !encodes_to(&typed, bytes)? {
+        return Err(CborError::NotCanonical);
     }
+    Ok(typed)
 }
 
 /// Largest scratch encoder kept for the next round trip on this thread.
