@@ -167,6 +167,17 @@ mod tests {
         t.grow_in_windows(grown, window, dir.path(), &key)
             .expect("grow");
         assert_eq!((t.capacity, t.count), (grown, n));
+        // What the grown table holds, and what its file held when renamed into place.
+        check_slots(
+            &Table::open(dir.path(), Kind::Events, None).expect("open"),
+            &all,
+            &key,
+        );
+        check_slots(&t, &all, &key);
+    }
+
+    fn check_slots(t: &Table, all: &[Slot], key: &[u8; 32]) {
+        let (grown, n) = (t.capacity, all.len());
         let mut seen = 0;
         for pos in 0..grown {
             if t.read_slot(pos).expect("read") != Slot::Empty {
@@ -174,8 +185,8 @@ mod tests {
             }
         }
         assert_eq!(seen, n, "no slot lost or doubled");
-        for slot in all {
-            let home = t.home_of(slot, &key);
+        for &slot in all {
+            let home = t.home_of(slot, key);
             let found = t
                 .probe(home, |_, s| Ok((s == slot).then_some(())))
                 .expect("probe");
@@ -197,5 +208,30 @@ mod tests {
         ] {
             grow_and_check(n, cap, grown, window);
         }
+    }
+
+    #[test]
+    fn slots_that_wrap_around_reach_the_grown_file() {
+        // Twelve ids whose home is the last slot at both sizes: all but one wrap to the start.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key = [7u8; 32];
+        let mut t = Table::create(dir.path(), Kind::Events, None).expect("create");
+        let all: Vec<Slot> = (0..12)
+            .map(|i| Slot::Event {
+                fp: u32::MAX - (i << 16),
+                index: u64::from(i),
+            })
+            .collect();
+        for &slot in &all {
+            t.insert(t.home_of(slot, &key), slot).expect("insert");
+        }
+        t.grow_in_windows(4096, 256, dir.path(), &key)
+            .expect("grow");
+        check_slots(
+            &Table::open(dir.path(), Kind::Events, None).expect("open"),
+            &all,
+            &key,
+        );
+        check_slots(&t, &all, &key);
     }
 }

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
 use super::table::{HEADER, Kind, Table};
 use super::{FaultHook, FileStore, KeysFn, Op, TABLE_SYNC_EVERY};
@@ -89,20 +89,22 @@ const TABLES: [&str; 2] = ["events.tbl", "tasks.tbl"];
 struct SyncedTables {
     dir: std::path::PathBuf,
     copies: std::path::PathBuf,
-    /// A table was renamed into place (grown): copy it once the append is done.
-    renamed: std::sync::atomic::AtomicBool,
 }
 
 impl FaultHook for SyncedTables {
     fn before(&self, op: Op, file: &str) -> std::io::Result<()> {
         if TABLES.contains(&file) {
             match op {
-                // The hook runs before the sync: the file now is what the sync persists. (A
-                // growing table syncs its new file under another name; `Rename` covers it.)
+                // The hook runs before the sync: the file now is what the sync persists.
                 Op::Sync => {
                     std::fs::copy(self.dir.join(file), self.copies.join(file))?;
                 }
-                Op::Rename => self.renamed.store(true, Ordering::SeqCst),
+                // A grown table was synced under a temporary name, and is renamed into place
+                // now: that file, as it is, is what a crash leaves from here on.
+                Op::Rename => {
+                    let grown = self.dir.join(format!(".{file}.grow"));
+                    std::fs::copy(grown, self.copies.join(file))?;
+                }
                 _ => {}
             }
         }
@@ -117,7 +119,6 @@ fn crash_images_replay_the_lag_and_a_clean_close_leaves_none() {
     let hook = Arc::new(SyncedTables {
         dir: dir.path().to_path_buf(),
         copies: copies.path().to_path_buf(),
-        renamed: AtomicBool::new(false),
     });
     drop(FileStore::create(dir.path(), HashProfile::Blake3, keys(), None).expect("create"));
     // `create` synced the empty tables: that is the first synced state.
@@ -132,11 +133,6 @@ fn crash_images_replay_the_lag_and_a_clean_close_leaves_none() {
     {
         append(&store, size, n);
         size += n;
-        if hook.renamed.swap(false, Ordering::SeqCst) {
-            for t in TABLES {
-                std::fs::copy(dir.path().join(t), copies.path().join(t)).expect("copy");
-            }
-        }
         // The tables lag the log by at most an interval and one batch.
         let lag = size - watermark(dir.path());
         assert!(lag <= TABLE_SYNC_EVERY + n, "step {step}: lag {lag}");
