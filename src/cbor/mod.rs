@@ -301,6 +301,23 @@ pub(crate) fn from_slice_borrowed<'a, T: Serialize + Deserialize<'a>>(
     Ok(typed)
 }
 
+/// Reads the fields `T` names out of checked CBOR, skipping the others, with no round trip:
+/// `T` need not describe every byte, so this accepts far more than [`from_slice_with`]. It is
+/// only for re-reading items this crate already accepted strictly (the index keys of a
+/// store's own entries), never for accepting input.
+pub(crate) fn read_fields<'a, T: Deserialize<'a>>(
+    bytes: &'a [u8],
+    limits: Limits,
+) -> Result<T, CborError> {
+    decode::check(bytes, limits)?;
+    let mut decoder = de::Decoder::new(bytes);
+    let typed = T::deserialize(&mut decoder)?;
+    if !decoder.at_end() {
+        return Err(CborError::TrailingBytes { offset: 0 });
+    }
+    Ok(typed)
+}
+
 /// Largest scratch encoder kept for the next round trip on this thread.
 const SCRATCH_KEEP: usize = 1 << 20;
 

@@ -244,6 +244,30 @@ pub fn decode_unverified(bytes: &[u8], limits: Limits) -> Result<Event, Envelope
     Ok(parse(bytes, limits)?.payload_unverified(limits)?)
 }
 
+/// The event id and task of an envelope this crate already accepted, read without decoding
+/// the rest of the payload or checking anything beyond well-formed CBOR: a store rebuilding
+/// its index after a crash does this for every replayed entry, and a full strict decode was
+/// most of that time. On an envelope [`decode_unverified`] accepts, the keys are the ones it
+/// gives (tested); on any other bytes the result means nothing.
+///
+/// # Errors
+/// [`EnvelopeError`] when even the structure or the two fields cannot be read.
+pub(crate) fn keys_unverified(
+    bytes: &[u8],
+    limits: Limits,
+) -> Result<(crate::event::EventId, Option<crate::event::TaskId>), EnvelopeError> {
+    /// The two fields, any others skipped.
+    #[derive(serde::Deserialize)]
+    struct Keys {
+        id: crate::event::EventId,
+        #[serde(default)]
+        task: Option<crate::event::TaskId>,
+    }
+    let payload = parse(bytes, limits)?.payload;
+    let keys: Keys = cbor::read_fields(payload, limits)?;
+    Ok((keys.id, keys.task))
+}
+
 /// Verifies an envelope under one public key (strict Ed25519), with the default limits.
 ///
 /// # Errors
@@ -362,4 +386,50 @@ where
         kid: event_key_id(&key),
         digest: std::sync::OnceLock::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The committed envelope vectors, one per kind.
+    fn vectors() -> Vec<Vec<u8>> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/events");
+        let mut out: Vec<Vec<u8>> = std::fs::read_dir(dir)
+            .expect("vectors")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.to_string_lossy().ends_with(".cose.hex"))
+            .map(|p| {
+                let text = std::fs::read_to_string(p).expect("read");
+                crate::encoding::hex_decode(text.trim()).expect("hex")
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn index_keys_are_the_decoded_ones() {
+        let limits = Limits::default();
+        let all = vectors();
+        assert_eq!(all.len(), 12, "one vector per kind");
+        let mut ledger_level = 0;
+        for bytes in &all {
+            let event = decode_unverified(bytes, limits).expect("vector decodes");
+            ledger_level += usize::from(event.task.is_none());
+            assert_eq!(keys_unverified(bytes, limits), Ok((event.id, event.task)));
+            // Every byte mutation: the keys never panic, and agree whenever the event decodes.
+            for i in 0..bytes.len() {
+                for mask in [0x01, 0x20, 0x80, 0xff] {
+                    let mut m = bytes.clone();
+                    m[i] ^= mask;
+                    let keys = keys_unverified(&m, limits);
+                    if let Ok(e) = decode_unverified(&m, limits) {
+                        assert_eq!(keys, Ok((e.id, e.task)), "byte {i} ^ {mask:#x}");
+                    }
+                }
+            }
+        }
+        assert!(ledger_level > 0, "an event without a task is covered");
+    }
 }

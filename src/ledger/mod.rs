@@ -104,8 +104,9 @@ pub struct Ledger<S: Storage = FileStore> {
 
 /// Event id and task of an envelope, without verifying it (for store indexing).
 fn keys_of(bytes: &[u8]) -> Option<(EventId, Option<TaskId>)> {
-    let e = envelope::decode_unverified(bytes, Limits::default().with_max_len(usize::MAX)).ok()?;
-    Some((e.id, Some(index_task(e.task))))
+    let (id, task) =
+        envelope::keys_unverified(bytes, Limits::default().with_max_len(usize::MAX)).ok()?;
+    Some((id, Some(index_task(task))))
 }
 
 fn keys_fn() -> KeysFn {
