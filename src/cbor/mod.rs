@@ -287,12 +287,7 @@ pub(crate) fn from_slice_borrowed<'a, T: Serialize + Deserialize<'a>>(
     bytes: &'a [u8],
     limits: Limits,
 ) -> Result<T, CborError> {
-    decode::check(bytes, limits)?;
-    let mut decoder = de::Decoder::new(bytes);
-    let typed = T::deserialize(&mut decoder)?;
-    if !decoder.at_end() {
-        return Err(CborError::TrailingBytes { offset: 0 });
-    }
+    let typed: T = read_fields(bytes, limits)?;
     // The round trip is the last word on canonical form: anything the structural checks
     // cannot see (explicit nulls, alternative spellings serde would normalise) ends here.
     if !encodes_to(&typed, bytes)? {
@@ -301,10 +296,10 @@ pub(crate) fn from_slice_borrowed<'a, T: Serialize + Deserialize<'a>>(
     Ok(typed)
 }
 
-/// Reads the fields `T` names out of checked CBOR, skipping the others, with no round trip:
-/// `T` need not describe every byte, so this accepts far more than [`from_slice_with`]. It is
-/// only for re-reading items this crate already accepted strictly (the index keys of a
-/// store's own entries), never for accepting input.
+/// Reads the fields `T` names out of checked CBOR, with no round trip. Alone it is only for
+/// re-reading items this crate already accepted strictly (the index keys of a store's own
+/// entries), never for accepting input: `T` may skip fields, so it accepts far more than
+/// [`from_slice_with`], which adds the round trip.
 pub(crate) fn read_fields<'a, T: Deserialize<'a>>(
     bytes: &'a [u8],
     limits: Limits,
