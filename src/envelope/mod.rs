@@ -157,6 +157,21 @@ impl ParsedEnvelope<'_> {
 /// [`EnvelopeError::NotTagged`], [`EnvelopeError::Cbor`], [`EnvelopeError::Structure`] or
 /// [`EnvelopeError::Header`].
 pub fn parse(bytes: &[u8], limits: Limits) -> Result<ParsedEnvelope<'_>, EnvelopeError> {
+    let (protected, payload, signature) = split(bytes, limits)?;
+    let header = Protected::decode(protected)?;
+    let tbs = header::sig_structure(protected, payload);
+    Ok(ParsedEnvelope {
+        bytes,
+        header,
+        tbs,
+        payload,
+        signature,
+    })
+}
+
+/// The structural part of [`parse`]: the protected header's bytes, the payload and the
+/// signature, borrowed from the received bytes (nothing is decoded into a value tree).
+fn split(bytes: &[u8], limits: Limits) -> Result<(&[u8], &[u8], Signature), EnvelopeError> {
     if bytes.len() > limits.max_len {
         return Err(CborError::TooLarge {
             len: bytes.len(),
@@ -168,7 +183,6 @@ pub fn parse(bytes: &[u8], limits: Limits) -> Result<ParsedEnvelope<'_>, Envelop
         Some((&TAG_COSE_SIGN1, rest)) => rest,
         _ => return Err(EnvelopeError::NotTagged),
     };
-    // Borrowed slices of the received bytes: nothing is decoded into a value tree.
     let items =
         cbor::array_elements(rest, limits)?.ok_or(EnvelopeError::Structure("not an array"))?;
     let [protected, unprotected, payload, sig]: [&[u8]; 4] = items
@@ -185,15 +199,7 @@ pub fn parse(bytes: &[u8], limits: Limits) -> Result<ParsedEnvelope<'_>, Envelop
     }
     let signature = Signature::from_slice(sig)
         .map_err(|_| EnvelopeError::Structure("signature must be 64 bytes"))?;
-    let header = Protected::decode(protected)?;
-    let tbs = header::sig_structure(protected, payload);
-    Ok(ParsedEnvelope {
-        bytes,
-        header,
-        tbs,
-        payload,
-        signature,
-    })
+    Ok((protected, payload, signature))
 }
 
 impl ParsedEnvelope<'_> {
@@ -245,7 +251,8 @@ pub fn decode_unverified(bytes: &[u8], limits: Limits) -> Result<Event, Envelope
 }
 
 /// The event id and task of an envelope this crate already accepted, read without decoding
-/// the rest of the payload or checking anything beyond well-formed CBOR: a store rebuilding
+/// the protected header or the rest of the payload, or checking anything beyond the
+/// envelope's structure and well-formed CBOR: a store rebuilding
 /// its index after a crash does this for every replayed entry, and a full strict decode was
 /// most of that time. On an envelope [`decode_unverified`] accepts, the keys are the ones it
 /// gives (tested); on any other bytes the result means nothing.
@@ -263,7 +270,8 @@ pub(crate) fn keys_unverified(
         #[serde(default)]
         task: Option<crate::event::TaskId>,
     }
-    let payload = parse(bytes, limits)?.payload;
+    // Only the payload is needed: the header is not decoded, no `Sig_structure` is built.
+    let (_, payload, _) = split(bytes, limits)?;
     let keys: Keys = cbor::read_fields(payload, limits)?;
     Ok((keys.id, keys.task))
 }
