@@ -37,7 +37,7 @@ impl Table {
         key: &[u8; 32],
     ) -> io::Result<()> {
         let hook = self.file.hook();
-        let tmp_name = format!(".{}.grow", self.kind.file_name());
+        let tmp_name = grown_name(self.kind.file_name());
         let mut next = Self::create_at(dir, &tmp_name, self.kind, capacity, hook.clone())?;
         let mut spill: Vec<Slot> = Vec::new();
         let mut wrapped: Vec<Slot> = Vec::new();
@@ -134,6 +134,11 @@ impl Table {
 }
 
 /// Linear-probing insertion into an in-memory stretch of slots, extending it as needed.
+/// The temporary name a table file is rebuilt under, before it is renamed into place.
+pub(super) fn grown_name(file_name: &str) -> String {
+    format!(".{file_name}.grow")
+}
+
 fn place(buf: &mut Vec<Slot>, home: usize, slot: Slot) {
     let mut p = home;
     while p < buf.len() && buf[p] != Slot::Empty {

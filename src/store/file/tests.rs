@@ -102,7 +102,7 @@ impl FaultHook for SyncedTables {
                 // A grown table was synced under a temporary name, and is renamed into place
                 // now: that file, as it is, is what a crash leaves from here on.
                 Op::Rename => {
-                    let grown = self.dir.join(format!(".{file}.grow"));
+                    let grown = self.dir.join(super::grow::grown_name(file));
                     std::fs::copy(grown, self.copies.join(file))?;
                 }
                 _ => {}
