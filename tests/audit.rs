@@ -81,14 +81,7 @@ fn task_events(policy: &VerifiedEvent) -> (TaskId, Vec<VerifiedEvent>) {
         .expect("revoked");
     let manifest = [&pdp, &approvals, &sts, &gw, &front]
         .iter()
-        .map(|c| {
-            let (last_eseq, last_digest) = c.last().expect("emitted");
-            ManifestEntry {
-                emitter: c.emitter().clone(),
-                last_eseq,
-                last_digest,
-            }
-        })
+        .map(|c| c.manifest_entry().expect("emitted"))
         .collect();
     let close = Body::TaskClosed(TaskClosed {
         outcome: TaskOutcome::Completed,

@@ -1,12 +1,11 @@
 //! The governance verdict: every demo scenario fails exactly the check it should, and every
 //! compliant task passes every check, at both risk levels.
 
+mod common;
+
 use warrant_ledger::audit::{self, Status, Verdict};
 use warrant_ledger::checkpoint::NoteSigner;
-use warrant_ledger::demo::{Deployment, Scenario, registration_event, run_task};
-use warrant_ledger::ledger::Ledger;
-use warrant_ledger::merkle::HashProfile;
-use warrant_ledger::trust::TrustPolicy;
+use warrant_ledger::demo::{Deployment, Scenario, run_task};
 
 const ORIGIN: &str = "bank.example/agent-ledger";
 const T0: u64 = 1_764_320_400_000;
@@ -18,18 +17,7 @@ fn each_scenario_fails_exactly_its_check() {
     // Fixed keys, the same as the bundle fuzz target's, so a bundle from here seeds it.
     let log_key =
         NoteSigner::new(ORIGIN, ed25519_dalek::SigningKey::from_bytes(&[7; 32])).expect("key");
-    let doc = dep.trust_document(ORIGIN, "blake3", &log_key.verifier().to_string());
-    let trust = TrustPolicy::try_from(doc).expect("trust");
-    let ledger = Ledger::create(
-        dir.path(),
-        ORIGIN,
-        HashProfile::Blake3,
-        log_key,
-        trust.clone(),
-    )
-    .expect("create");
-    let policy = registration_event(&dep, T0).expect("policy");
-    ledger.append(policy.bytes()).expect("register");
+    let (ledger, trust) = common::demo_ledger(&dep, dir.path(), log_key, T0);
     let mut runs = Vec::new();
     for (n, scenario) in Scenario::ALL.iter().enumerate() {
         for high_risk in [true, false] {

@@ -362,11 +362,14 @@ fn a4_complete(bundle: &BundleRef<'_>, items: &[Item<'_>]) -> Check {
             }
         }
     }
-    let close = events.iter().find_map(|e| match &e.event().body {
-        Body::TaskClosed(c) => Some((e, c)),
-        _ => None,
-    });
-    let Some((close, c)) = close else {
+    let close = events
+        .iter()
+        .enumerate()
+        .find_map(|(k, e)| match &e.event().body {
+            Body::TaskClosed(c) => Some((k, e, c)),
+            _ => None,
+        });
+    let Some((at, close, c)) = close else {
         return check(
             "A4",
             Status::Warn,
@@ -379,12 +382,13 @@ fn a4_complete(bundle: &BundleRef<'_>, items: &[Item<'_>]) -> Check {
         .iter()
         .map(|m| (&m.emitter, (m.last_eseq, m.last_digest)))
         .collect();
-    for (emitter, chain) in &chains {
-        let before: Vec<&&VerifiedEvent> = chain
-            .iter()
-            .filter(|e| e.event().id != close.event().id)
-            .collect();
-        let Some(last) = before.last() else { continue };
+    // The manifest speaks for the events logged before the close; what follows it (a
+    // revocation the close triggered, say) is judged by B10, not here.
+    let mut before: BTreeMap<&WorkloadId, &VerifiedEvent> = BTreeMap::new();
+    for e in &events[..at] {
+        before.insert(&e.event().emitter, e);
+    }
+    for (emitter, last) in &before {
         if manifest.get(emitter) != Some(&(last.event().eseq, last.digest())) {
             return check(
                 "A4",
@@ -397,12 +401,7 @@ fn a4_complete(bundle: &BundleRef<'_>, items: &[Item<'_>]) -> Check {
             );
         }
     }
-    if manifest.len()
-        != chains
-            .iter()
-            .filter(|(_, ch)| ch.iter().any(|e| e.event().id != close.event().id))
-            .count()
-    {
+    if manifest.len() != before.len() {
         return check(
             "A4",
             Status::Fail,

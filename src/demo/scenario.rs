@@ -330,13 +330,7 @@ pub fn run_task(
     }
     let manifest = [&pdp, &approvals, &sts, &gw, &front]
         .iter()
-        .filter_map(|c| {
-            c.last().map(|(last_eseq, last_digest)| ManifestEntry {
-                emitter: c.emitter().clone(),
-                last_eseq,
-                last_digest,
-            })
-        })
+        .filter_map(|c| c.manifest_entry())
         .collect();
     let open = if scenario == Scenario::NeverRevoked {
         vec![cred_id]
@@ -410,15 +404,11 @@ pub fn run_long_task(dep: &Deployment, actions: u64, t0: u64) -> Result<TaskRun,
             last_digest: last.digest(),
         });
     }
-    for c in [&sts, &gw, &front] {
-        if let Some((last_eseq, last_digest)) = c.last() {
-            manifest.push(ManifestEntry {
-                emitter: c.emitter().clone(),
-                last_eseq,
-                last_digest,
-            });
-        }
-    }
+    manifest.extend(
+        [&sts, &gw, &front]
+            .iter()
+            .filter_map(|c| c.manifest_entry()),
+    );
     events.push(front.emit(
         Body::TaskClosed(TaskClosed {
             outcome: TaskOutcome::Completed,

@@ -8,7 +8,8 @@ use ed25519_dalek::{Signature, VerifyingKey};
 
 use super::{EnvelopeError, VerifiedEvent, sign};
 use crate::event::{
-    Assurance, Body, Digest, Event, EventId, EventRef, SCHEMA_VERSION, TaskId, WorkloadId,
+    Assurance, Body, Digest, Event, EventId, EventRef, ManifestEntry, SCHEMA_VERSION, TaskId,
+    WorkloadId,
 };
 
 /// One emitter's sequence of events within one task (or its ledger-level events).
@@ -133,5 +134,15 @@ where
     /// The last event's `eseq` and digest, for a `TaskClosed` manifest; `None` before the first.
     pub fn last(&self) -> Option<(u64, Digest)> {
         self.prev.map(|d| (self.next_eseq - 1, d))
+    }
+
+    /// This emitter's entry in a `TaskClosed` manifest: its last event so far; `None` before
+    /// the first.
+    pub fn manifest_entry(&self) -> Option<ManifestEntry> {
+        self.last().map(|(last_eseq, last_digest)| ManifestEntry {
+            emitter: self.emitter.clone(),
+            last_eseq,
+            last_digest,
+        })
     }
 }

@@ -301,6 +301,24 @@ pub fn sample_ledger(dir: &std::path::Path, profile: HashProfile) -> Ledger {
     Ledger::create(dir, ORIGIN, profile, log_key(), sample_trust()).expect("create ledger")
 }
 
+/// A new Blake3 ledger in `dir` for the demo deployment `dep`, logged under `log_key`'s
+/// origin, with the deployment's policy registered at `at`; and the auditor's trust policy.
+pub fn demo_ledger(
+    dep: &warrant_ledger::demo::Deployment,
+    dir: &std::path::Path,
+    log_key: NoteSigner,
+    at: u64,
+) -> (Ledger, TrustPolicy) {
+    let origin = log_key.verifier().name().to_owned();
+    let doc = dep.trust_document(&origin, "blake3", &log_key.verifier().to_string());
+    let trust = TrustPolicy::try_from(doc).expect("trust");
+    let ledger =
+        Ledger::create(dir, &origin, HashProfile::Blake3, log_key, trust.clone()).expect("create");
+    let policy = warrant_ledger::demo::registration_event(dep, at).expect("policy");
+    ledger.append(policy.bytes()).expect("register");
+    (ledger, trust)
+}
+
 pub fn log_key() -> NoteSigner {
     NoteSigner::new(ORIGIN, ed25519_dalek::SigningKey::from_bytes(&[0x11; 32])).expect("signer")
 }

@@ -1,0 +1,131 @@
+//! B7: where the covering decision required approval, granted approvals by enough different
+//! humans with the required role cover the exact action.
+
+use std::collections::BTreeSet;
+
+use super::{Task, covering, verdict};
+use crate::audit::{Check, Status, check};
+use crate::event::*;
+
+/// What an approval of one action must satisfy.
+struct Need<'t> {
+    /// The covering decision that required it.
+    decision: EventId,
+    requirement: &'t ApprovalRequirement,
+    /// The task's human principal, who may not approve their own task.
+    principal: &'t str,
+    /// The action, its log index and its digest.
+    action: &'t ActionExecuted,
+    index: u64,
+    digest: Digest,
+}
+
+/// The request an `ApprovalResolved` answers, if it is an `ApprovalRequested` of the task.
+fn request_of<'a>(t: &Task<'a>, r: &ApprovalResolved) -> Option<&'a ApprovalRequested> {
+    t.find(&r.request).and_then(|(_, q)| match &q.body {
+        Body::ApprovalRequested(body) => Some(body),
+        _ => None,
+    })
+}
+
+/// Why one resolution (logged at `ri`, at time `at`) does not count towards the action's
+/// approval, if it does not.
+fn resolution_problem(
+    need: &Need<'_>,
+    (ri, at, r): (u64, u64, &ApprovalResolved),
+    q: &ApprovalRequested,
+) -> Option<&'static str> {
+    let a = need.action;
+    let workload = r.approver.id.starts_with("spiffe://")
+        || a.actor_chain.iter().skip(1).any(|w| w == &r.approver.id);
+    if ri > need.index {
+        Some("the approval was logged after the action")
+    } else if r.outcome != ApprovalOutcome::Granted {
+        Some("the approval was not granted")
+    } else if workload {
+        Some("the approval was given by a workload (the agent approved its own action)")
+    } else if r.approver.id == need.principal {
+        Some("the requester approved their own action")
+    } else if !r.approver.roles.contains(&need.requirement.role) {
+        Some("the approver does not hold the required role")
+    } else if r.valid_until < a.started_at || at > q.expires_at {
+        Some("the approval lapsed, or came after its request expired")
+    } else if q.decision.id != need.decision || q.approval_id != r.approval_id {
+        Some("the approval was requested for another decision")
+    } else if q.action_digest != need.digest {
+        Some("the approval was for another action or other resources")
+    } else {
+        None
+    }
+}
+
+/// Why action `a` lacks the approval `need` asks for, if it does.
+fn approval_problem(t: &Task<'_>, need: &Need<'_>) -> Option<(Vec<EventId>, &'static str)> {
+    let cited = need.action.approval.as_ref().and_then(|r| t.find(r));
+    let Some((ri, re, r)) = cited.and_then(|(ri, re)| match &re.body {
+        Body::ApprovalResolved(r) => Some((ri, re, r)),
+        _ => None,
+    }) else {
+        return Some((
+            vec![],
+            "the decision required approval, but the action cites no approval",
+        ));
+    };
+    let Some(q) = request_of(t, r) else {
+        return Some((vec![re.id], "the approval answers no request of this task"));
+    };
+    if let Some(why) = resolution_problem(need, (ri, re.time, r), q) {
+        return Some((vec![re.id], why));
+    }
+    // Quorum: distinct approvers whose resolutions of the same request all count.
+    let approvers: BTreeSet<&str> = t
+        .resolutions_of(r.request.id)
+        .iter()
+        .filter(|&&(i, e, other)| {
+            other.request == r.request && resolution_problem(need, (i, e.time, other), q).is_none()
+        })
+        .map(|(_, _, other)| other.approver.id.as_str())
+        .collect();
+    let quorum = need.requirement.quorum.max(q.quorum).max(1);
+    (approvers.len() < quorum as usize).then(|| {
+        (
+            vec![re.id],
+            "fewer distinct approvers than the required quorum",
+        )
+    })
+}
+
+pub(super) fn b7(t: &Task<'_>) -> Check {
+    let Some((_, _, o)) = t.opened() else {
+        return check("B7", Status::NotApplicable, &[], "no intent");
+    };
+    let mut checked = 0;
+    for (i, e, a) in t.actions() {
+        let Some((_, de, d)) = covering(t, i, a) else {
+            continue;
+        };
+        let Some(requirement) = &d.obligations.approval else {
+            continue;
+        };
+        checked += 1;
+        let need = Need {
+            decision: de.id,
+            requirement,
+            principal: &o.principal.id,
+            action: a,
+            index: i,
+            digest: action_digest(&a.operation.name, &a.operation.resources),
+        };
+        if let Some((mut ids, why)) = approval_problem(t, &need) {
+            ids.insert(0, e.id);
+            return check("B7", Status::Fail, &ids, why);
+        }
+    }
+    verdict(
+        "B7",
+        checked,
+        None,
+        "every action that required approval has one from enough different humans with the role, for the exact action",
+        "no action required approval",
+    )
+}

@@ -1,0 +1,640 @@
+//! Governance scenarios beyond the demo's: each departs from the compliant story in one way
+//! and must fail exactly the checks named (or pass, where the departure is legitimate).
+
+mod common;
+mod story;
+
+use story::*;
+use warrant_ledger::audit::Verdict;
+use warrant_ledger::demo::workloads::*;
+use warrant_ledger::event::*;
+
+/// Asserts that `story` fails exactly `checks` (none: the verdict passes).
+fn expect(story: &Story, checks: &[&str]) {
+    let report = story.audit();
+    assert_eq!(report.failed(), checks, "{report:#?}");
+    let pass = if checks.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::Fail
+    };
+    assert_eq!(report.verdict, pass);
+}
+
+fn nothing(_: &mut Body) {}
+
+#[test]
+fn the_compliant_story_passes() {
+    expect(&Story::tweaked(&nothing), &[]);
+}
+
+#[test]
+fn a_low_risk_story_needs_no_approval() {
+    let mut story = Story::new();
+    story.play(
+        &|b| match b {
+            Body::PolicyDecision(d) => d.obligations.approval = None,
+            Body::ActionExecuted(a) => a.approval = None,
+            Body::CredentialIssued(c) => c.approval = None,
+            _ => {}
+        },
+        &mut |_, _| {},
+    );
+    expect(&story, &[]);
+    assert_eq!(
+        story.audit().check("B7").expect("B7").status,
+        warrant_ledger::audit::Status::NotApplicable,
+        "an approval logged though not required is not judged"
+    );
+}
+
+// B1: the intent.
+
+#[test]
+fn an_agent_spawned_task_is_not_a_human_intent() {
+    let story = Story::tweaked(&|b| {
+        if let Body::TaskOpened(o) = b {
+            o.initiation = TaskInitiation::AgentSpawned;
+        }
+    });
+    expect(&story, &["B1"]);
+}
+
+#[test]
+fn an_unauthenticated_intent_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::TaskOpened(o) = b {
+            o.principal.auth_methods.clear();
+        }
+    });
+    expect(&story, &["B1"]);
+}
+
+#[test]
+fn a_task_opened_twice_fails() {
+    let mut story = Story::new();
+    story.play(&nothing, &mut |step, s| {
+        if step == Step::Delegated {
+            s.emit(FRONT_DOOR, 1_600, opened());
+        }
+    });
+    expect(&story, &["B1"]);
+}
+
+// B2: actors trace back to the human.
+
+/// The story with the agent acting for an orchestrator the human delegated to; `hop` alters
+/// the orchestrator's own delegation.
+fn two_hops(hop: impl Fn(&mut DelegationGranted)) -> Story {
+    let mut story = Story::new();
+    story.play(
+        &|b| match b {
+            Body::DelegationGranted(d) => {
+                d.delegator = Delegator::Workload {
+                    id: WorkloadId::new(ORCHESTRATOR).expect("id"),
+                };
+                d.scope = s(&[ACTION]);
+            }
+            Body::ActionExecuted(a) => a.actor_chain = s(&[HUMAN, ORCHESTRATOR, AGENT]),
+            _ => {}
+        },
+        &mut |step, s| {
+            if step == Step::Opened {
+                let mut body = delegation(human(), ORCHESTRATOR);
+                if let Body::DelegationGranted(d) = &mut body {
+                    hop(d);
+                }
+                s.emit(FRONT_DOOR, 1_200, body);
+            }
+        },
+    );
+    story
+}
+
+#[test]
+fn a_delegation_through_an_orchestrator_passes() {
+    expect(&two_hops(|_| {}), &[]);
+}
+
+#[test]
+fn an_expired_link_in_a_delegation_path_fails() {
+    expect(&two_hops(|d| d.expires_at = T0 + 5_000), &["B2"]);
+}
+
+#[test]
+fn a_sub_delegation_wider_than_its_parent_fails_scope() {
+    expect(&two_hops(|d| d.scope = s(&["payments:read"])), &["B6"]);
+}
+
+#[test]
+fn a_delegation_loop_without_the_human_fails() {
+    // The orchestrator's delegation comes from the agent, whose delegation comes from the
+    // orchestrator: a cycle that never reaches the human.
+    let story = two_hops(|d| {
+        d.delegator = Delegator::Workload {
+            id: WorkloadId::new(AGENT).expect("id"),
+        };
+    });
+    expect(&story, &["B2"]);
+}
+
+#[test]
+fn a_later_valid_delegation_replaces_an_expired_one() {
+    let mut story = Story::new();
+    story.play(
+        &|b| {
+            if let Body::DelegationGranted(d) = b {
+                d.expires_at = T0 + 1_800;
+            }
+        },
+        &mut |step, s| {
+            if step == Step::Delegated {
+                s.emit(FRONT_DOOR, 1_900, delegation(human(), AGENT));
+            }
+        },
+    );
+    expect(&story, &[]);
+}
+
+#[test]
+fn an_impersonation_grant_fails_even_unused() {
+    let mut story = Story::new();
+    story.play(&nothing, &mut |step, s| {
+        if step == Step::Delegated {
+            let mut body = delegation(human(), ORCHESTRATOR);
+            if let Body::DelegationGranted(d) = &mut body {
+                d.mode = DelegationMode::Impersonation;
+            }
+            s.emit(FRONT_DOOR, 1_600, body);
+        }
+    });
+    expect(&story, &["B2"]);
+}
+
+#[test]
+fn a_delegation_from_another_human_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::DelegationGranted(d) = b {
+            d.delegator = Delegator::Human {
+                id: "mallory@bank.example".into(),
+            };
+        }
+    });
+    expect(&story, &["B2"]);
+}
+
+#[test]
+fn a_cross_domain_delegation_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::DelegationGranted(d) = b {
+            d.cross_domain = true;
+        }
+    });
+    expect(&story, &["B2"]);
+}
+
+#[test]
+fn acting_after_the_intent_expired_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::TaskOpened(o) = b {
+            o.expires_at = T0 + 9_000;
+        }
+    });
+    expect(&story, &["B2"]);
+}
+
+#[test]
+fn an_actor_chain_not_starting_with_the_human_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::ActionExecuted(a) = b {
+            a.actor_chain = s(&["mallory@bank.example", AGENT]);
+        }
+    });
+    expect(&story, &["B2"]);
+}
+
+// B3 and B8: decisions.
+
+#[test]
+fn an_action_citing_no_decision_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::ActionExecuted(a) = b {
+            a.decisions.clear();
+        }
+    });
+    expect(&story, &["B3"]);
+}
+
+#[test]
+fn an_action_after_its_decision_lapsed_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::PolicyDecision(d) = b {
+            d.valid_until = T0 + 9_000;
+        }
+    });
+    expect(&story, &["B3"]);
+}
+
+#[test]
+fn an_action_on_other_resources_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::PolicyDecision(d) = b {
+            d.request.resources = s(&["account:DE89-0002"]);
+        }
+    });
+    expect(&story, &["B3"]);
+}
+
+#[test]
+fn an_action_after_a_later_deny_fails() {
+    let mut story = Story::new();
+    story.play(&nothing, &mut |step, s| {
+        if step == Step::Issued {
+            let mut body = decision();
+            if let Body::PolicyDecision(d) = &mut body {
+                d.effect = Effect::Deny;
+                d.obligations.approval = None;
+            }
+            s.emit(PDP, 6_000, body);
+        }
+    });
+    expect(&story, &["B8"]);
+}
+
+// B5: the credential.
+
+#[test]
+fn a_credential_living_longer_than_allowed_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::CredentialIssued(c) = b {
+            c.credential.expires_at = T0 + 905_000;
+        }
+    });
+    expect(&story, &["B5"]);
+}
+
+#[test]
+fn a_credential_issued_to_another_workload_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::CredentialIssued(c) = b {
+            c.holder.id = WorkloadId::new(ORCHESTRATOR).expect("id");
+        }
+    });
+    expect(&story, &["B5"]);
+}
+
+#[test]
+fn a_credential_not_yet_valid_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::CredentialIssued(c) = b {
+            c.credential.not_before = T0 + 11_000;
+        }
+    });
+    expect(&story, &["B5"]);
+}
+
+#[test]
+fn a_credential_of_another_task_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::ActionExecuted(a) = b {
+            a.credential_id = "cred-of-another-task".into();
+        }
+    });
+    expect(&story, &["B5"]);
+}
+
+#[test]
+fn a_revocation_logged_late_but_effective_before_the_action_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::CredentialRevoked(r) = b {
+            r.effective_at = T0 + 8_000;
+        }
+    });
+    expect(&story, &["B5"]);
+}
+
+// B6: scope only narrows.
+
+#[test]
+fn a_credential_wider_than_the_grant_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::CredentialIssued(c) = b {
+            c.credential.scopes = s(&[ACTION, "payments:read"]);
+        }
+    });
+    expect(&story, &["B6"]);
+}
+
+#[test]
+fn a_grant_wider_than_the_delegation_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::DelegationGranted(d) = b {
+            d.scope = s(&["payments:read"]);
+        }
+    });
+    expect(&story, &["B6"]);
+}
+
+#[test]
+fn a_delegation_wider_than_the_ceiling_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::TaskOpened(o) = b {
+            o.scope_ceiling = s(&["payments:read"]);
+        }
+    });
+    expect(&story, &["B6"]);
+}
+
+#[test]
+fn an_action_outside_the_confirmed_scope_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::ActionExecuted(a) = b {
+            a.within_confirmed_scope = false;
+        }
+    });
+    expect(&story, &["B6"]);
+}
+
+// B7: approval.
+
+/// The story with a decision asking for a quorum of `quorum`, and `extra` more granted
+/// resolutions of the request, by the approvers named.
+fn quorum(quorum: u32, extra: &[&'static str]) -> Story {
+    let mut story = Story::new();
+    story.play(
+        &|b| {
+            if let Body::PolicyDecision(d) = b
+                && let Some(a) = &mut d.obligations.approval
+            {
+                a.quorum = quorum;
+            }
+        },
+        &mut |step, s| {
+            if step == Step::Resolved {
+                for (k, approver) in extra.iter().enumerate() {
+                    let body = s.resolution(approver);
+                    s.emit(APPROVALS, 4_100 + k as u64, body);
+                }
+            }
+        },
+    );
+    story
+}
+
+#[test]
+fn a_quorum_of_two_needs_two_approvers() {
+    expect(&quorum(2, &[]), &["B7"]);
+    expect(&quorum(2, &[APPROVER]), &["B7"]);
+    expect(&quorum(2, &["second-approver@bank.example"]), &[]);
+}
+
+#[test]
+fn a_denied_approval_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::ApprovalResolved(r) = b {
+            r.outcome = ApprovalOutcome::Denied;
+        }
+    });
+    expect(&story, &["B7"]);
+}
+
+#[test]
+fn an_approver_without_the_role_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::ApprovalResolved(r) = b {
+            r.approver.roles = s(&["payments-viewer"]);
+        }
+    });
+    expect(&story, &["B7"]);
+}
+
+#[test]
+fn the_requester_approving_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::ApprovalResolved(r) = b {
+            r.approver.id = HUMAN.into();
+        }
+    });
+    expect(&story, &["B7"]);
+}
+
+#[test]
+fn an_approval_after_its_request_expired_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::ApprovalRequested(q) = b {
+            q.expires_at = T0 + 3_500;
+        }
+    });
+    expect(&story, &["B7"]);
+}
+
+#[test]
+fn an_approval_of_other_resources_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::ApprovalRequested(q) = b {
+            q.action_digest = action_digest(ACTION, &s(&["account:DE89-0002"]));
+        }
+    });
+    expect(&story, &["B7"]);
+}
+
+#[test]
+fn an_approval_requested_for_another_decision_fails() {
+    // A second allow decision for the same action; the approval request cites it, while
+    // the action (and its credential) cite the first.
+    let other = std::cell::Cell::new(None);
+    let mut story = Story::new();
+    story.play(
+        &|b| {
+            if let (Body::ApprovalRequested(q), Some(o)) = (b, other.get()) {
+                q.decision = o;
+            }
+        },
+        &mut |step, s| {
+            if step == Step::Decided {
+                other.set(Some(s.emit(PDP, 2_500, decision())));
+            }
+        },
+    );
+    expect(&story, &["B7"]);
+}
+
+// B9: trust signals.
+
+fn signal(subject: &str) -> Body {
+    Body::TrustSignal(TrustSignal {
+        source: "https://idp.bank.example".into(),
+        signal: SignalType::SessionRevoked,
+        subject: subject.into(),
+        severity: Level::High,
+    })
+}
+
+#[test]
+fn a_credential_used_after_a_trust_signal_fails() {
+    let mut story = Story::new();
+    story.play(&nothing, &mut |step, s| {
+        if step == Step::Issued {
+            s.emit(FRONT_DOOR, 6_000, signal(HUMAN));
+        }
+    });
+    expect(&story, &["B9"]);
+}
+
+#[test]
+fn a_trust_signal_after_the_action_with_revocation_passes() {
+    let mut story = Story::new();
+    story.play(&nothing, &mut |step, s| {
+        if step == Step::Acted {
+            s.emit(FRONT_DOOR, 12_000, signal(CRED));
+        }
+    });
+    expect(&story, &[]);
+}
+
+#[test]
+fn a_credential_never_revoked_after_a_trust_signal_fails() {
+    // The credential expires before the close (B10 holds) but outlives the signal unrevoked.
+    let mut story = Story::new();
+    story.play(
+        &|b| {
+            if let Body::CredentialRevoked(r) = b {
+                r.credential_id = "cred-unrelated".into();
+            }
+            if let Body::CredentialIssued(c) = b {
+                c.credential.expires_at = T0 + 25_000;
+            }
+        },
+        &mut |step, s| {
+            if step == Step::Acted {
+                s.emit(FRONT_DOOR, 12_000, signal(AGENT));
+            }
+        },
+    );
+    expect(&story, &["B9"]);
+}
+
+// B10 and B11.
+
+/// The compliant story with `late` logged after the close.
+fn after_close(late: Step, who: &'static str, tweak: impl Fn(&mut Body)) -> Story {
+    let mut story = Story::new();
+    story.play(
+        &|b| {
+            if matches!(b, Body::CredentialRevoked(_)) && late == Step::Revoked {
+                // Only the late revocation below revokes the credential.
+                *b = revocation(1);
+                if let Body::CredentialRevoked(r) = b {
+                    r.credential_id = "cred-unrelated".into();
+                }
+            }
+        },
+        &mut |step, s| {
+            if step == Step::Closed {
+                let (_, _, mut body) = s.default_body(late);
+                tweak(&mut body);
+                s.emit(who, 31_000, body);
+            }
+        },
+    );
+    story
+}
+
+#[test]
+fn acting_after_the_close_fails() {
+    let story = after_close(Step::Acted, GATEWAY, |b| {
+        if let Body::ActionExecuted(a) = b {
+            a.started_at = T0 + 30_500;
+        }
+    });
+    // The credential was revoked before the late action too.
+    expect(&story, &["B5", "B10"]);
+}
+
+#[test]
+fn a_revocation_the_close_triggered_may_follow_it() {
+    let story = after_close(Step::Revoked, STS, |b| {
+        if let Body::CredentialRevoked(r) = b {
+            r.effective_at = T0 + 30_000;
+        }
+    });
+    expect(&story, &[]);
+}
+
+#[test]
+fn a_revocation_effective_after_the_close_fails() {
+    let story = after_close(Step::Revoked, STS, |b| {
+        if let Body::CredentialRevoked(r) = b {
+            r.effective_at = T0 + 31_000;
+        }
+    });
+    expect(&story, &["B10"]);
+}
+
+#[test]
+fn a_task_never_closed_fails() {
+    let mut story = Story::new();
+    story.play(&nothing, &mut |_, _| {});
+    story.events.pop();
+    expect(&story, &["B10"]);
+}
+
+#[test]
+fn an_override_needs_a_post_hoc_approval() {
+    let play = |approve: bool| {
+        let mut story = Story::new();
+        story.play(&nothing, &mut |step, s| {
+            if step != Step::Acted {
+                return;
+            }
+            let target = s.step(Step::Acted);
+            let overridden = s.emit(
+                FRONT_DOOR,
+                11_000,
+                Body::Override(Override {
+                    principal: "supervisor@bank.example".into(),
+                    action: OverrideAction::Stop,
+                    target,
+                    justification_digest: Digest::of(b"suspicious payee"),
+                    post_hoc_approval_due: T0 + 86_400_000,
+                }),
+            );
+            if approve {
+                let mut request = s.request(overridden);
+                if let Body::ApprovalRequested(q) = &mut request {
+                    q.approval_id = "apr-override".into();
+                }
+                let asked = s.emit(APPROVALS, 12_000, request);
+                s.emit(
+                    APPROVALS,
+                    13_000,
+                    Body::ApprovalResolved(ApprovalResolved {
+                        approval_id: "apr-override".into(),
+                        request: asked,
+                        outcome: ApprovalOutcome::Granted,
+                        approver: Approver {
+                            id: APPROVER.into(),
+                            roles: vec![ROLE.into()],
+                        },
+                        valid_until: T0 + 900_000,
+                    }),
+                );
+            }
+        });
+        story
+    };
+    expect(&play(false), &["B11"]);
+    expect(&play(true), &[]);
+}
+
+#[test]
+fn a_revocation_logged_before_the_close_counts_whatever_its_clock_says() {
+    // The token service's clock runs ahead of the front door's: its revocation, logged
+    // before the close, says it took effect after the close's time.
+    let story = Story::tweaked(&|b| {
+        if let Body::CredentialRevoked(r) = b {
+            r.effective_at = T0 + 31_000;
+        }
+    });
+    expect(&story, &[]);
+}

@@ -1,0 +1,315 @@
+//! A governed task told step by step, for scenario tests of the auditor: the compliant
+//! high-risk story of the demo deployment, with a hook that may alter any body before it is
+//! signed and a hook that may log more events after any step. Every story is appended to a
+//! fresh ledger, exported and audited, so a scenario exercises exactly what an auditor sees.
+
+use std::collections::HashMap;
+
+use warrant_ledger::audit::{self, Report};
+use warrant_ledger::checkpoint::NoteSigner;
+use warrant_ledger::demo::workloads::*;
+use warrant_ledger::demo::{Deployment, registered_policy};
+use warrant_ledger::envelope::{EmitterChain, VerifiedEvent};
+use warrant_ledger::event::*;
+
+pub const ORIGIN: &str = "bank.example/agent-ledger";
+pub const T0: u64 = 1_764_320_400_000;
+pub const HUMAN: &str = "user1@bank.example";
+pub const APPROVER: &str = "approver@bank.example";
+pub const ACTION: &str = "payments:transfer";
+pub const ACCOUNT: &str = "account:DE89-0001";
+pub const ROLE: &str = "payments-approver";
+pub const CRED: &str = "cred-1";
+/// Another workload of the deployment's trust domain (an orchestrating agent).
+pub const ORCHESTRATOR: &str = "spiffe://bank.example/agent/orchestrator";
+
+/// The steps of the compliant story, in log order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Step {
+    Opened,
+    Delegated,
+    Decided,
+    Requested,
+    Resolved,
+    Issued,
+    Acted,
+    Revoked,
+    Closed,
+}
+
+pub fn s(v: &[&str]) -> Vec<String> {
+    v.iter().map(|x| (*x).to_owned()).collect()
+}
+
+pub fn r(e: &VerifiedEvent) -> EventRef {
+    e.event().reference(e.digest())
+}
+
+/// The story so far: signed events in log order, and the reference of each step's event.
+pub struct Story {
+    dep: Deployment,
+    task: TaskId,
+    chains: HashMap<&'static str, EmitterChain<ed25519_dalek::SigningKey>>,
+    pub events: Vec<VerifiedEvent>,
+    steps: HashMap<Step, EventRef>,
+}
+
+impl Story {
+    pub fn new() -> Self {
+        Self {
+            dep: Deployment::new([5; 32]),
+            task: TaskId::new_v7(),
+            chains: HashMap::new(),
+            events: Vec::new(),
+            steps: HashMap::new(),
+        }
+    }
+
+    /// Signs and logs `body` as `who` at time `at` (ms after `T0`).
+    pub fn emit(&mut self, who: &'static str, at: u64, body: Body) -> EventRef {
+        let (dep, task) = (&self.dep, self.task);
+        let chain = self
+            .chains
+            .entry(who)
+            .or_insert_with(|| dep.chain(who, Some(task)));
+        let event = chain.emit(body, T0 + at, vec![]).expect("sign");
+        let reference = r(&event);
+        self.events.push(event);
+        reference
+    }
+
+    /// The reference of a step's event.
+    pub fn step(&self, step: Step) -> EventRef {
+        self.steps[&step]
+    }
+
+    fn record(&mut self, step: Step, who: &'static str, at: u64, body: Body) {
+        let reference = self.emit(who, at, body);
+        self.steps.insert(step, reference);
+    }
+
+    /// The compliant high-risk story (approval required, quorum 1), with `tweak` applied to
+    /// every body before it is signed and `after` called after every step.
+    pub fn play(&mut self, tweak: &dyn Fn(&mut Body), after: &mut dyn FnMut(Step, &mut Story)) {
+        for step in [
+            Step::Opened,
+            Step::Delegated,
+            Step::Decided,
+            Step::Requested,
+            Step::Resolved,
+            Step::Issued,
+            Step::Acted,
+            Step::Revoked,
+            Step::Closed,
+        ] {
+            let (who, at, mut body) = self.default_body(step);
+            tweak(&mut body);
+            self.record(step, who, at, body);
+            after(step, self);
+        }
+    }
+
+    /// Plays the compliant story with `tweak` and nothing added.
+    pub fn tweaked(tweak: &dyn Fn(&mut Body)) -> Self {
+        let mut story = Self::new();
+        story.play(tweak, &mut |_, _| {});
+        story
+    }
+
+    /// The compliant story's signer, time (ms after `T0`) and body for `step`.
+    pub fn default_body(&self, step: Step) -> (&'static str, u64, Body) {
+        match step {
+            Step::Opened => (FRONT_DOOR, 1_000, opened()),
+            Step::Delegated => (FRONT_DOOR, 1_500, delegation(human(), AGENT)),
+            Step::Decided => (PDP, 2_000, decision()),
+            Step::Requested => (APPROVALS, 3_000, self.request(self.step(Step::Decided))),
+            Step::Resolved => (APPROVALS, 4_000, self.resolution(APPROVER)),
+            Step::Issued => (STS, 5_000, self.credential()),
+            Step::Acted => (GATEWAY, 10_400, self.action()),
+            Step::Revoked => (STS, 20_000, revocation(20_000)),
+            Step::Closed => (FRONT_DOOR, 30_000, self.close()),
+        }
+    }
+
+    pub fn request(&self, decision: EventRef) -> Body {
+        Body::ApprovalRequested(ApprovalRequested {
+            approval_id: "apr-1".into(),
+            decision,
+            action_digest: action_digest(ACTION, &s(&[ACCOUNT])),
+            required_role: ROLE.into(),
+            quorum: 1,
+            expires_at: T0 + 900_000,
+        })
+    }
+
+    /// A granted resolution of the story's request by `approver`.
+    pub fn resolution(&self, approver: &str) -> Body {
+        Body::ApprovalResolved(ApprovalResolved {
+            approval_id: "apr-1".into(),
+            request: self.step(Step::Requested),
+            outcome: ApprovalOutcome::Granted,
+            approver: Approver {
+                id: approver.into(),
+                roles: s(&[ROLE]),
+            },
+            valid_until: T0 + 900_000,
+        })
+    }
+
+    fn approval(&self) -> Option<EventRef> {
+        self.steps.get(&Step::Resolved).copied()
+    }
+
+    fn credential(&self) -> Body {
+        Body::CredentialIssued(CredentialIssued {
+            credential: Credential {
+                id: CRED.into(),
+                cred_type: "oauth_access_token".into(),
+                value_digest: Digest::of(b"token"),
+                issuer: "https://sts.bank.example".into(),
+                audience: "https://payments.bank.example".into(),
+                scopes: s(&[ACTION]),
+                not_before: T0 + 5_000,
+                expires_at: T0 + 305_000,
+                bound_key_digest: None,
+            },
+            holder: Holder {
+                id: WorkloadId::new(AGENT).expect("id"),
+                instance: "pool-a/1".into(),
+            },
+            decision: self.step(Step::Decided),
+            approval: self.approval(),
+        })
+    }
+
+    fn action(&self) -> Body {
+        Body::ActionExecuted(ActionExecuted {
+            action_id: "act-1".into(),
+            actor_chain: s(&[HUMAN, AGENT]),
+            operation: Operation {
+                service: "payments".into(),
+                name: ACTION.into(),
+                resources: s(&[ACCOUNT]),
+                permissions_used: s(&[ACTION]),
+            },
+            request_digest: Digest::of(b"request"),
+            response_digest: Digest::of(b"response"),
+            credential_id: CRED.into(),
+            decisions: vec![self.step(Step::Decided)],
+            approval: self.approval(),
+            initiation: ActionInitiation::AgentPlanned,
+            within_confirmed_scope: true,
+            outcome: ActionOutcome::Success,
+            started_at: T0 + 10_000,
+            ended_at: T0 + 10_400,
+        })
+    }
+
+    /// A `TaskClosed` whose manifest names every emitter's last event so far.
+    pub fn close(&self) -> Body {
+        let mut manifest: Vec<ManifestEntry> = self
+            .chains
+            .values()
+            .filter_map(EmitterChain::manifest_entry)
+            .collect();
+        manifest.sort_by(|a, b| a.emitter.as_str().cmp(b.emitter.as_str()));
+        Body::TaskClosed(TaskClosed {
+            outcome: TaskOutcome::Completed,
+            manifest,
+            credentials_open: vec![],
+        })
+    }
+
+    /// Appends the story (after the registered policy) to a fresh ledger, exports the task's
+    /// bundle and audits it as the deployment's auditor would.
+    pub fn audit(&self) -> Report {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log_key = NoteSigner::generate(ORIGIN).expect("log key");
+        let (ledger, trust) = crate::common::demo_ledger(&self.dep, dir.path(), log_key, T0);
+        let bytes: Vec<&[u8]> = self.events.iter().map(VerifiedEvent::bytes).collect();
+        ledger.append_batch(&bytes).expect("append");
+        let bundle = ledger.export_bundle(&self.task, None).expect("export");
+        audit::verify(&bundle, &trust, &[]).expect("audit")
+    }
+}
+
+/// The task's human as a delegator.
+pub fn human() -> Delegator {
+    Delegator::Human { id: HUMAN.into() }
+}
+
+pub fn opened() -> Body {
+    Body::TaskOpened(TaskOpened {
+        principal: HumanPrincipal {
+            id: HUMAN.into(),
+            issuer: "https://idp.bank.example".into(),
+            auth_methods: s(&["pwd", "hwk"]),
+            auth_time: T0,
+            assurance_level: "aal2".into(),
+            mfa: true,
+        },
+        instruction_digest: Digest::of(b"pay invoice 1"),
+        interpretation_digest: Digest::of(b"transfer for invoice 1 to ACME"),
+        confirmed_at: T0 + 1_000,
+        purpose: "vendor payment".into(),
+        data_class: "financial".into(),
+        scope_ceiling: s(&[ACTION, "payments:read"]),
+        risk_tier: Level::High,
+        expires_at: T0 + 3_600_000,
+        initiation: TaskInitiation::Human,
+    })
+}
+
+/// A delegation to `to` with the intent's whole ceiling, for an hour.
+pub fn delegation(from: Delegator, to: &str) -> Body {
+    Body::DelegationGranted(DelegationGranted {
+        delegator: from,
+        delegatee: WorkloadRef {
+            id: WorkloadId::new(to).expect("id"),
+            trust_domain: "bank.example".into(),
+            instance: "pool-a/1".into(),
+        },
+        scope: s(&[ACTION, "payments:read"]),
+        expires_at: T0 + 3_600_000,
+        mode: DelegationMode::Delegation,
+        cross_domain: false,
+    })
+}
+
+/// An allow decision for the story's action that requires one approval.
+pub fn decision() -> Body {
+    Body::PolicyDecision(PolicyDecision {
+        decision_id: "dec-1".into(),
+        policy: registered_policy(),
+        request: DecisionRequest {
+            principal: HUMAN.into(),
+            actor_chain: s(&[HUMAN, AGENT]),
+            action: ACTION.into(),
+            resources: s(&[ACCOUNT]),
+            context_digest: Digest::of(b"ctx"),
+        },
+        input_digest: Digest::of(b"input"),
+        effect: Effect::Allow,
+        rule_ids: s(&["require_approval_large"]),
+        obligations: Obligations {
+            approval: Some(ApprovalRequirement {
+                role: ROLE.into(),
+                quorum: 1,
+                separation_of_duties: true,
+            }),
+            max_credential_ttl_ms: Some(300_000),
+            granted_scope: s(&[ACTION]),
+        },
+        valid_until: T0 + 600_000,
+    })
+}
+
+/// The revocation of the story's credential, effective at `at` ms after `T0`.
+pub fn revocation(at: u64) -> Body {
+    Body::CredentialRevoked(CredentialRevoked {
+        credential_id: CRED.into(),
+        reason: RevocationReason::TaskClosed,
+        trigger: None,
+        effective_at: T0 + at,
+    })
+}
