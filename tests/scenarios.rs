@@ -514,6 +514,18 @@ fn a_credential_never_revoked_after_a_trust_signal_fails() {
     expect(&story, &["B9"]);
 }
 
+// A5: times are sane.
+
+#[test]
+fn an_action_ending_before_it_starts_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::ActionExecuted(a) = b {
+            a.ended_at = a.started_at - 1;
+        }
+    });
+    expect(&story, &["A5"]);
+}
+
 // B10 and B11.
 
 /// The compliant story with `late` logged after the close.
@@ -544,7 +556,7 @@ fn after_close(late: Step, who: &'static str, tweak: impl Fn(&mut Body)) -> Stor
 fn acting_after_the_close_fails() {
     let story = after_close(Step::Acted, GATEWAY, |b| {
         if let Body::ActionExecuted(a) = b {
-            a.started_at = T0 + 30_500;
+            (a.started_at, a.ended_at) = (T0 + 30_500, T0 + 30_900);
         }
     });
     // The credential was revoked before the late action too.

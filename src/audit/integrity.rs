@@ -420,6 +420,15 @@ fn a4_complete(bundle: &BundleRef<'_>, items: &[Item<'_>]) -> Check {
     )
 }
 
+/// An action that ended before it started, or a credential that expires before it is valid.
+fn inverted_range(body: &Body) -> bool {
+    match body {
+        Body::ActionExecuted(a) => a.ended_at < a.started_at,
+        Body::CredentialIssued(c) => c.credential.expires_at < c.credential.not_before,
+        _ => false,
+    }
+}
+
 fn a5_references(items: &[Item<'_>]) -> Check {
     let known: HashMap<EventId, (u64, Digest)> = items
         .iter()
@@ -446,6 +455,19 @@ fn a5_references(items: &[Item<'_>]) -> Check {
                 None => outside.push(ev.event().id),
             }
         }
+    }
+    // A time range inside one event must not end before it starts.
+    if let Some(ev) = items
+        .iter()
+        .filter_map(|i| i.verified.as_ref())
+        .find(|v| inverted_range(&v.event().body))
+    {
+        return check(
+            "A5",
+            Status::Fail,
+            &[ev.event().id],
+            "an event's time range ends before it starts",
+        );
     }
     // Each emitter's clock must not run backwards along its chain.
     let mut last_time: HashMap<&WorkloadId, u64> = HashMap::new();

@@ -98,7 +98,7 @@ pub(super) fn path_of<'a>(
     t: &Task<'a>,
     human: &str,
     index: u64,
-    a: &ActionExecuted,
+    a: &'a ActionExecuted,
 ) -> Result<Path<'a>, Finding> {
     let Some(actor) = acting_workload(a) else {
         return Err((vec![], "the action has an empty actor chain".to_owned()));
@@ -107,13 +107,18 @@ pub(super) fn path_of<'a>(
         task: t,
         human,
         at: a.started_at,
-        tried: Vec::new(),
+        tried: vec![actor],
     };
     search.trace(actor, index, 1)
 }
 
 /// Why action `a` (logged at `index`) does not trace back to the intent `o`, if it does not.
-fn actor_problem(t: &Task<'_>, o: &TaskOpened, index: u64, a: &ActionExecuted) -> Option<Finding> {
+fn actor_problem<'a>(
+    t: &Task<'a>,
+    o: &TaskOpened,
+    index: u64,
+    a: &'a ActionExecuted,
+) -> Option<Finding> {
     if a.actor_chain.first() != Some(&o.principal.id) {
         let why = "the action's actor chain does not start with the task's human principal";
         return Some((vec![], why.to_owned()));
