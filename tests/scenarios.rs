@@ -650,3 +650,51 @@ fn a_revocation_logged_before_the_close_counts_whatever_its_clock_says() {
     });
     expect(&story, &[]);
 }
+
+// Adversarial times: every time field of every body set from extremes and near values must
+// give a full report, never a panic (debug builds would also catch an overflow).
+
+/// Sets every time field of `b` from `pick` (called once per field, in a fixed order).
+fn retime(b: &mut Body, pick: &mut dyn FnMut() -> u64) {
+    match b {
+        Body::TaskOpened(o) => {
+            (o.principal.auth_time, o.confirmed_at, o.expires_at) = (pick(), pick(), pick());
+        }
+        Body::DelegationGranted(d) => d.expires_at = pick(),
+        Body::PolicyDecision(d) => d.valid_until = pick(),
+        Body::ApprovalRequested(q) => q.expires_at = pick(),
+        Body::ApprovalResolved(r) => r.valid_until = pick(),
+        Body::CredentialIssued(c) => {
+            (c.credential.not_before, c.credential.expires_at) = (pick(), pick());
+        }
+        Body::ActionExecuted(a) => (a.started_at, a.ended_at) = (pick(), pick()),
+        Body::CredentialRevoked(r) => r.effective_at = pick(),
+        _ => {}
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn any_times_give_a_report(times in proptest::collection::vec(
+        proptest::prop_oneof![
+            proptest::prelude::Just(0u64),
+            proptest::prelude::Just(u64::MAX),
+            proptest::prelude::Just(T0),
+            0u64..T0 + 1_000_000,
+        ],
+        16,
+    )) {
+        let next = std::cell::Cell::new(0usize);
+        let story = Story::tweaked(&|b| {
+            retime(b, &mut || {
+                let k = next.get();
+                next.set(k + 1);
+                times[k % times.len()]
+            });
+        });
+        let report = story.audit();
+        proptest::prop_assert_eq!(report.checks.len(), 16);
+    }
+}
