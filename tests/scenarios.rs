@@ -459,6 +459,26 @@ fn an_approval_requested_for_another_decision_fails() {
     expect(&story, &["B7"]);
 }
 
+#[test]
+fn an_approval_for_a_second_covering_decision_passes() {
+    // The action cites two allow decisions; the approval was asked for the second.
+    let other = std::cell::Cell::new(None);
+    let mut story = Story::new();
+    story.play(
+        &|b| match (b, other.get()) {
+            (Body::ApprovalRequested(q), Some(o)) => q.decision = o,
+            (Body::ActionExecuted(a), Some(o)) => a.decisions.push(o),
+            _ => {}
+        },
+        &mut |step, s| {
+            if step == Step::Decided {
+                other.set(Some(s.emit(PDP, 2_500, decision())));
+            }
+        },
+    );
+    expect(&story, &[]);
+}
+
 // B9: trust signals.
 
 fn signal(subject: &str) -> Body {

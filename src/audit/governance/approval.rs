@@ -3,14 +3,14 @@
 
 use std::collections::BTreeSet;
 
-use super::{Task, covering, verdict};
+use super::{Task, covering, coverings, verdict};
 use crate::audit::{Check, Status, check};
 use crate::event::*;
 
 /// What an approval of one action must satisfy.
 struct Need<'t> {
-    /// The covering decision that required it.
-    decision: EventId,
+    /// The action's covering decisions: the approval request must be for one of them.
+    decisions: Vec<EventId>,
     requirement: &'t ApprovalRequirement,
     /// The task's human principal, who may not approve their own task.
     principal: &'t str,
@@ -50,7 +50,7 @@ fn resolution_problem(
         Some("the approver does not hold the required role")
     } else if r.valid_until < a.started_at || at > q.expires_at {
         Some("the approval lapsed, or came after its request expired")
-    } else if q.decision.id != need.decision || q.approval_id != r.approval_id {
+    } else if !need.decisions.contains(&q.decision.id) {
         Some("the approval was requested for another decision")
     } else if q.action_digest != need.digest {
         Some("the approval was for another action or other resources")
@@ -101,7 +101,7 @@ pub(super) fn b7(t: &Task<'_>) -> Check {
     };
     let mut checked = 0;
     for (i, e, a) in t.actions() {
-        let Some((_, de, d)) = covering(t, i, a) else {
+        let Some((_, _, d)) = covering(t, i, a) else {
             continue;
         };
         let Some(requirement) = &d.obligations.approval else {
@@ -109,7 +109,7 @@ pub(super) fn b7(t: &Task<'_>) -> Check {
         };
         checked += 1;
         let need = Need {
-            decision: de.id,
+            decisions: coverings(t, i, a).map(|(_, de, _)| de.id).collect(),
             requirement,
             principal: &o.principal.id,
             action: a,

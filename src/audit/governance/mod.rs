@@ -268,17 +268,26 @@ fn b1(t: &Task<'_>) -> Check {
     )
 }
 
-/// The allow decision covering an action: cited by it, same task, same action, covering its
-/// resources, still valid when it started, logged before it.
+/// The allow decision covering an action (the first it cites): cited by it, same task, same
+/// action, covering its resources, still valid when it started, logged before it.
 fn covering<'a>(
     t: &Task<'a>,
     index: u64,
     a: &ActionExecuted,
 ) -> Option<(u64, &'a Event, &'a PolicyDecision)> {
+    coverings(t, index, a).next()
+}
+
+/// Every allow decision covering an action, in the order it cites them.
+fn coverings<'a, 'x>(
+    t: &'x Task<'a>,
+    index: u64,
+    a: &'x ActionExecuted,
+) -> impl Iterator<Item = (u64, &'a Event, &'a PolicyDecision)> + 'x {
     a.decisions
         .iter()
         .filter_map(|r| t.find(r))
-        .find_map(|(di, de)| match &de.body {
+        .filter_map(move |(di, de)| match &de.body {
             Body::PolicyDecision(d)
                 if di < index
                     && d.effect == Effect::Allow
