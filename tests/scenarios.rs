@@ -611,52 +611,49 @@ fn a_task_never_closed_fails() {
     expect(&story, &["B10"]);
 }
 
+const SUPERVISOR: &str = "supervisor@bank.example";
+
+/// The story with a supervisor stopping the agent after its action; with `approver`, a
+/// post-hoc approval resolved at `at` ms after `T0` (the override is due a day later).
+fn overridden(approver: Option<&'static str>, at: u64) -> Story {
+    let mut story = Story::new();
+    story.play(&nothing, &mut |step, s| {
+        if step != Step::Acted {
+            return;
+        }
+        let target = s.step(Step::Acted);
+        let overridden = s.emit(
+            FRONT_DOOR,
+            11_000,
+            Body::Override(Override {
+                principal: SUPERVISOR.into(),
+                action: OverrideAction::Stop,
+                target,
+                justification_digest: Digest::of(b"suspicious payee"),
+                post_hoc_approval_due: T0 + 86_400_000,
+            }),
+        );
+        let Some(approver) = approver else { return };
+        let asked = s.emit(APPROVALS, 12_000, s.request(overridden));
+        let mut resolved = s.resolution(approver);
+        if let Body::ApprovalResolved(r) = &mut resolved {
+            r.request = asked;
+        }
+        s.emit(APPROVALS, at, resolved);
+    });
+    story
+}
+
 #[test]
 fn an_override_needs_a_post_hoc_approval() {
-    let play = |approve: bool| {
-        let mut story = Story::new();
-        story.play(&nothing, &mut |step, s| {
-            if step != Step::Acted {
-                return;
-            }
-            let target = s.step(Step::Acted);
-            let overridden = s.emit(
-                FRONT_DOOR,
-                11_000,
-                Body::Override(Override {
-                    principal: "supervisor@bank.example".into(),
-                    action: OverrideAction::Stop,
-                    target,
-                    justification_digest: Digest::of(b"suspicious payee"),
-                    post_hoc_approval_due: T0 + 86_400_000,
-                }),
-            );
-            if approve {
-                let mut request = s.request(overridden);
-                if let Body::ApprovalRequested(q) = &mut request {
-                    q.approval_id = "apr-override".into();
-                }
-                let asked = s.emit(APPROVALS, 12_000, request);
-                s.emit(
-                    APPROVALS,
-                    13_000,
-                    Body::ApprovalResolved(ApprovalResolved {
-                        approval_id: "apr-override".into(),
-                        request: asked,
-                        outcome: ApprovalOutcome::Granted,
-                        approver: Approver {
-                            id: APPROVER.into(),
-                            roles: vec![ROLE.into()],
-                        },
-                        valid_until: T0 + 900_000,
-                    }),
-                );
-            }
-        });
-        story
-    };
-    expect(&play(false), &["B11"]);
-    expect(&play(true), &[]);
+    expect(&overridden(None, 0), &["B11"]);
+    expect(&overridden(Some(APPROVER), 13_000), &[]);
+}
+
+#[test]
+fn an_override_approved_by_its_own_author_or_late_fails() {
+    expect(&overridden(Some(SUPERVISOR), 13_000), &["B11"]);
+    expect(&overridden(Some(APPROVER), 86_400_001), &["B11"]);
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! B7: where the covering decision required approval, granted approvals by enough different
 //! humans with the required role cover the exact action.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use super::{Task, covering, coverings, verdict};
 use crate::audit::{Check, Status, check};
@@ -127,5 +127,57 @@ pub(super) fn b7(t: &Task<'_>) -> Check {
         None,
         "every action that required approval has one from enough different humans with the role, for the exact action",
         "no action required approval",
+    )
+}
+
+/// Whether override `o` (event `oe`) has its post-hoc approval: a granted resolution of a
+/// request (`asks`: request ids by the event their `decision` refers to) for the override,
+/// by a human other than the one who overrode, resolved by the override's
+/// `post_hoc_approval_due`.
+fn post_hoc_approved(
+    t: &Task<'_>,
+    asks: &HashMap<EventId, Vec<EventId>>,
+    oe: &Event,
+    o: &Override,
+) -> bool {
+    let requests = asks.get(&oe.id).map_or(&[][..], Vec::as_slice);
+    requests.iter().any(|&q| {
+        t.resolutions_of(q).iter().any(|(_, re, r)| {
+            r.outcome == ApprovalOutcome::Granted
+                && t.find(&r.request).is_some()
+                && r.approver.id != o.principal
+                && !r.approver.id.starts_with("spiffe://")
+                && re.time <= o.post_hoc_approval_due
+        })
+    })
+}
+
+pub(super) fn b11(t: &Task<'_>) -> Check {
+    let overrides = t.of(|b| {
+        if let Body::Override(o) = b {
+            Some(o)
+        } else {
+            None
+        }
+    });
+    let mut asks: HashMap<EventId, Vec<EventId>> = HashMap::new();
+    for (_, v) in &t.events {
+        if let Body::ApprovalRequested(q) = &v.event().body {
+            asks.entry(q.decision.id).or_default().push(v.event().id);
+        }
+    }
+    let finding = overrides
+        .iter()
+        .find(|(_, oe, o)| !post_hoc_approved(t, &asks, oe, o))
+        .map(|(_, oe, _)| {
+            let why = "an override has no granted post-hoc approval by another human, in time";
+            (vec![oe.id], why.to_owned())
+        });
+    verdict(
+        "B11",
+        overrides.len(),
+        finding,
+        "every override carries a granted post-hoc approval by another human, in time",
+        "no overrides",
     )
 }

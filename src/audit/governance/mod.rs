@@ -196,7 +196,7 @@ const CHECKS: [(u8, GovernanceCheck); 11] = [
     (8, b8),
     (9, credentials::b9),
     (10, credentials::b10),
-    (11, b11),
+    (11, approval::b11),
 ];
 
 /// One of B1–B11.
@@ -382,53 +382,5 @@ fn b8(t: &Task<'_>) -> Check {
         finding,
         "no action ran after a deny for it",
         "no deny decisions",
-    )
-}
-
-fn b11(t: &Task<'_>) -> Check {
-    let overrides = t.of(|b| {
-        if let Body::Override(o) = b {
-            Some(o)
-        } else {
-            None
-        }
-    });
-    let requests: HashMap<EventId, EventId> = t
-        .of(|b| {
-            if let Body::ApprovalRequested(q) = b {
-                Some(q)
-            } else {
-                None
-            }
-        })
-        .into_iter()
-        .map(|(_, e, q)| (e.id, q.decision.id))
-        .collect();
-    let finding = overrides.iter().find_map(|(_, oe, _)| {
-        let approved = t
-            .of(|b| {
-                if let Body::ApprovalResolved(r) = b {
-                    Some(r)
-                } else {
-                    None
-                }
-            })
-            .iter()
-            .any(|(_, _, r)| {
-                r.outcome == ApprovalOutcome::Granted && requests.get(&r.request.id) == Some(&oe.id)
-            });
-        (!approved).then(|| {
-            (
-                vec![oe.id],
-                "an override has no granted post-hoc approval".to_owned(),
-            )
-        })
-    });
-    verdict(
-        "B11",
-        overrides.len(),
-        finding,
-        "every override carries a granted post-hoc approval",
-        "no overrides",
     )
 }
