@@ -261,6 +261,39 @@ fn an_action_after_a_later_deny_fails() {
     expect(&story, &["B8"]);
 }
 
+#[test]
+fn a_deny_re_evaluated_to_allow_does_not_taint_the_action() {
+    let mut story = Story::new();
+    story.play(&nothing, &mut |step, s| {
+        if step == Step::Delegated {
+            let mut body = decision();
+            if let Body::PolicyDecision(d) = &mut body {
+                d.effect = Effect::Deny;
+                d.obligations.approval = None;
+            }
+            s.emit(PDP, 1_800, body);
+        }
+    });
+    let report = story.audit();
+    assert_eq!(report.failed(), Vec::<&str>::new(), "{report:#?}");
+    assert_eq!(
+        report.check("B8").expect("B8").status,
+        warrant_ledger::audit::Status::Pass
+    );
+}
+
+#[test]
+fn an_action_citing_only_a_deny_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::PolicyDecision(d) = b {
+            d.effect = Effect::Deny;
+        }
+    });
+    // Not covered (B3), run after a deny (B8), and its credential was issued under no allow
+    // decision (B5).
+    expect(&story, &["B3", "B5", "B8"]);
+}
+
 // B5: the credential.
 
 #[test]

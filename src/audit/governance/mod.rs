@@ -352,33 +352,40 @@ fn b4(t: &Task<'_>) -> Check {
     )
 }
 
+/// B8. An action fails if a deny for it (same action name, an overlapping resource) was
+/// logged before it and after the allow decision covering it: the deny superseded that
+/// allow. A deny that a later allow decision re-evaluated (say, once more context was
+/// supplied) does not taint actions under the later allow. With no covering allow (which
+/// fails B3), any earlier deny counts.
 fn b8(t: &Task<'_>) -> Check {
-    let denies: Vec<_> = t
-        .decisions()
-        .into_iter()
-        .filter(|(_, _, d)| d.effect == Effect::Deny)
-        .collect();
+    // Deny indices by (action, resource), in log order, for a binary search per action.
+    let mut denies: HashMap<(&str, &str), Vec<(u64, EventId)>> = HashMap::new();
+    let mut count = 0;
+    for (i, e, d) in t.decisions() {
+        if d.effect != Effect::Deny {
+            continue;
+        }
+        count += 1;
+        for r in &d.request.resources {
+            let key = (d.request.action.as_str(), r.as_str());
+            denies.entry(key).or_default().push((i, e.id));
+        }
+    }
     let finding = t.actions().into_iter().find_map(|(i, e, a)| {
-        denies
-            .iter()
-            .find(|(di, _, d)| {
-                *di < i
-                    && d.request.action == a.operation.name
-                    && a.operation
-                        .resources
-                        .iter()
-                        .any(|r| d.request.resources.contains(r))
-            })
-            .map(|(_, de, _)| {
-                (
-                    vec![e.id, de.id],
-                    format!("{} ran after a deny for it", a.operation.name),
-                )
-            })
+        let after = covering(t, i, a).map(|(di, _, _)| di);
+        a.operation.resources.iter().find_map(|r| {
+            let list = denies.get(&(a.operation.name.as_str(), r.as_str()))?;
+            let k = after.map_or(0, |di| list.partition_point(|(x, _)| *x <= di));
+            let &(_, deny) = list.get(k).filter(|(x, _)| *x < i)?;
+            Some((
+                vec![e.id, deny],
+                format!("{} ran after a deny for it", a.operation.name),
+            ))
+        })
     });
     verdict(
         "B8",
-        denies.len(),
+        count,
         finding,
         "no action ran after a deny for it",
         "no deny decisions",
