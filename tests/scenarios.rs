@@ -236,6 +236,16 @@ fn an_action_after_its_decision_lapsed_fails() {
 }
 
 #[test]
+fn an_action_under_a_decision_for_another_human_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::PolicyDecision(d) = b {
+            d.request.principal = "mallory@bank.example".into();
+        }
+    });
+    expect(&story, &["B3"]);
+}
+
+#[test]
 fn an_action_on_other_resources_fails() {
     let story = Story::tweaked(&|b| {
         if let Body::PolicyDecision(d) = b {

@@ -26,6 +26,8 @@ pub(super) struct Task<'a> {
     delegations: Vec<(u64, &'a Event, &'a DelegationGranted)>,
     /// Delegations by delegatee, in log order, looked up for every action.
     delegations_to: HashMap<&'a str, Vec<(u64, &'a Event, &'a DelegationGranted)>>,
+    /// The human principal of the task's (first) intent.
+    principal: Option<&'a str>,
     /// Approval resolutions by the id of the request they answer, in log order.
     resolutions: HashMap<EventId, Vec<(u64, &'a Event, &'a ApprovalResolved)>>,
 }
@@ -46,7 +48,9 @@ impl<'a> Task<'a> {
             delegations: Vec::new(),
             delegations_to: HashMap::new(),
             resolutions: HashMap::new(),
+            principal: None,
         };
+        task.principal = task.opened().map(|(_, _, o)| o.principal.id.as_str());
         task.delegations = task.of(|b| {
             if let Body::DelegationGranted(d) = b {
                 Some(d)
@@ -268,8 +272,9 @@ fn b1(t: &Task<'_>) -> Check {
     )
 }
 
-/// The allow decision covering an action (the first it cites): cited by it, same task, same
-/// action, covering its resources, still valid when it started, logged before it.
+/// The allow decision covering an action (the first it cites): cited by it, same task, for
+/// the task's human principal, same action, covering its resources, still valid when it
+/// started, logged before it.
 fn covering<'a>(
     t: &Task<'a>,
     index: u64,
@@ -291,6 +296,7 @@ fn coverings<'a, 'x>(
             Body::PolicyDecision(d)
                 if di < index
                     && d.effect == Effect::Allow
+                    && t.principal == Some(d.request.principal.as_str())
                     && d.request.action == a.operation.name
                     && subset(&a.operation.resources, &d.request.resources)
                     && d.valid_until >= a.started_at =>
