@@ -758,3 +758,40 @@ proptest::proptest! {
         proptest::prop_assert_eq!(report.checks.len(), 16);
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+    /// Any subset of the story's events (with an extra approval, trust signal and override,
+    /// so every check has links to lose) gives a full report, and a report that passes only
+    /// when nothing was dropped.
+    #[test]
+    fn any_subset_of_a_task_gives_a_report(keep in proptest::collection::vec(
+        proptest::bool::weighted(0.8),
+        16,
+    )) {
+        let mut story = Story::new();
+        story.play(&nothing, &mut |step, s| match step {
+            Step::Resolved => {
+                let body = s.resolution("second-approver@bank.example");
+                s.emit(APPROVALS, 4_100, body);
+            }
+            Step::Acted => {
+                s.emit(FRONT_DOOR, 12_000, signal(CRED));
+            }
+            _ => {}
+        });
+        let all = story.events.len();
+        let mut k = 0;
+        story.events.retain(|_| {
+            k += 1;
+            keep[(k - 1) % keep.len()]
+        });
+        proptest::prop_assume!(!story.events.is_empty());
+        let report = story.audit();
+        proptest::prop_assert_eq!(report.checks.len(), 16);
+        if story.events.len() < all {
+            proptest::prop_assert_eq!(report.verdict, Verdict::Fail);
+        }
+    }
+}
