@@ -795,3 +795,41 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn the_story_tells_each_step_with_the_checks_that_judge_it() {
+    let story = quorum(2, &[]);
+    let (bundle, doc) = story.export();
+    let trust = warrant_ledger::trust::TrustPolicy::try_from(doc).expect("trust");
+    let (report, lines) =
+        warrant_ledger::audit::verify_with_story(&bundle, &trust, &[]).expect("audit");
+    assert_eq!(report.failed(), ["B7"]);
+    let steps: Vec<&str> = lines.iter().map(|l| l.step).collect();
+    assert_eq!(
+        steps,
+        [
+            "policy",
+            "human",
+            "agent",
+            "decision",
+            "approval",
+            "approval",
+            "credential",
+            "action",
+            "revocation",
+            "close"
+        ]
+    );
+    let fail = warrant_ledger::audit::Status::Fail;
+    let action = lines.iter().find(|l| l.step == "action").expect("action");
+    assert!(
+        action.checks.contains(&("B7".to_owned(), fail)),
+        "{action:?}"
+    );
+    let human = lines.iter().find(|l| l.step == "human").expect("human");
+    assert_eq!(
+        human.checks,
+        [("B1".to_owned(), warrant_ledger::audit::Status::Pass)]
+    );
+    assert!(lines.windows(2).all(|w| w[0].index < w[1].index));
+}

@@ -10,10 +10,14 @@
 
 mod governance;
 mod integrity;
+mod story;
+
+pub use story::StoryLine;
 
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::{BundleError, BundleRef};
+use crate::envelope::VerifiedEvent;
 use crate::event::{EventId, TaskId};
 use crate::trust::TrustPolicy;
 
@@ -122,6 +126,28 @@ pub fn verify(
     trust: &TrustPolicy,
     trusted_checkpoints: &[Vec<u8>],
 ) -> Result<Report, AuditError> {
+    audit(bundle, trust, trusted_checkpoints, false).map(|(report, _)| report)
+}
+
+/// As [`verify`], and the task's governance chain told as a story: one line per event whose
+/// signature verified (A1), in log order, each with the checks that judge that step.
+///
+/// # Errors
+/// As [`verify`].
+pub fn verify_with_story(
+    bundle: &[u8],
+    trust: &TrustPolicy,
+    trusted_checkpoints: &[Vec<u8>],
+) -> Result<(Report, Vec<StoryLine>), AuditError> {
+    audit(bundle, trust, trusted_checkpoints, true)
+}
+
+fn audit(
+    bundle: &[u8],
+    trust: &TrustPolicy,
+    trusted_checkpoints: &[Vec<u8>],
+    with_story: bool,
+) -> Result<(Report, Vec<StoryLine>), AuditError> {
     let bundle = BundleRef::decode(bundle)?;
     let log = trust
         .log(&bundle.log.origin)
@@ -147,14 +173,24 @@ pub fn verify(
     };
     let task_id = bundle.task.to_string();
     drop(task);
+    let story = if with_story {
+        // The cited policies too, in log order: B4 judges the chain against them.
+        let mut told: Vec<(u64, &VerifiedEvent)> =
+            verified.iter().map(|(i, _, e)| (*i, e)).collect();
+        told.sort_by_key(|(i, _)| *i);
+        story::tell(&told, &checks)
+    } else {
+        Vec::new()
+    };
     // A large bundle leaves millions of small allocations behind; free them on all cores.
     crate::parallel::drop_in_parts(verified, 4096);
     crate::parallel::drop_in_parts(bundle.entries, 4096);
-    Ok(Report {
+    let report = Report {
         verdict,
         task: task_id,
         checks,
-    })
+    };
+    Ok((report, story))
 }
 
 /// The task id of a bundle, for callers that need it before auditing.

@@ -125,6 +125,17 @@ pub enum Delegator {
     },
 }
 
+impl Delegator {
+    /// The delegating human's or workload's id.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Human { id } => id,
+            Self::Workload { id } => id.as_str(),
+        }
+    }
+}
+
 /// A workload and the instance of it that acts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

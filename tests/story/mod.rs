@@ -2,6 +2,8 @@
 //! high-risk story of the demo deployment, with a hook that may alter any body before it is
 //! signed and a hook that may log more events after any step. Every story is appended to a
 //! fresh ledger, exported and audited, so a scenario exercises exactly what an auditor sees.
+// Shared by several test crates, each using part of it.
+#![allow(dead_code)]
 
 use std::collections::HashMap;
 
@@ -11,6 +13,7 @@ use warrant_ledger::demo::workloads::*;
 use warrant_ledger::demo::{Deployment, registered_policy};
 use warrant_ledger::envelope::{EmitterChain, VerifiedEvent};
 use warrant_ledger::event::*;
+use warrant_ledger::trust::{TrustDocument, TrustPolicy};
 
 pub const ORIGIN: &str = "bank.example/agent-ledger";
 pub const T0: u64 = 1_764_320_400_000;
@@ -220,15 +223,25 @@ impl Story {
         })
     }
 
-    /// Appends the story (after the registered policy) to a fresh ledger, exports the task's
-    /// bundle and audits it as the deployment's auditor would.
-    pub fn audit(&self) -> Report {
+    /// Appends the story (after the registered policy) to a fresh ledger and exports the
+    /// task's bundle; returns it with the auditor's trust document.
+    pub fn export(&self) -> (Vec<u8>, TrustDocument) {
         let dir = tempfile::tempdir().expect("tempdir");
         let log_key = NoteSigner::generate(ORIGIN).expect("log key");
-        let (ledger, trust) = crate::common::demo_ledger(&self.dep, dir.path(), log_key, T0);
+        let doc = self
+            .dep
+            .trust_document(ORIGIN, "blake3", &log_key.verifier().to_string());
+        let (ledger, _) = crate::common::demo_ledger(&self.dep, dir.path(), log_key, T0);
         let bytes: Vec<&[u8]> = self.events.iter().map(VerifiedEvent::bytes).collect();
         ledger.append_batch(&bytes).expect("append");
         let bundle = ledger.export_bundle(&self.task, None).expect("export");
+        (bundle, doc)
+    }
+
+    /// Audits the story's bundle as the deployment's auditor would.
+    pub fn audit(&self) -> Report {
+        let (bundle, doc) = self.export();
+        let trust = TrustPolicy::try_from(doc).expect("trust");
         audit::verify(&bundle, &trust, &[]).expect("audit")
     }
 }

@@ -6,10 +6,7 @@ use std::time::Instant;
 use anyhow::{Context as _, Result};
 use warrant_ledger::audit::{self, Report, Status, Verdict};
 use warrant_ledger::checkpoint::NoteSigner;
-use warrant_ledger::demo::{
-    Deployment, Scenario, TaskRun, registered_policy, registration_event, run_task,
-};
-use warrant_ledger::event::Body;
+use warrant_ledger::demo::{Deployment, Scenario, registered_policy, registration_event, run_task};
 use warrant_ledger::ledger::Ledger;
 use warrant_ledger::merkle::HashProfile;
 use warrant_ledger::trust::TrustPolicy;
@@ -19,56 +16,6 @@ use crate::ledger_cmd::{load_trust, progress};
 
 const ORIGIN: &str = "bank.example/agent-ledger";
 const T0: u64 = 1_764_320_400_000;
-
-/// The story of a task, one line per step of the chain.
-fn story(run: &TaskRun) -> Vec<String> {
-    run.events
-        .iter()
-        .map(|v| match &v.event().body {
-            Body::TaskOpened(t) => format!(
-                "human      {} signed in at {} ({}), asked for \"{}\", {:?} risk",
-                t.principal.id,
-                t.principal.issuer,
-                t.principal.auth_methods.join("+"),
-                t.purpose,
-                t.risk_tier
-            ),
-            Body::DelegationGranted(d) => format!(
-                "agent      {} instance {} acts for them, scope {:?}",
-                d.delegatee.id, d.delegatee.instance, d.scope
-            ),
-            Body::PolicyDecision(d) => format!(
-                "decision   {:?} {} on {:?} under {} rev {}",
-                d.effect, d.request.action, d.request.resources, d.policy.id, d.policy.revision
-            ),
-            Body::ApprovalRequested(a) => {
-                format!("approval   requested from role {}", a.required_role)
-            }
-            Body::ApprovalResolved(a) => format!("approval   {:?} by {}", a.outcome, a.approver.id),
-            Body::CredentialIssued(c) => format!(
-                "credential {} {:?}, valid {} s",
-                c.credential.id,
-                c.credential.scopes,
-                (c.credential.expires_at - c.credential.not_before) / 1000
-            ),
-            Body::ActionExecuted(a) => format!(
-                "action     {} on {:?} using {:?} with {}",
-                a.operation.name,
-                a.operation.resources,
-                a.operation.permissions_used,
-                a.credential_id
-            ),
-            Body::CredentialRevoked(c) => {
-                format!("revocation {} ({:?})", c.credential_id, c.reason)
-            }
-            Body::TaskClosed(c) => format!(
-                "close      {:?}, credentials left open: {:?}",
-                c.outcome, c.credentials_open
-            ),
-            other => format!("{:<10} event", other.kind()),
-        })
-        .collect()
-}
 
 fn print_report(report: &Report) {
     let line = |s: Status| {
@@ -214,7 +161,7 @@ pub fn run(dir: Option<PathBuf>, profile: HashProfile, tasks: Option<u64>) -> Re
         let bundle = ledger.export_bundle(&run.task, None)?;
         let path = dir.join("bundles").join(format!("{}.bundle", run.task));
         std::fs::write(&path, &bundle)?;
-        let report = audit::verify(&bundle, &trust, &[])?;
+        let (report, story) = audit::verify_with_story(&bundle, &trust, &[])?;
         all_as_expected &= as_expected(*scenario, &report);
         if verbose {
             println!(
@@ -223,9 +170,7 @@ pub fn run(dir: Option<PathBuf>, profile: HashProfile, tasks: Option<u64>) -> Re
                 scenario.describe(),
                 if *high { " (high risk)" } else { " (low risk)" }
             );
-            for line in story(run) {
-                println!("  {line}");
-            }
+            crate::verify_cmd::print_story(&story);
             print_report(&report);
         }
     }

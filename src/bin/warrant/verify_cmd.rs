@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
-use warrant_ledger::audit::{self, Status, Verdict};
+use warrant_ledger::audit::{self, Status, StoryLine, Verdict};
 
 use crate::cli_io::{Outcome, print_json, read_file};
 use crate::ledger_cmd::load_trust;
@@ -17,6 +17,40 @@ fn mark(s: Status) -> &'static str {
     }
 }
 
+/// Story lines printed in full; past them, only lines a failed or warning check judges.
+const STORY_LINES: usize = 200;
+
+/// The governance chain, a line per event with the checks that judge it.
+pub fn print_story(story: &[StoryLine]) {
+    let mut left_out = 0;
+    for (n, line) in story.iter().enumerate() {
+        let flagged = line
+            .checks
+            .iter()
+            .any(|(_, s)| matches!(s, Status::Fail | Status::Warn));
+        if n >= STORY_LINES && !flagged {
+            left_out += 1;
+            continue;
+        }
+        let checks: Vec<String> = line
+            .checks
+            .iter()
+            .map(|(id, s)| format!("{id} {}", mark(*s).trim_end()))
+            .collect();
+        println!("  {:<10} {}", line.step, line.text);
+        println!(
+            "  {:<10} #{} {}  [{}]",
+            "",
+            line.index,
+            line.event,
+            checks.join(", ")
+        );
+    }
+    if left_out > 0 {
+        println!("  … {left_out} more events, every check on them passed or did not apply");
+    }
+}
+
 pub fn run(bundle: &Path, trust: &Path, trusted: &[PathBuf], json: bool) -> Result<Outcome> {
     let trust = load_trust(trust)?;
     let trusted: Vec<Vec<u8>> = trusted
@@ -24,11 +58,14 @@ pub fn run(bundle: &Path, trust: &Path, trusted: &[PathBuf], json: bool) -> Resu
         .map(|p| read_file(p))
         .collect::<Result<_>>()?;
     let bytes = read_file(bundle)?;
-    let report = audit::verify(&bytes, &trust, &trusted).context("unusable bundle")?;
+    let (report, story) =
+        audit::verify_with_story(&bytes, &trust, &trusted).context("unusable bundle")?;
     if json {
         print_json(&report)?;
     } else {
         println!("task {}", report.task);
+        print_story(&story);
+        println!("checks");
         for c in &report.checks {
             println!("  [{}] {} {}", mark(c.status), c.id, c.reason);
             for id in c.events.iter().take(5) {
