@@ -10,8 +10,9 @@ mod story;
 use story::*;
 use warrant_ledger::event::Body;
 
-/// Runs `warrant verify --json` on the story's bundle: the exit code and the failed checks.
-fn verify(story: &Story) -> (Option<i32>, Vec<String>) {
+/// Runs `warrant verify` (with `extra` arguments) on the story's bundle, as the
+/// deployment's auditor with its trust file.
+fn run_verify(story: &Story, extra: &[&str]) -> std::process::Output {
     let (bundle, doc) = story.export();
     let dir = tempfile::tempdir().expect("tempdir");
     let (b, t) = (
@@ -20,16 +21,19 @@ fn verify(story: &Story) -> (Option<i32>, Vec<String>) {
     );
     std::fs::write(&b, bundle).expect("write bundle");
     std::fs::write(&t, serde_json::to_vec(&doc).expect("json")).expect("write trust");
-    let out = cli::warrant(
-        &[
-            "verify",
-            b.to_str().expect("path"),
-            "--trust",
-            t.to_str().expect("path"),
-            "--json",
-        ],
-        b"",
-    );
+    let mut args = vec![
+        "verify",
+        b.to_str().expect("path"),
+        "--trust",
+        t.to_str().expect("path"),
+    ];
+    args.extend(extra);
+    cli::warrant(&args, b"")
+}
+
+/// Runs `warrant verify --json` on the story's bundle: the exit code and the failed checks.
+fn verify(story: &Story) -> (Option<i32>, Vec<String>) {
+    let out = run_verify(story, &["--json"]);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
     let failed = report["checks"]
         .as_array()
@@ -56,23 +60,7 @@ fn verify_passes_a_compliant_story_and_names_the_failed_check() {
 
 #[test]
 fn verify_tells_the_chain_as_a_story() {
-    let (bundle, doc) = Story::tweaked(&|_| {}).export();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (b, t) = (
-        dir.path().join("task.bundle"),
-        dir.path().join("trust.json"),
-    );
-    std::fs::write(&b, bundle).expect("write bundle");
-    std::fs::write(&t, serde_json::to_vec(&doc).expect("json")).expect("write trust");
-    let out = cli::warrant(
-        &[
-            "verify",
-            b.to_str().expect("path"),
-            "--trust",
-            t.to_str().expect("path"),
-        ],
-        b"",
-    );
+    let out = run_verify(&Story::tweaked(&|_| {}), &[]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).expect("utf-8");
     // The chain in order, human to close, each step with the checks that judge it.
