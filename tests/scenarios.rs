@@ -139,6 +139,27 @@ fn a_delegation_loop_without_the_human_fails() {
 }
 
 #[test]
+fn a_delegation_graph_too_large_to_search_fails() {
+    // 4 097 delegations to the agent from workloads nobody delegated to, logged before the
+    // valid one: the search gives up (and says so) rather than cost quadratic time.
+    let mut story = Story::new();
+    story.play(&nothing, &mut |step, s| {
+        if step == Step::Opened {
+            for k in 0..4_097 {
+                let from = Delegator::Workload {
+                    id: WorkloadId::new(format!("spiffe://bank.example/stray/{k}")).expect("id"),
+                };
+                s.emit(FRONT_DOOR, 1_100, delegation(from, AGENT));
+            }
+        }
+    });
+    let report = story.audit();
+    assert_eq!(report.failed(), ["B2"], "{report:#?}");
+    let b2 = report.check("B2").expect("B2");
+    assert!(b2.reason.contains("more than 4096 delegations"), "{b2:?}");
+}
+
+#[test]
 fn a_later_valid_delegation_replaces_an_expired_one() {
     let mut story = Story::new();
     story.play(

@@ -1,14 +1,19 @@
 //! B2 (every actor traces back to the human through signed delegations) and B6 (scope only
 //! narrows along that path).
 
+use std::collections::HashSet;
+
 use super::{Finding, Task, covering, subset, verdict};
 use crate::audit::{Check, Status, check};
 use crate::event::*;
 
 /// The longest delegation path B2 follows (human → workload → … → acting workload). A
-/// deeper path fails: real deployments delegate a few hops, and the bound keeps an
-/// adversarial bundle's delegation graph from costing more than linear time per action.
+/// deeper path fails: real deployments delegate a few hops.
 pub(super) const MAX_DELEGATION_HOPS: usize = 16;
+
+/// The most delegations one action's search examines. Past it B2 fails rather than let a
+/// bundle with a huge delegation graph cost the auditor time quadratic in its size.
+pub(super) const MAX_DELEGATIONS_EXAMINED: usize = 4096;
 
 /// Delegations from the acting workload's back to the one the human signed.
 type Path<'a> = Vec<(u64, &'a Event, &'a DelegationGranted)>;
@@ -36,7 +41,8 @@ struct Search<'t, 'a> {
     task: &'t Task<'a>,
     human: &'t str,
     at: u64,
-    tried: Vec<&'a str>,
+    tried: HashSet<&'a str>,
+    examined: usize,
 }
 
 impl<'a> Search<'_, 'a> {
@@ -56,6 +62,13 @@ impl<'a> Search<'_, 'a> {
             .iter()
             .filter(|h| h.0 < before)
         {
+            self.examined += 1;
+            if self.examined > MAX_DELEGATIONS_EXAMINED {
+                let why = format!(
+                    "more than {MAX_DELEGATIONS_EXAMINED} delegations to search for {workload}'s path"
+                );
+                return Err((vec![], why));
+            }
             if let Some(bad) = hop_problem(d, self.at) {
                 why.get_or_insert((vec![e.id], format!("{workload}'s delegation is {bad}")));
                 continue;
@@ -69,10 +82,9 @@ impl<'a> Search<'_, 'a> {
                 }
                 Delegator::Workload { id } => id.as_str(),
             };
-            if self.tried.contains(&parent) {
+            if !self.tried.insert(parent) {
                 continue;
             }
-            self.tried.push(parent);
             match self.trace(parent, i, hops + 1) {
                 Ok(mut path) => {
                     path.insert(0, (i, e, d));
@@ -107,7 +119,8 @@ pub(super) fn path_of<'a>(
         task: t,
         human,
         at: a.started_at,
-        tried: vec![actor],
+        tried: HashSet::from([actor]),
+        examined: 0,
     };
     search.trace(actor, index, 1)
 }
