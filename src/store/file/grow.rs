@@ -133,12 +133,12 @@ impl Table {
     }
 }
 
-/// Linear-probing insertion into an in-memory stretch of slots, extending it as needed.
 /// The temporary name a table file is rebuilt under, before it is renamed into place.
 pub(super) fn grown_name(file_name: &str) -> String {
     format!(".{file_name}.grow")
 }
 
+/// Linear-probing insertion into an in-memory stretch of slots, extending it as needed.
 fn place(buf: &mut Vec<Slot>, home: usize, slot: Slot) {
     let mut p = home;
     while p < buf.len() && buf[p] != Slot::Empty {
