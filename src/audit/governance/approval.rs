@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::{Task, covering, coverings, verdict};
+use super::{Task, coverings, is_workload_id, verdict};
 use crate::audit::{Check, Status, check};
 use crate::event::*;
 
@@ -36,8 +36,8 @@ fn resolution_problem(
     q: &ApprovalRequested,
 ) -> Option<&'static str> {
     let a = need.action;
-    let workload = r.approver.id.starts_with("spiffe://")
-        || a.actor_chain.iter().skip(1).any(|w| w == &r.approver.id);
+    let workload =
+        is_workload_id(&r.approver.id) || a.actor_chain.iter().skip(1).any(|w| w == &r.approver.id);
     if ri > need.index {
         Some("the approval was logged after the action")
     } else if r.outcome != ApprovalOutcome::Granted {
@@ -101,7 +101,9 @@ pub(super) fn b7(t: &Task<'_>) -> Check {
     };
     let mut checked = 0;
     for (i, e, a) in t.actions() {
-        let Some((_, _, d)) = covering(t, i, a) else {
+        // The first covering decision's requirement applies; a request for any of them will do.
+        let covering: Vec<_> = coverings(t, i, a).collect();
+        let Some((_, _, d)) = covering.first() else {
             continue;
         };
         let Some(requirement) = &d.obligations.approval else {
@@ -109,7 +111,7 @@ pub(super) fn b7(t: &Task<'_>) -> Check {
         };
         checked += 1;
         let need = Need {
-            decisions: coverings(t, i, a).map(|(_, de, _)| de.id).collect(),
+            decisions: covering.iter().map(|(_, de, _)| de.id).collect(),
             requirement,
             principal: &o.principal.id,
             action: a,
@@ -146,7 +148,7 @@ fn post_hoc_approved(
             r.outcome == ApprovalOutcome::Granted
                 && t.find(&r.request).is_some()
                 && r.approver.id != o.principal
-                && !r.approver.id.starts_with("spiffe://")
+                && !is_workload_id(&r.approver.id)
                 && re.time <= o.post_hoc_approval_due
         })
     })

@@ -30,7 +30,7 @@ fn revocations_by_id<'a>(t: &Task<'a>) -> HashMap<&'a str, Vec<(u64, &'a Credent
     map
 }
 
-/// The allow decision of this task a credential was issued under, with its maximum TTL.
+/// The allow decision of this task a credential was issued under.
 fn issuing_decision<'a>(t: &Task<'a>, c: &CredentialIssued) -> Option<&'a PolicyDecision> {
     t.find(&c.decision).and_then(|(_, de)| match &de.body {
         Body::PolicyDecision(d) if d.effect == Effect::Allow => Some(d),
@@ -111,8 +111,12 @@ pub(super) fn b9(t: &Task<'_>) -> Check {
     });
     let creds = t.credentials();
     let revocations = revocations_by_id(t);
-    let actions = t.actions();
-    let principal = t.opened().map(|(_, _, o)| o.principal.id.as_str());
+    // The last action to use each credential: "used after the signal" is one comparison.
+    let mut last_use: HashMap<&str, u64> = HashMap::new();
+    for (ai, _, a) in t.actions() {
+        last_use.insert(a.credential_id.as_str(), ai);
+    }
+    let principal = t.principal();
     let mut checked = 0;
     for (si, se, s) in &signals {
         let concerned = |c: &CredentialIssued| {
@@ -125,9 +129,7 @@ pub(super) fn b9(t: &Task<'_>) -> Check {
             let id = c.credential.id.as_str();
             let revoked = revocations.contains_key(id);
             let expired = c.credential.expires_at <= se.time;
-            let used_after = actions
-                .iter()
-                .any(|(ai, _, a)| ai > si && a.credential_id == id);
+            let used_after = last_use.get(id).is_some_and(|ai| ai > si);
             let why = if used_after {
                 "was used after the trust signal"
             } else if !revoked && !expired {

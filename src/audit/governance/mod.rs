@@ -26,8 +26,8 @@ pub(super) struct Task<'a> {
     delegations: Vec<(u64, &'a Event, &'a DelegationGranted)>,
     /// Delegations by delegatee, in log order, looked up for every action.
     delegations_to: HashMap<&'a str, Vec<(u64, &'a Event, &'a DelegationGranted)>>,
-    /// The human principal of the task's (first) intent.
-    principal: Option<&'a str>,
+    /// The task's (first) intent, looked up by most checks.
+    opened: Option<(u64, &'a Event, &'a TaskOpened)>,
     /// Approval resolutions by the id of the request they answer, in log order.
     resolutions: HashMap<EventId, Vec<(u64, &'a Event, &'a ApprovalResolved)>>,
 }
@@ -48,9 +48,12 @@ impl<'a> Task<'a> {
             delegations: Vec::new(),
             delegations_to: HashMap::new(),
             resolutions: HashMap::new(),
-            principal: None,
+            opened: None,
         };
-        task.principal = task.opened().map(|(_, _, o)| o.principal.id.as_str());
+        task.opened = task.events.iter().find_map(|(i, v)| match &v.event().body {
+            Body::TaskOpened(o) => Some((*i, v.event(), o)),
+            _ => None,
+        });
         task.delegations = task.of(|b| {
             if let Body::DelegationGranted(d) = b {
                 Some(d)
@@ -93,15 +96,12 @@ impl<'a> Task<'a> {
     }
 
     fn opened(&self) -> Option<(u64, &'a Event, &'a TaskOpened)> {
-        self.of(|b| {
-            if let Body::TaskOpened(t) = b {
-                Some(t)
-            } else {
-                None
-            }
-        })
-        .into_iter()
-        .next()
+        self.opened
+    }
+
+    /// The human principal of the task's intent.
+    fn principal(&self) -> Option<&'a str> {
+        self.opened.map(|(_, _, o)| o.principal.id.as_str())
     }
 
     fn actions(&self) -> Vec<(u64, &'a Event, &'a ActionExecuted)> {
@@ -174,6 +174,12 @@ impl<'a> Task<'a> {
 /// A violation: the events that show it and why.
 type Finding = (Vec<EventId>, String);
 
+/// Whether an id names a workload rather than a human. The trust policy lists no humans, so
+/// an approver is judged by its id: a SPIFFE id is a workload's.
+fn is_workload_id(id: &str) -> bool {
+    id.starts_with("spiffe://")
+}
+
 fn subset(small: &[String], big: &[String]) -> bool {
     small.iter().all(|s| big.contains(s))
 }
@@ -242,17 +248,17 @@ fn b1(t: &Task<'_>) -> Check {
         .iter()
         .find(|(i, v)| *i != index && matches!(v.event().body, Body::TaskOpened(_)));
     let why = if !first || e.assurance != Assurance::Enforced {
-        "the task does not start from an intent recorded by an enforcing component"
+        Some("the task does not start from an intent recorded by an enforcing component")
     } else if o.principal.auth_methods.is_empty() || o.principal.auth_time > o.confirmed_at {
-        "the human was not authenticated before confirming the instruction"
+        Some("the human was not authenticated before confirming the instruction")
     } else if o.initiation == TaskInitiation::AgentSpawned {
-        "the task was spawned by an agent, not asked for by a human"
+        Some("the task was spawned by an agent, not asked for by a human")
     } else if opened_again.is_some() {
-        "the task was opened twice"
+        Some("the task was opened twice")
     } else {
-        ""
+        None
     };
-    if !why.is_empty() {
+    if let Some(why) = why {
         let ids: Vec<EventId> = [Some(e.id), opened_again.map(|(_, v)| v.event().id)]
             .into_iter()
             .flatten()
@@ -296,7 +302,7 @@ fn coverings<'a, 'x>(
             Body::PolicyDecision(d)
                 if di < index
                     && d.effect == Effect::Allow
-                    && t.principal == Some(d.request.principal.as_str())
+                    && t.principal() == Some(d.request.principal.as_str())
                     && d.request.action == a.operation.name
                     && subset(&a.operation.resources, &d.request.resources)
                     && d.valid_until >= a.started_at =>
