@@ -36,6 +36,8 @@ impl Table {
         dir: &Path,
         key: &[u8; 32],
     ) -> io::Result<()> {
+        // The rebuild reads the old file whole: it must hold every slot.
+        self.flush()?;
         let hook = self.file.hook();
         let tmp_name = grown_name(self.kind.file_name());
         let mut next = Self::create_at(dir, &tmp_name, self.kind, capacity, hook.clone())?;
@@ -66,7 +68,7 @@ impl Table {
         next.count = self.count;
         next.watermark = self.watermark;
         next.write_header()?;
-        next.file.sync()?;
+        next.sync()?;
         if let Some(h) = &hook {
             h.before(Op::Rename, self.kind.file_name())?;
         }

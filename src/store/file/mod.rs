@@ -23,6 +23,7 @@
 //! the tables' watermark are replayed from those few entries.
 
 mod append;
+mod dirty;
 mod fsck;
 mod grow;
 mod io;
@@ -368,7 +369,7 @@ impl FileStore {
             return Ok(());
         }
         for t in [&mut w.events, &mut w.tasks] {
-            t.file.sync()?;
+            t.sync()?;
             t.watermark = w.size;
             t.write_header()?;
         }

@@ -16,6 +16,7 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
+use super::dirty::Dirty;
 use super::io::{FaultHook, StoreFile};
 
 pub(super) const HEADER: u64 = 40;
@@ -140,11 +141,13 @@ pub(super) fn key_hash(key: &[u8; 32], id: &[u8; 16]) -> (u32, u64) {
     (fp, home)
 }
 
-/// One table file.
+/// One table file. Clones (the readers' snapshots) share the file and the dirty slots.
 #[derive(Clone)]
 pub(super) struct Table {
     pub kind: Kind,
     pub file: StoreFile,
+    /// Slots written since the last [`Table::sync`]: the file holds every other slot.
+    dirty: Arc<Dirty>,
     pub capacity: u64,
     pub count: u64,
     /// Entries `[0, watermark)` have all their slots durably in the table.
@@ -196,6 +199,7 @@ impl Table {
         Ok(Self {
             kind,
             file,
+            dirty: Arc::default(),
             capacity,
             count: 0,
             watermark: 0,
@@ -234,6 +238,7 @@ impl Table {
         Ok(Self {
             kind,
             file,
+            dirty: Arc::default(),
             capacity,
             count,
             watermark,
@@ -241,6 +246,9 @@ impl Table {
     }
 
     pub fn read_slot(&self, pos: u64) -> io::Result<Slot> {
+        if let Some(slot) = self.dirty.view().get(pos) {
+            return Ok(slot);
+        }
         let mut b = vec![0u8; self.kind.slot_len()];
         self.file
             .read_at(&mut b, HEADER + pos * self.kind.slot_len() as u64)?;
@@ -255,38 +263,41 @@ impl Table {
         home: u64,
         mut visit: impl FnMut(u64, Slot) -> io::Result<Option<T>>,
     ) -> io::Result<Result<T, u64>> {
-        // Probe runs are short but contiguous: read them a run of slots at a time, so a
-        // lookup costs one read instead of one per slot.
-        const RUN: u64 = 32;
-        let slot_len = self.kind.slot_len();
+        let dirty = self.dirty.view();
+        let mut file = RunReader::new(self);
         let mut pos = home & (self.capacity - 1);
-        let mut visited = 0;
-        let mut buf = vec![0u8; RUN as usize * slot_len];
-        while visited < self.capacity {
-            let n = RUN.min(self.capacity - pos).min(self.capacity - visited);
-            let run = &mut buf[..n as usize * slot_len];
-            self.file.read_at(run, HEADER + pos * slot_len as u64)?;
-            for (i, bytes) in run.chunks_exact(slot_len).enumerate() {
-                let slot = Slot::decode(self.kind, bytes);
-                if slot == Slot::Empty {
-                    return Ok(Err(pos + i as u64));
-                }
-                if let Some(found) = visit(pos + i as u64, slot)? {
-                    return Ok(Ok(found));
-                }
+        for _ in 0..self.capacity {
+            let slot = match dirty.get(pos) {
+                Some(slot) => slot,
+                None => file.slot(pos)?,
+            };
+            if slot == Slot::Empty {
+                return Ok(Err(pos));
             }
-            visited += n;
-            pos = (pos + n) & (self.capacity - 1);
+            if let Some(found) = visit(pos, slot)? {
+                return Ok(Ok(found));
+            }
+            pos = (pos + 1) & (self.capacity - 1);
         }
         // Cannot happen below the 70 % load limit; treat a full table as corrupt.
         Err(io::Error::other("hash table has no empty slot"))
     }
 
+    /// Sets the slot at `pos`. It reaches the file at the next [`Table::sync`].
     pub fn write_slot(&self, pos: u64, slot: Slot) -> io::Result<()> {
-        self.file.write_at(
-            &slot.encode(self.kind),
-            HEADER + pos * self.kind.slot_len() as u64,
-        )
+        self.dirty.put(pos, slot);
+        Ok(())
+    }
+
+    /// Writes the dirty slots to the file and syncs it.
+    pub fn sync(&self) -> io::Result<()> {
+        self.flush()?;
+        self.file.sync()
+    }
+
+    /// Writes the dirty slots to the file, without syncing (before the file is read whole).
+    pub(super) fn flush(&self) -> io::Result<()> {
+        self.dirty.flush(self.kind, &self.file)
     }
 
     pub fn write_header(&self) -> io::Result<()> {
@@ -328,5 +339,46 @@ impl Table {
             capacity *= 2;
         }
         self.grow_to(capacity, dir, key)
+    }
+}
+
+/// Reads a probe run's slots from the file a run of them at a time: probe runs are short
+/// but contiguous, so a lookup costs one read instead of one per slot, and none at all when
+/// the slots it visits are all dirty.
+struct RunReader<'a> {
+    table: &'a Table,
+    buf: [u8; RUN as usize * MAX_SLOT_LEN],
+    first: u64,
+    len: u64,
+}
+
+const RUN: u64 = 32;
+const MAX_SLOT_LEN: usize = 24;
+const _: () = assert!(Kind::Events.slot_len() <= MAX_SLOT_LEN);
+const _: () = assert!(Kind::Tasks.slot_len() <= MAX_SLOT_LEN);
+
+impl<'a> RunReader<'a> {
+    const fn new(table: &'a Table) -> Self {
+        Self {
+            table,
+            buf: [0; RUN as usize * MAX_SLOT_LEN],
+            first: 0,
+            len: 0,
+        }
+    }
+
+    fn slot(&mut self, pos: u64) -> io::Result<Slot> {
+        let slot_len = self.table.kind.slot_len();
+        if !(self.first..self.first + self.len).contains(&pos) {
+            // Runs never wrap: the probe reads from the table's start when it gets there.
+            let n = RUN.min(self.table.capacity - pos);
+            let run = &mut self.buf[..n as usize * slot_len];
+            self.table
+                .file
+                .read_at(run, HEADER + pos * slot_len as u64)?;
+            (self.first, self.len) = (pos, n);
+        }
+        let at = (pos - self.first) as usize * slot_len;
+        Ok(Slot::decode(self.table.kind, &self.buf[at..at + slot_len]))
     }
 }

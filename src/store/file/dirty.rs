@@ -1,0 +1,153 @@
+//! Table slots written since the table was last synced, held in memory and written to the
+//! file in sorted windows when it is synced or grown.
+//!
+//! Every append changes one slot in each table. Written straight away, that is one small
+//! `pwrite` per slot at a random position; on a large table each one dirties a page of its
+//! own, and the kernel's share of ingest grew with the log (`ext4_block_write_begin` under
+//! the slot writes: `docs/performance.md`). Slots written since the last sync are not
+//! durable anyway: a crash may lose any of them, and opening replays the entries after the
+//! watermark (`docs/storage-format.md`). Keeping them here until the sync therefore changes
+//! nothing a crash can observe, and the sync writes each stretch of the file once.
+//!
+//! Memory is bounded: the store syncs its tables once they lag the log by
+//! `TABLE_SYNC_EVERY` entries, and an entry dirties at most one slot per table.
+
+use std::collections::HashMap;
+use std::io;
+use std::sync::{PoisonError, RwLock, RwLockReadGuard};
+
+use super::io::StoreFile;
+use super::table::{HEADER, Kind, Slot};
+
+/// Dirty slots closer than this many bytes share one read-modify-write: rewriting a page of
+/// unchanged bytes costs less than another pair of system calls.
+const GAP_BYTES: u64 = 4096;
+/// Largest stretch one flush write covers, so a flush's buffer stays small.
+const MAX_WINDOW_BYTES: u64 = 1 << 20;
+
+/// The slots written since the last flush, by position.
+#[derive(Default)]
+pub(super) struct Dirty {
+    slots: RwLock<HashMap<u64, Slot>>,
+}
+
+/// A read view of the dirty slots, held for the length of one probe so that a flush cannot
+/// move a slot from memory to the file between the probe's file read and its look here.
+pub(super) struct DirtyView<'a>(RwLockReadGuard<'a, HashMap<u64, Slot>>);
+
+impl DirtyView<'_> {
+    pub fn get(&self, pos: u64) -> Option<Slot> {
+        self.0.get(&pos).copied()
+    }
+}
+
+impl Dirty {
+    pub fn view(&self) -> DirtyView<'_> {
+        DirtyView(self.slots.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    pub fn put(&self, pos: u64, slot: Slot) {
+        self.slots
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(pos, slot);
+    }
+
+    /// Writes every dirty slot to `file`, in position order, one window at a time. The
+    /// slots are forgotten only once all are written: after a failed write the store is
+    /// poisoned and must be reopened (which replays), but until then reads stay right.
+    pub fn flush(&self, kind: Kind, file: &StoreFile) -> io::Result<()> {
+        let mut slots = self.slots.write().unwrap_or_else(PoisonError::into_inner);
+        if slots.is_empty() {
+            return Ok(());
+        }
+        let mut sorted: Vec<(u64, Slot)> = slots.iter().map(|(&p, &s)| (p, s)).collect();
+        sorted.sort_unstable_by_key(|&(p, _)| p);
+        for window in windows(&sorted, kind.slot_len() as u64) {
+            write_window(kind, file, window)?;
+        }
+        slots.clear();
+        Ok(())
+    }
+}
+
+/// Splits position-sorted slots into runs that are each written with one read and one write.
+fn windows(sorted: &[(u64, Slot)], slot_len: u64) -> Vec<&[(u64, Slot)]> {
+    let (gap, max) = (GAP_BYTES / slot_len, MAX_WINDOW_BYTES / slot_len);
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..=sorted.len() {
+        let ends = i == sorted.len()
+            || sorted[i].0 - sorted[i - 1].0 > gap
+            || sorted[i].0 - sorted[start].0 >= max;
+        if ends {
+            out.push(&sorted[start..i]);
+            start = i;
+        }
+    }
+    out
+}
+
+/// Reads the file's stretch from the window's first slot to its last, puts the window's
+/// slots in, and writes the stretch back.
+fn write_window(kind: Kind, file: &StoreFile, window: &[(u64, Slot)]) -> io::Result<()> {
+    let len = kind.slot_len() as u64;
+    let (first, last) = (window[0].0, window[window.len() - 1].0);
+    let mut buf = vec![0u8; ((last - first + 1) * len) as usize];
+    file.read_at(&mut buf, HEADER + first * len)?;
+    for &(pos, slot) in window {
+        let at = ((pos - first) * len) as usize;
+        buf[at..at + len as usize].copy_from_slice(&slot.encode(kind));
+    }
+    file.write_at(&buf, HEADER + first * len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(i: u64) -> Slot {
+        Slot::Event {
+            fp: i as u32 + 1,
+            index: i,
+        }
+    }
+
+    #[test]
+    fn windows_cover_every_slot_once_in_order_and_respect_the_bounds() {
+        let len = Kind::Events.slot_len() as u64;
+        let (gap, max) = (GAP_BYTES / len, MAX_WINDOW_BYTES / len);
+        // Dense stretches longer than the largest window, gaps just under and just over the
+        // merge distance, and isolated slots.
+        let mut positions: Vec<u64> = (0..3 * max).step_by(3).collect();
+        let mut p = 10 * max;
+        for step in [gap, gap + 1, gap, 1, gap + 1, 5 * gap] {
+            p += step;
+            positions.push(p);
+        }
+        let sorted: Vec<(u64, Slot)> = positions.iter().map(|&p| (p, event(p))).collect();
+        let ws = windows(&sorted, len);
+        let flat: Vec<u64> = ws.iter().flat_map(|w| w.iter().map(|s| s.0)).collect();
+        assert_eq!(flat, positions);
+        for w in &ws {
+            assert!(!w.is_empty());
+            assert!(w[w.len() - 1].0 - w[0].0 < max, "window too long");
+            assert!(
+                w.windows(2).all(|p| p[1].0 - p[0].0 <= gap),
+                "gap inside a window"
+            );
+        }
+        for pair in ws.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            let split_by_gap = b[0].0 - a[a.len() - 1].0 > gap;
+            let split_by_length = b[0].0 - a[0].0 >= max;
+            assert!(
+                split_by_gap || split_by_length,
+                "windows split for no reason"
+            );
+        }
+        // In the tail, the gaps of exactly `gap` (and of 1) merge, the larger ones split.
+        let tail: Vec<usize> = ws[ws.len() - 4..].iter().map(|w| w.len()).collect();
+        assert_eq!(tail, [1, 3, 1, 1]);
+    }
+}
