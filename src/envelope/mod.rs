@@ -11,6 +11,7 @@
 //!
 //! [`VerifiedEvent`] can only be obtained from [`sign`] or a verification function.
 
+pub mod batch;
 mod chain;
 mod header;
 
@@ -289,10 +290,10 @@ pub fn verify(bytes: &[u8], key: &VerifyingKey) -> Result<VerifiedEvent, Envelop
 /// the one [`verify`] would give it.
 ///
 /// # Security
-/// Batch verification checks the cofactored equation; [`verify`] checks the cofactorless one
-/// with `verify_strict`. They agree on every signature an RFC 8032 signer produces. A
-/// signature crafted with a small-order component in `R` by the holder of the key can pass
-/// the batch and fail strict verification: it can only concern the signer's own events. See
+/// The batch ([`batch::verify_all`]) and [`verify`] (`verify_strict`) agree on every
+/// signature an RFC 8032 signer produces. A signature crafted with a small-order component
+/// in `R` by the holder of the key fails strict verification always and passes the batch
+/// about half the time: it can only concern the signer's own events. See
 /// `docs/what-verify-proves.md`.
 pub fn verify_batch(items: &[(&[u8], &VerifyingKey)]) -> Vec<Result<VerifiedEvent, EnvelopeError>> {
     let limits = Limits::default();
@@ -335,12 +336,12 @@ fn verify_chunk(
             Ok((p, key))
         })
         .collect();
-    let ok: Vec<&(ParsedEnvelope<'_>, VerifyingKey)> =
-        checked.iter().filter_map(|r| r.as_ref().ok()).collect();
-    let msgs: Vec<&[u8]> = ok.iter().map(|(p, _)| p.tbs.as_slice()).collect();
-    let sigs: Vec<Signature> = ok.iter().map(|(p, _)| p.signature).collect();
-    let keys: Vec<VerifyingKey> = ok.iter().map(|(_, k)| *k).collect();
-    let batch_ok = !ok.is_empty() && ed25519_dalek::verify_batch(&msgs, &sigs, &keys).is_ok();
+    let ok: Vec<batch::Signed<'_>> = checked
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|(p, key)| (p.tbs.as_slice(), &p.signature, key))
+        .collect();
+    let batch_ok = !ok.is_empty() && batch::verify_all(&ok);
     checked
         .into_iter()
         .map(|item| {

@@ -1,0 +1,156 @@
+//! Ed25519 batch verification, with the terms of each distinct key added up.
+//!
+//! For signatures (Rᵢ, sᵢ) by keys Aᵢ over messages Mᵢ, with kᵢ = SHA-512(Rᵢ ‖ Aᵢ ‖ Mᵢ) mod ℓ
+//! and random 128-bit weights zᵢ, a batch holds when
+//!
+//! ```text
+//! Σ zᵢ·Rᵢ + Σ (zᵢ·kᵢ)·Aᵢ − (Σ zᵢ·sᵢ)·B = 0
+//! ```
+//!
+//! the equation ed25519-dalek's `verify_batch` checks. In a log, most signatures come from a
+//! handful of emitters, and the sum over one key of (zᵢ·kᵢ)·A is (Σ zᵢ·kᵢ)·A: the same group
+//! element, so the same verdict, with one point per distinct key in the multi-scalar
+//! multiplication instead of one per signature (n + k + 1 points, not 2n + 1). That
+//! multiplication is most of the cost (`docs/performance.md` has the measured gain).
+//!
+//! Before the equation each signature must pass what `verify_strict` checks before its own:
+//! s canonical (below ℓ), R decompressible and not of small order, the key not of small
+//! order. ed25519-dalek's `verify_batch` checks only the first two, so it accepts, for
+//! example, a key holder's signature with R the identity. `verify_strict` also refuses an R
+//! encoded with y ≥ p, by comparing encodings; no check is needed for that here, because
+//! such an R decodes to a point with y < 19: the small-order ones are refused, and for the
+//! others nobody knows a discrete logarithm, which a signature satisfying the equation needs.
+//!
+//! What still separates a batch pass from `verify_strict` is a small-order component in R
+//! (R = r·B + T) that only the key's holder can put there: `verify_strict` always refuses
+//! such a signature, the batch equation holds for it when T·zᵢ vanishes, which for T of
+//! order 2 is half the time (and then the caller's one-by-one fallback, `verify_strict`,
+//! refuses it). The equation is deliberately the cofactorless one: multiplied by the
+//! cofactor 8, it would accept such signatures every time.
+//!
+//! A failed batch says only that some signature is bad; callers then verify one by one.
+
+use std::collections::HashMap;
+
+use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
+use ed25519_dalek::{Signature, VerifyingKey};
+use sha2::{Digest, Sha512};
+
+/// One signature to check: the signed bytes, the signature, the key.
+pub type Signed<'a> = (&'a [u8], &'a Signature, &'a VerifyingKey);
+
+/// One signature's decoded parts.
+struct Term<'a> {
+    r: EdwardsPoint,
+    s: Scalar,
+    /// SHA-512(R ‖ A ‖ M) mod ℓ.
+    k: Scalar,
+    key: &'a VerifyingKey,
+    r_bytes: [u8; 32],
+}
+
+/// Whether every signature in `items` holds. `false` when any does not, when any fails a
+/// check `verify_strict` makes before its equation, or when the system's random source fails
+/// (the caller's one-by-one fallback then decides); `true` for no items.
+///
+/// # Security
+/// The weights come from the operating system's random source, mixed with every
+/// signature's R, s and k, so a signer who cannot predict them cannot make bad signatures
+/// that cancel: a batch holding a signature that is wrong in its prime-order part passes
+/// with probability about 2⁻¹²⁸. See the module documentation for the one difference from
+/// `verify_strict`.
+#[must_use]
+pub fn verify_all(items: &[Signed<'_>]) -> bool {
+    let Some(terms) = items
+        .iter()
+        .map(|&item| Term::of(item))
+        .collect::<Option<Vec<_>>>()
+    else {
+        return false;
+    };
+    let Some(weights) = weights(&terms) else {
+        return false;
+    };
+    let mut base = Scalar::ZERO;
+    let mut key_at: HashMap<&[u8; 32], usize> = HashMap::new();
+    let mut key_terms: Vec<(Scalar, EdwardsPoint)> = Vec::new();
+    let mut scalars = Vec::with_capacity(terms.len() + 2);
+    let mut points = Vec::with_capacity(terms.len() + 2);
+    for (t, z) in terms.iter().zip(weights) {
+        base += z * t.s;
+        scalars.push(z);
+        points.push(t.r);
+        let at = *key_at.entry(t.key.as_bytes()).or_insert_with(|| {
+            key_terms.push((Scalar::ZERO, t.key.to_edwards()));
+            key_terms.len() - 1
+        });
+        key_terms[at].0 += z * t.k;
+    }
+    for (c, a) in key_terms {
+        scalars.push(c);
+        points.push(a);
+    }
+    scalars.push(-base);
+    points.push(ED25519_BASEPOINT_POINT);
+    EdwardsPoint::vartime_multiscalar_mul(&scalars, &points).is_identity()
+}
+
+impl<'a> Term<'a> {
+    /// The parts of one signature, or `None` if it fails a check made before the equation.
+    fn of((msg, sig, key): Signed<'a>) -> Option<Self> {
+        let r_bytes = *sig.r_bytes();
+        let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(*sig.s_bytes()))?;
+        if key.is_weak() {
+            return None;
+        }
+        let r = CompressedEdwardsY(r_bytes).decompress()?;
+        if r.is_small_order() {
+            return None;
+        }
+        let digest = Sha512::new()
+            .chain_update(r_bytes)
+            .chain_update(key.as_bytes())
+            .chain_update(msg)
+            .finalize();
+        let k = Scalar::from_bytes_mod_order_wide(&digest.into());
+        Some(Self {
+            r,
+            s,
+            k,
+            key,
+            r_bytes,
+        })
+    }
+}
+
+/// One random 128-bit weight per term: BLAKE3's output stream keyed with 32 bytes from the
+/// operating system, over every term's R, s and k (so that even a broken random source
+/// leaves weights a signer must have fixed before choosing its signatures). `None` if the
+/// random source fails.
+fn weights(terms: &[Term<'_>]) -> Option<Vec<Scalar>> {
+    let mut seed = [0u8; 32];
+    getrandom::getrandom(&mut seed).ok()?;
+    let mut h = blake3::Hasher::new_keyed(&seed);
+    for t in terms {
+        h.update(&t.r_bytes);
+        h.update(t.s.as_bytes());
+        h.update(t.k.as_bytes());
+    }
+    let mut stream = h.finalize_xof();
+    let mut z = [0u8; 16];
+    Some(
+        terms
+            .iter()
+            .map(|_| {
+                stream.fill(&mut z);
+                Scalar::from(u128::from_le_bytes(z))
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,265 @@
+//! The batch verifier against `verify_strict` and ed25519-dalek's `verify_batch`: valid
+//! batches pass, every kind of bad signature fails, and the one documented difference from
+//! `verify_strict` is exactly what a test shows.
+
+use curve25519_dalek::constants::EIGHT_TORSION;
+use curve25519_dalek::traits::Identity;
+use ed25519_dalek::{Signer as _, SigningKey};
+use proptest::prelude::*;
+
+use super::*;
+
+fn signing_key(i: usize) -> SigningKey {
+    SigningKey::from_bytes(&[u8::try_from(i % 251).expect("small") + 1; 32])
+}
+
+/// `n` messages signed round-robin by `keys` keys.
+#[derive(Clone)]
+struct Batch {
+    msgs: Vec<Vec<u8>>,
+    sigs: Vec<Signature>,
+    keys: Vec<VerifyingKey>,
+}
+
+impl Batch {
+    fn new(n: usize, keys: usize) -> Self {
+        let signers: Vec<SigningKey> = (0..keys).map(signing_key).collect();
+        let msgs: Vec<Vec<u8>> = (0..n).map(|i| format!("event {i}").into_bytes()).collect();
+        let sigs = msgs
+            .iter()
+            .enumerate()
+            .map(|(i, m)| signers[i % keys].sign(m))
+            .collect();
+        let keys = (0..n).map(|i| signers[i % keys].verifying_key()).collect();
+        Self { msgs, sigs, keys }
+    }
+
+    fn ours(&self) -> bool {
+        let items: Vec<Signed<'_>> = (0..self.msgs.len())
+            .map(|i| (self.msgs[i].as_slice(), &self.sigs[i], &self.keys[i]))
+            .collect();
+        verify_all(&items)
+    }
+
+    fn dalek(&self) -> bool {
+        let msgs: Vec<&[u8]> = self.msgs.iter().map(Vec::as_slice).collect();
+        ed25519_dalek::verify_batch(&msgs, &self.sigs, &self.keys).is_ok()
+    }
+
+    fn strict(&self, i: usize) -> bool {
+        self.keys[i]
+            .verify_strict(&self.msgs[i], &self.sigs[i])
+            .is_ok()
+    }
+
+    fn set_sig_byte(&mut self, i: usize, at: usize, mask: u8) {
+        let mut b = self.sigs[i].to_bytes();
+        b[at] ^= mask;
+        self.sigs[i] = Signature::from_bytes(&b);
+    }
+}
+
+/// SHA-512(R ‖ A ‖ M) mod ℓ.
+fn challenge(r: &[u8; 32], key: &VerifyingKey, msg: &[u8]) -> Scalar {
+    let d = Sha512::new()
+        .chain_update(r)
+        .chain_update(key.as_bytes())
+        .chain_update(msg)
+        .finalize();
+    Scalar::from_bytes_mod_order_wide(&d.into())
+}
+
+/// A signature whose R is the point `r_point` encoded as `r_bytes`, made by the key holder
+/// so that s·B − k·A = r·B for the scalar `r`.
+fn crafted(signer: &SigningKey, msg: &[u8], r: Scalar, r_bytes: [u8; 32]) -> Signature {
+    let k = challenge(&r_bytes, &signer.verifying_key(), msg);
+    let s = r + k * signer.to_scalar();
+    Signature::from_components(r_bytes, s.to_bytes())
+}
+
+#[test]
+fn valid_batches_pass() {
+    for (n, keys) in [(0, 1), (1, 1), (2, 1), (64, 1), (257, 3), (40, 40)] {
+        let b = Batch::new(n, keys);
+        assert!(b.ours(), "{n} signatures by {keys} keys");
+        assert!(b.dalek());
+    }
+}
+
+#[test]
+fn any_one_bad_signature_fails_the_batch() {
+    let good = Batch::new(24, 3);
+    let other = signing_key(200).verifying_key();
+    for i in 0..24 {
+        for mutation in 0..5 {
+            let mut b = good.clone();
+            match mutation {
+                0 => b.set_sig_byte(i, 0, 0x01),  // R
+                1 => b.set_sig_byte(i, 40, 0x10), // s, still below ℓ
+                2 => b.msgs[i][0] ^= 0x01,
+                3 => b.keys[i] = other,
+                _ => b.keys[i] = good.keys[(i + 1) % 24], // another key of the batch
+            }
+            if mutation == 4 && b.keys[i] == good.keys[i] {
+                continue;
+            }
+            assert!(
+                !b.strict(i),
+                "signature {i}, mutation {mutation}: still valid"
+            );
+            assert!(
+                !b.ours(),
+                "signature {i}, mutation {mutation}: batch passed"
+            );
+            assert!(!b.dalek());
+        }
+    }
+}
+
+#[test]
+fn two_bad_signatures_do_not_cancel() {
+    // The same error added to one signature's s and taken from another's: without the
+    // weights, the sum of the two equations would still hold.
+    let mut b = Batch::new(8, 1);
+    let delta = Scalar::from(12_345u64);
+    for (i, sign) in [(2, 1), (5, -1)] {
+        let s = Scalar::from_canonical_bytes(*b.sigs[i].s_bytes()).expect("canonical");
+        let s = if sign > 0 { s + delta } else { s - delta };
+        b.sigs[i] = Signature::from_components(*b.sigs[i].r_bytes(), s.to_bytes());
+    }
+    assert!(!b.strict(2) && !b.strict(5));
+    assert!(!b.ours());
+}
+
+/// ℓ, little-endian.
+const ORDER: [u8; 32] = [
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+];
+
+#[test]
+fn a_non_canonical_s_fails() {
+    let mut b = Batch::new(4, 1);
+    // s + ℓ: the same scalar modulo ℓ, so the equation alone would hold.
+    let s = b.sigs[1].s_bytes();
+    let mut sum = [0u8; 32];
+    let mut carry = 0u16;
+    for i in 0..32 {
+        let v = u16::from(s[i]) + u16::from(ORDER[i]) + carry;
+        sum[i] = v as u8;
+        carry = v >> 8;
+    }
+    assert_eq!(carry, 0);
+    b.sigs[1] = Signature::from_components(*b.sigs[1].r_bytes(), sum);
+    assert!(!b.strict(1));
+    assert!(!b.ours());
+    assert!(!b.dalek());
+}
+
+#[test]
+fn a_small_order_r_fails_although_dalek_batch_accepts_one() {
+    // The key holder signs with R of small order and r = 0, so s·B − k·A = 0. verify_strict
+    // refuses a small-order R, and so does this batch. ed25519-dalek's verify_batch does
+    // not check R's order: for R the identity its equation holds exactly, and it accepts.
+    let signer = signing_key(7);
+    let msg = b"an event";
+    for (i, t) in EIGHT_TORSION.iter().enumerate() {
+        let sig = crafted(&signer, msg, Scalar::ZERO, t.compress().to_bytes());
+        let b = Batch {
+            msgs: vec![msg.to_vec()],
+            sigs: vec![sig],
+            keys: vec![signer.verifying_key()],
+        };
+        assert!(!b.strict(0));
+        assert!(!b.ours(), "torsion point {i}");
+        if t.is_identity() {
+            assert!(b.dalek(), "dalek's batch takes R = identity");
+        }
+    }
+}
+
+#[test]
+fn a_non_canonically_encoded_small_order_r_fails() {
+    // The identity with y = p + 1, which decompression reduces to y = 1.
+    let mut y = [0xff; 32];
+    y[0] = 0xee;
+    y[31] = 0x7f;
+    assert_eq!(
+        CompressedEdwardsY(y).decompress(),
+        Some(EdwardsPoint::identity())
+    );
+    let signer = signing_key(8);
+    let sig = crafted(&signer, b"m", Scalar::ZERO, y);
+    let b = Batch {
+        msgs: vec![b"m".to_vec()],
+        sigs: vec![sig],
+        keys: vec![signer.verifying_key()],
+    };
+    assert!(!b.strict(0));
+    assert!(!b.ours());
+}
+
+#[test]
+fn a_small_order_key_fails() {
+    // With A of small order, k·A vanishes under the cofactor and s = r signs anything.
+    let weak = VerifyingKey::from_bytes(&EIGHT_TORSION[2].compress().to_bytes()).expect("point");
+    assert!(weak.is_weak());
+    let r = Scalar::from(99u64);
+    let r_bytes = EdwardsPoint::mul_base(&r).compress().to_bytes();
+    let sig = Signature::from_components(r_bytes, r.to_bytes());
+    let b = Batch {
+        msgs: vec![b"anything".to_vec()],
+        sigs: vec![sig],
+        keys: vec![weak],
+    };
+    assert!(!b.strict(0));
+    assert!(!b.ours());
+}
+
+#[test]
+fn a_mixed_order_r_fails_verify_strict_always_and_the_batch_half_the_time() {
+    // The documented difference: R = r·B + T with T of order 2, s = r + k·a. The batch
+    // equation is off by z·T, which vanishes exactly when the weight z is even.
+    let signer = signing_key(9);
+    let r = Scalar::from(0x1234_5678u64);
+    let order_two = EIGHT_TORSION[4];
+    assert!(!order_two.is_identity() && (order_two + order_two).is_identity());
+    let point = EdwardsPoint::mul_base(&r) + order_two;
+    let sig = crafted(&signer, b"m", r, point.compress().to_bytes());
+    let b = Batch {
+        msgs: vec![b"m".to_vec()],
+        sigs: vec![sig],
+        keys: vec![signer.verifying_key()],
+    };
+    assert!(!b.strict(0));
+    // Fresh weights each time: 64 runs all agreeing would happen with probability 2⁻⁶³.
+    let passes = (0..64).filter(|_| b.ours()).count();
+    assert!(passes > 0 && passes < 64, "{passes} of 64 runs passed");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// On batches with a random corruption or none, this verifier and ed25519-dalek's agree,
+    /// and a batch passes exactly when every signature passes `verify_strict`.
+    #[test]
+    fn agrees_with_dalek_and_strict(
+        n in 1usize..24,
+        keys in 1usize..5,
+        corrupt in proptest::option::of((any::<usize>(), 0usize..96, 1u8..=255)),
+    ) {
+        let mut b = Batch::new(n, keys);
+        if let Some((i, at, mask)) = corrupt {
+            let i = i % n;
+            if at < 64 {
+                b.set_sig_byte(i, at, mask);
+            } else {
+                let len = b.msgs[i].len();
+                b.msgs[i][(at - 64) % len] ^= mask;
+            }
+        }
+        let all_strict = (0..n).all(|i| b.strict(i));
+        prop_assert_eq!(b.ours(), b.dalek());
+        prop_assert_eq!(b.ours(), all_strict);
+    }
+}
