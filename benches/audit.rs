@@ -82,7 +82,7 @@ fn audit_bench(c: &mut Criterion) {
 
 type RawSignature = (Vec<u8>, Signature, VerifyingKey);
 
-/// Batch verification alone, 256 signatures per batch, on the calling thread.
+/// ed25519-dalek's batch verification alone, 256 signatures per batch, on the calling thread.
 fn raw_verify(raw: &[RawSignature]) {
     for c in raw.chunks(256) {
         let msgs: Vec<&[u8]> = c.iter().map(|(m, _, _)| m.as_slice()).collect();
@@ -92,9 +92,30 @@ fn raw_verify(raw: &[RawSignature]) {
     }
 }
 
-/// The ratio measured in alternating rounds (raw, audit, raw), so that a machine whose speed
-/// drifts over a minute (as this VM's does) affects both sides alike; prints every round
-/// and the median. Rounds: `WARRANT_AUDIT_ROUNDS` (default 5).
+/// This crate's batch verification alone (`envelope::batch`), 256 signatures per batch.
+fn raw_coalesced(raw: &[RawSignature]) {
+    for c in raw.chunks(256) {
+        let items: Vec<envelope::batch::Signed<'_>> =
+            c.iter().map(|(m, s, k)| (m.as_slice(), s, k)).collect();
+        let _ = black_box(envelope::batch::verify_all(&items));
+    }
+}
+
+/// `f` over `raw` split evenly across the machine's cores.
+fn on_all_cores(raw: &[RawSignature], f: fn(&[RawSignature])) {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    std::thread::scope(|s| {
+        for part in raw.chunks(raw.len().div_ceil(cores)) {
+            s.spawn(move || f(part));
+        }
+    });
+}
+
+/// The ratios measured in alternating rounds (the raw references, the audit, the references
+/// again), so that a machine whose speed drifts over a minute (as this VM's does) affects
+/// both sides alike; prints every round and the medians. Rounds: `WARRANT_AUDIT_ROUNDS`
+/// (default 5). References: ed25519-dalek's `verify_batch` on one core and on all cores,
+/// and this crate's batch verifier on all cores.
 fn interleaved(bundle: &[u8], trust: &TrustPolicy, raw: &[RawSignature]) {
     let rounds: usize = std::env::var("WARRANT_AUDIT_ROUNDS")
         .ok()
@@ -105,25 +126,35 @@ fn interleaved(bundle: &[u8], trust: &TrustPolicy, raw: &[RawSignature]) {
         f();
         t.elapsed().as_secs_f64()
     };
-    let mut ratios = Vec::new();
+    let references: [(&str, &dyn Fn()); 3] = [
+        ("dalek one core", &|| raw_verify(raw)),
+        ("dalek all cores", &|| on_all_cores(raw, raw_verify)),
+        ("ours all cores", &|| on_all_cores(raw, raw_coalesced)),
+    ];
+    let mut ratios = vec![Vec::new(); references.len()];
     for _ in 0..rounds {
-        let before = time(&|| raw_verify(raw));
+        let before: Vec<f64> = references.iter().map(|(_, f)| time(f)).collect();
         let audit = time(&|| {
             let _ = black_box(audit::verify(bundle, trust, &[]));
         });
-        let after = time(&|| raw_verify(raw));
-        let ratio = (before + after) / 2.0 / audit;
-        println!(
-            "interleaved: raw {before:.3} s, audit {audit:.3} s, raw {after:.3} s: ratio {ratio:.3}"
-        );
-        ratios.push(ratio);
+        let after: Vec<f64> = references.iter().map(|(_, f)| time(f)).collect();
+        let mut line = format!("interleaved: audit {audit:.3} s");
+        for (i, (name, _)) in references.iter().enumerate() {
+            let raw_s = (before[i] + after[i]) / 2.0;
+            let ratio = raw_s / audit;
+            line += &format!("; {name} {raw_s:.3} s, ratio {ratio:.3}");
+            ratios[i].push(ratio);
+        }
+        println!("{line}");
     }
-    ratios.sort_by(f64::total_cmp);
-    if let Some(m) = ratios.get(ratios.len() / 2) {
-        println!(
-            "interleaved: {} events, median ratio {m:.3} over {rounds} rounds",
-            raw.len()
-        );
+    for ((name, _), r) in references.iter().zip(&mut ratios) {
+        r.sort_by(f64::total_cmp);
+        if let Some(m) = r.get(r.len() / 2) {
+            println!(
+                "interleaved: {} events, against {name}: median ratio {m:.3} over {rounds} rounds",
+                raw.len()
+            );
+        }
     }
 }
 
