@@ -1,8 +1,10 @@
-//! A serde `Deserializer` that reads typed values straight out of bytes which already passed
-//! [`super::decode::check`], so no intermediate value tree is built.
+//! A serde `Deserializer` that reads typed values straight out of bytes, so no intermediate
+//! value tree is built.
 //!
-//! It still checks every bound itself (a logic error elsewhere must become an error, never a
-//! panic), but leaves canonical form to the checker before it and the re-encoding after it.
+//! It checks every bound itself and, when made with [`Decoder::bounded`], the nesting depth,
+//! so it may read bytes nothing has checked: the strict decode reads first and runs the
+//! structural checker ([`super::decode::check`]) only when it must (`super::from_slice_borrowed`).
+//! Canonical form it leaves to the checker and to the re-encoding after it.
 //! Type hints are strict: a field typed as bytes must be a byte string, an integer an
 //! integer, and so on, so a mistyped field is a [`CborError::Schema`] error.
 
@@ -24,15 +26,58 @@ struct Head {
     at: usize,
 }
 
-/// A cursor over checked bytes.
+/// A cursor over bytes.
 pub(crate) struct Decoder<'de> {
     bytes: &'de [u8],
     pos: usize,
+    /// How many more arrays or maps may be entered: recursion stays bounded on any input.
+    depth_left: usize,
+    max_depth: usize,
+    /// Whether a still-encoded item ([`super::Raw`]) was handed out: the re-encoding does not
+    /// look inside those, so such a read is accepted only after the structural check.
+    saw_raw: bool,
 }
 
 impl<'de> Decoder<'de> {
+    /// A decoder for bytes that passed the structural check (which bounded their depth).
     pub(crate) fn new(bytes: &'de [u8]) -> Self {
-        Self { bytes, pos: 0 }
+        Self::bounded(bytes, usize::MAX)
+    }
+
+    /// A decoder that refuses to enter more than `max_depth` nested arrays or maps, so it
+    /// never reads an item deeper than the structural check allows (it refuses one case the
+    /// check accepts, an empty container at exactly that depth; the caller then decodes
+    /// the long way).
+    pub(crate) fn bounded(bytes: &'de [u8], max_depth: usize) -> Self {
+        Self {
+            bytes,
+            pos: 0,
+            depth_left: max_depth,
+            max_depth,
+            saw_raw: false,
+        }
+    }
+
+    /// Whether a [`super::Raw`] item was read.
+    pub(crate) fn saw_raw(&self) -> bool {
+        self.saw_raw
+    }
+
+    /// Runs `f` one array or map deeper.
+    fn nested<R>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<R, CborError>,
+    ) -> Result<R, CborError> {
+        if self.depth_left == 0 {
+            return Err(CborError::TooDeep {
+                offset: self.pos,
+                max: self.max_depth,
+            });
+        }
+        self.depth_left -= 1;
+        let r = f(self);
+        self.depth_left += 1;
+        r
     }
 
     /// Whether every byte has been read.
@@ -93,8 +138,8 @@ impl<'de> Decoder<'de> {
         match h.major {
             2 => self.take(h.arg).map(drop),
             3 => self.text(h).map(drop),
-            4 => (0..h.arg).try_for_each(|_| self.skip()),
-            5 => (0..h.arg).try_for_each(|_| self.skip().and_then(|()| self.skip())),
+            4 => self.nested(|de| (0..h.arg).try_for_each(|_| de.skip())),
+            5 => self.nested(|de| (0..h.arg).try_for_each(|_| de.skip().and_then(|()| de.skip()))),
             _ => Ok(()),
         }
     }
@@ -228,14 +273,8 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de> {
             },
             2 => visitor.visit_borrowed_bytes(self.take(h.arg)?),
             3 => visitor.visit_borrowed_str(self.text(h)?),
-            4 => visitor.visit_seq(Items {
-                de: self,
-                left: h.arg,
-            }),
-            5 => visitor.visit_map(Items {
-                de: self,
-                left: h.arg,
-            }),
+            4 => self.nested(|de| visitor.visit_seq(Items { de, left: h.arg })),
+            5 => self.nested(|de| visitor.visit_map(Items { de, left: h.arg })),
             7 => match h.arg {
                 20 => visitor.visit_bool(false),
                 21 => visitor.visit_bool(true),
@@ -330,6 +369,7 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de> {
             // The next item, whole and still encoded (see `super::raw`).
             let start = self.pos;
             self.skip()?;
+            self.saw_raw = true;
             return visitor.visit_borrowed_bytes(&self.bytes[start..self.pos]);
         }
         visitor.visit_newtype_struct(self)
@@ -337,10 +377,7 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de> {
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CborError> {
         let h = self.expect(4, &visitor)?;
-        visitor.visit_seq(Items {
-            de: self,
-            left: h.arg,
-        })
+        self.nested(|de| visitor.visit_seq(Items { de, left: h.arg }))
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(
@@ -362,10 +399,7 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de> {
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, CborError> {
         let h = self.expect(5, &visitor)?;
-        visitor.visit_map(Items {
-            de: self,
-            left: h.arg,
-        })
+        self.nested(|de| visitor.visit_map(Items { de, left: h.arg }))
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
@@ -394,7 +428,7 @@ impl<'de> de::Deserializer<'de> for &mut Decoder<'de> {
                 major: 5, arg: 1, ..
             } => {
                 self.head()?;
-                visitor.visit_enum(Variant { de: self })
+                self.nested(|de| visitor.visit_enum(Variant { de }))
             }
             h => Err(de::Error::invalid_type(self.unexpected(h), &visitor)),
         }

@@ -287,6 +287,10 @@ pub(crate) fn from_slice_borrowed<'a, T: Serialize + Deserialize<'a>>(
     bytes: &'a [u8],
     limits: Limits,
 ) -> Result<T, CborError> {
+    if let Some(typed) = read_and_round_trip(bytes, limits) {
+        return Ok(typed);
+    }
+    // Refused: decode again the long way, which names the first rule the bytes break.
     let typed: T = read_fields(bytes, limits)?;
     // The round trip is the last word on canonical form: anything the structural checks
     // cannot see (explicit nulls, alternative spellings serde would normalise) ends here.
@@ -294,6 +298,28 @@ pub(crate) fn from_slice_borrowed<'a, T: Serialize + Deserialize<'a>>(
         return Err(CborError::NotCanonical);
     }
     Ok(typed)
+}
+
+/// The accepting path of the strict decode, without the structural pass where it adds
+/// nothing: when the typed value re-encodes to exactly `bytes`, the bytes are the canonical
+/// encoding our encoder writes, which is every rule the structural pass checks. Items kept
+/// encoded ([`Raw`]) are the exception (the re-encoding compares them as they are), so a
+/// read that handed one out still takes the structural pass. `None` for anything refused,
+/// and the caller decodes again to say why; the bounded decoder makes reading unchecked
+/// bytes safe (every length is checked, nesting is limited).
+fn read_and_round_trip<'a, T: Serialize + Deserialize<'a>>(
+    bytes: &'a [u8],
+    limits: Limits,
+) -> Option<T> {
+    if bytes.len() > limits.max_len {
+        return None;
+    }
+    let mut decoder = de::Decoder::bounded(bytes, limits.max_depth);
+    let typed = T::deserialize(&mut decoder).ok()?;
+    if !decoder.at_end() || (decoder.saw_raw() && decode::check(bytes, limits).is_err()) {
+        return None;
+    }
+    encodes_to(&typed, bytes).ok()?.then_some(typed)
 }
 
 /// Reads the fields `T` names out of checked CBOR, with no round trip. Alone it is only for

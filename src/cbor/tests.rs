@@ -464,3 +464,37 @@ fn raw_items_checked_in_place_fall_back_when_bytes_move() {
     assert_eq!(encodes_to(&vec![item], &y), Ok(true));
     assert_eq!(encodes_to(&vec![item], &y.clone()), Ok(false));
 }
+
+#[test]
+fn unchecked_reads_stay_bounded_and_fall_back_to_the_named_error() {
+    // The accepting path reads before the structural check: 60 000 nested arrays inside a
+    // raw item must end in the check's error, not in a stack overflow.
+    let mut deep = hex("a3 6161 01 6162 81");
+    deep.extend(std::iter::repeat_n(0x81, 60_000));
+    deep.push(0x00);
+    deep.extend(hex("6163 617a"));
+    let r = from_slice_borrowed::<Shallow<'_>>(&deep, Limits::default());
+    assert!(matches!(r, Err(CborError::TooDeep { max: 16, .. })), "{r:?}");
+    // An empty array at exactly the deepest level the check allows: the bounded reader
+    // refuses it, the long way accepts it.
+    let at_limit = format!("a3 6161 01 6162 81 {}80 6163 617a", "81".repeat(14));
+    let at_limit = hex(&at_limit);
+    let s: Shallow<'_> = from_slice_borrowed(&at_limit, Limits::default()).expect("ok");
+    assert_eq!(s.b.len(), 1);
+    let too_deep = format!("a3 6161 01 6162 81 {}80 6163 617a", "81".repeat(15));
+    assert!(matches!(
+        from_slice_borrowed::<Shallow<'_>>(&hex(&too_deep), Limits::default()),
+        Err(CborError::TooDeep { .. })
+    ));
+    // Typed input that reads fine but does not round-trip gets the structural error.
+    let long_zed = hex("a3 6161 6178 637a6564 1800 646c697374 80");
+    assert_eq!(
+        from_slice::<Sample>(&long_zed),
+        Err(CborError::NonShortestInteger { offset: 9 })
+    );
+    let unsorted = hex("a3 637a6564 00 6161 6178 646c697374 80");
+    assert_eq!(
+        from_slice::<Sample>(&unsorted),
+        Err(CborError::UnsortedKeys { offset: 6 })
+    );
+}
