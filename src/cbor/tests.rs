@@ -474,7 +474,10 @@ fn unchecked_reads_stay_bounded_and_fall_back_to_the_named_error() {
     deep.push(0x00);
     deep.extend(hex("6163 617a"));
     let r = from_slice_borrowed::<Shallow<'_>>(&deep, Limits::default());
-    assert!(matches!(r, Err(CborError::TooDeep { max: 16, .. })), "{r:?}");
+    assert!(
+        matches!(r, Err(CborError::TooDeep { max: 16, .. })),
+        "{r:?}"
+    );
     // An empty array at exactly the deepest level the check allows: the bounded reader
     // refuses it, the long way accepts it.
     let at_limit = format!("a3 6161 01 6162 81 {}80 6163 617a", "81".repeat(14));

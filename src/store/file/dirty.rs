@@ -9,8 +9,9 @@
 //! watermark (`docs/storage-format.md`). Keeping them here until the sync therefore changes
 //! nothing a crash can observe, and the sync writes each stretch of the file once.
 //!
-//! Memory is bounded: the store syncs its tables once they lag the log by
-//! `TABLE_SYNC_EVERY` entries, and an entry dirties at most one slot per table.
+//! Memory is bounded: a table writes its held slots out (without syncing) once it holds
+//! [`MAX_HELD`], well before the store syncs it (every `TABLE_SYNC_EVERY` entries, each of
+//! which dirties at most one slot per table).
 
 use std::collections::HashMap;
 use std::io;
@@ -24,6 +25,12 @@ use super::table::{HEADER, Kind, Slot};
 const GAP_BYTES: u64 = 4096;
 /// Largest stretch one flush write covers, so a flush's buffer stays small.
 const MAX_WINDOW_BYTES: u64 = 1 << 20;
+/// Most slots held before they are written out: below what a hash map of 2^17 buckets holds
+/// (7/8 of them), so the map never grows past 5.4 MB. On a 10^7-entry event table (about
+/// 2^25 slots) this many random slots lie about 340 slots apart, close enough that a flush
+/// still writes long windows. Unit tests hold at most 48, fewer than their sync interval of
+/// 64 entries, so that stores in tests write held slots out between syncs too.
+pub(super) const MAX_HELD: usize = if cfg!(test) { 48 } else { 3 << 15 };
 
 /// The slots written since the last flush, by position.
 #[derive(Default)]
@@ -46,11 +53,11 @@ impl Dirty {
         DirtyView(self.slots.read().unwrap_or_else(PoisonError::into_inner))
     }
 
-    pub fn put(&self, pos: u64, slot: Slot) {
-        self.slots
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(pos, slot);
+    /// Holds `slot` for `pos`; returns how many slots are held.
+    pub fn put(&self, pos: u64, slot: Slot) -> usize {
+        let mut slots = self.slots.write().unwrap_or_else(PoisonError::into_inner);
+        slots.insert(pos, slot);
+        slots.len()
     }
 
     /// Writes every dirty slot to `file`, in position order, one window at a time. The
@@ -61,57 +68,80 @@ impl Dirty {
         if slots.is_empty() {
             return Ok(());
         }
-        let mut sorted: Vec<(u64, Slot)> = slots.iter().map(|(&p, &s)| (p, s)).collect();
-        sorted.sort_unstable_by_key(|&(p, _)| p);
-        for window in windows(&sorted, kind.slot_len() as u64) {
-            write_window(kind, file, window)?;
+        // Positions only (8 bytes each, not a copy of the slots): the flush must not double
+        // the memory the held slots take.
+        let mut positions: Vec<u64> = slots.keys().copied().collect();
+        positions.sort_unstable();
+        let mut buf = Vec::new();
+        for window in Windows::new(&positions, kind.slot_len() as u64) {
+            write_window(kind, file, window, &slots, &mut buf)?;
         }
         slots.clear();
         Ok(())
     }
 }
 
-/// Splits position-sorted slots into runs that are each written with one read and one write.
-fn windows(sorted: &[(u64, Slot)], slot_len: u64) -> Vec<&[(u64, Slot)]> {
-    let (gap, max) = (GAP_BYTES / slot_len, MAX_WINDOW_BYTES / slot_len);
-    let mut out = Vec::new();
-    let mut start = 0;
-    for i in 1..=sorted.len() {
-        let ends = i == sorted.len()
-            || sorted[i].0 - sorted[i - 1].0 > gap
-            || sorted[i].0 - sorted[start].0 >= max;
-        if ends {
-            out.push(&sorted[start..i]);
-            start = i;
+/// Splits sorted positions into runs that are each written with one read and one write:
+/// a run ends at a gap over [`GAP_BYTES`] or when it would span [`MAX_WINDOW_BYTES`].
+struct Windows<'a> {
+    rest: &'a [u64],
+    gap: u64,
+    max: u64,
+}
+
+impl<'a> Windows<'a> {
+    fn new(sorted: &'a [u64], slot_len: u64) -> Self {
+        Self {
+            rest: sorted,
+            gap: GAP_BYTES / slot_len,
+            max: MAX_WINDOW_BYTES / slot_len,
         }
     }
-    out
+}
+
+impl<'a> Iterator for Windows<'a> {
+    type Item = &'a [u64];
+
+    fn next(&mut self) -> Option<&'a [u64]> {
+        let first = *self.rest.first()?;
+        let mut end = 1;
+        while let Some(&p) = self.rest.get(end) {
+            if p - self.rest[end - 1] > self.gap || p - first >= self.max {
+                break;
+            }
+            end += 1;
+        }
+        let (window, rest) = self.rest.split_at(end);
+        self.rest = rest;
+        Some(window)
+    }
 }
 
 /// Reads the file's stretch from the window's first slot to its last, puts the window's
-/// slots in, and writes the stretch back.
-fn write_window(kind: Kind, file: &StoreFile, window: &[(u64, Slot)]) -> io::Result<()> {
+/// slots in, and writes the stretch back (`buf` is reused from window to window).
+fn write_window(
+    kind: Kind,
+    file: &StoreFile,
+    window: &[u64],
+    slots: &HashMap<u64, Slot>,
+    buf: &mut Vec<u8>,
+) -> io::Result<()> {
     let len = kind.slot_len() as u64;
-    let (first, last) = (window[0].0, window[window.len() - 1].0);
-    let mut buf = vec![0u8; ((last - first + 1) * len) as usize];
-    file.read_at(&mut buf, HEADER + first * len)?;
-    for &(pos, slot) in window {
-        let at = ((pos - first) * len) as usize;
-        buf[at..at + len as usize].copy_from_slice(&slot.encode(kind));
+    let (first, last) = (window[0], window[window.len() - 1]);
+    buf.resize(((last - first + 1) * len) as usize, 0);
+    file.read_at(buf, HEADER + first * len)?;
+    for pos in window {
+        if let Some(slot) = slots.get(pos) {
+            let at = ((pos - first) * len) as usize;
+            buf[at..at + len as usize].copy_from_slice(&slot.encode(kind));
+        }
     }
-    file.write_at(&buf, HEADER + first * len)
+    file.write_at(buf, HEADER + first * len)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn event(i: u64) -> Slot {
-        Slot::Event {
-            fp: i as u32 + 1,
-            index: i,
-        }
-    }
 
     #[test]
     fn windows_cover_every_slot_once_in_order_and_respect_the_bounds() {
@@ -125,22 +155,21 @@ mod tests {
             p += step;
             positions.push(p);
         }
-        let sorted: Vec<(u64, Slot)> = positions.iter().map(|&p| (p, event(p))).collect();
-        let ws = windows(&sorted, len);
-        let flat: Vec<u64> = ws.iter().flat_map(|w| w.iter().map(|s| s.0)).collect();
+        let ws: Vec<&[u64]> = Windows::new(&positions, len).collect();
+        let flat: Vec<u64> = ws.iter().flat_map(|w| w.iter().copied()).collect();
         assert_eq!(flat, positions);
         for w in &ws {
             assert!(!w.is_empty());
-            assert!(w[w.len() - 1].0 - w[0].0 < max, "window too long");
+            assert!(w[w.len() - 1] - w[0] < max, "window too long");
             assert!(
-                w.windows(2).all(|p| p[1].0 - p[0].0 <= gap),
+                w.windows(2).all(|p| p[1] - p[0] <= gap),
                 "gap inside a window"
             );
         }
         for pair in ws.windows(2) {
             let (a, b) = (pair[0], pair[1]);
-            let split_by_gap = b[0].0 - a[a.len() - 1].0 > gap;
-            let split_by_length = b[0].0 - a[0].0 >= max;
+            let split_by_gap = b[0] - a[a.len() - 1] > gap;
+            let split_by_length = b[0] - a[0] >= max;
             assert!(
                 split_by_gap || split_by_length,
                 "windows split for no reason"

@@ -16,7 +16,7 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::dirty::Dirty;
+use super::dirty::{Dirty, MAX_HELD};
 use super::io::{FaultHook, StoreFile};
 
 pub(super) const HEADER: u64 = 40;
@@ -283,9 +283,12 @@ impl Table {
         Err(io::Error::other("hash table has no empty slot"))
     }
 
-    /// Sets the slot at `pos`. It reaches the file at the next [`Table::sync`].
+    /// Sets the slot at `pos`. It reaches the file at the next [`Table::sync`], or sooner
+    /// when the table holds too many slots in memory.
     pub fn write_slot(&self, pos: u64, slot: Slot) -> io::Result<()> {
-        self.dirty.put(pos, slot);
+        if self.dirty.put(pos, slot) >= MAX_HELD {
+            self.flush()?;
+        }
         Ok(())
     }
 
