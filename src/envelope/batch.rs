@@ -31,6 +31,7 @@
 //! A failed batch says only that some signature is bad; callers then verify one by one.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
@@ -75,21 +76,23 @@ pub fn verify_all(items: &[Signed<'_>]) -> bool {
         return false;
     };
     let mut base = Scalar::ZERO;
-    let mut key_at: HashMap<&[u8; 32], usize> = HashMap::new();
-    let mut key_terms: Vec<(Scalar, EdwardsPoint)> = Vec::new();
+    // Per distinct key: the sum of its zᵢ·kᵢ, and its point.
+    let mut keys: HashMap<&[u8; 32], (Scalar, EdwardsPoint)> = HashMap::new();
     let mut scalars = Vec::with_capacity(terms.len() + 2);
     let mut points = Vec::with_capacity(terms.len() + 2);
     for (t, z) in terms.iter().zip(weights) {
         base += z * t.s;
         scalars.push(z);
         points.push(t.r);
-        let at = *key_at.entry(t.key.as_bytes()).or_insert_with(|| {
-            key_terms.push((Scalar::ZERO, t.key.to_edwards()));
-            key_terms.len() - 1
-        });
-        key_terms[at].0 += z * t.k;
+        let key = match keys.entry(t.key.as_bytes()) {
+            Entry::Occupied(e) => e.into_mut(),
+            // Checked once per key, not per signature.
+            Entry::Vacant(_) if t.key.is_weak() => return false,
+            Entry::Vacant(e) => e.insert((Scalar::ZERO, t.key.to_edwards())),
+        };
+        key.0 += z * t.k;
     }
-    for (c, a) in key_terms {
+    for (c, a) in keys.into_values() {
         scalars.push(c);
         points.push(a);
     }
@@ -99,13 +102,11 @@ pub fn verify_all(items: &[Signed<'_>]) -> bool {
 }
 
 impl<'a> Term<'a> {
-    /// The parts of one signature, or `None` if it fails a check made before the equation.
+    /// The parts of one signature, or `None` if s or R fails a check made before the
+    /// equation (the key's is made once per key, in [`verify_all`]).
     fn of((msg, sig, key): Signed<'a>) -> Option<Self> {
         let r_bytes = *sig.r_bytes();
         let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(*sig.s_bytes()))?;
-        if key.is_weak() {
-            return None;
-        }
         let r = CompressedEdwardsY(r_bytes).decompress()?;
         if r.is_small_order() {
             return None;
