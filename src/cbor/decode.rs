@@ -125,7 +125,7 @@ pub(super) fn take<'a>(bytes: &'a [u8], pos: &mut usize, n: u64) -> Result<&'a [
 /// The major type and argument of the head at `bytes[at..]`, and where the head ends (for
 /// major type 7 the argument is the additional information). `None` if the input ends inside
 /// the head or it is not a definite-length head. Shared by the checker, which adds the
-/// canonical-form rules, and the decoder, which reads checked bytes.
+/// canonical-form rules, and the decoder, which may read unchecked bytes.
 pub(crate) fn head_at(bytes: &[u8], at: usize) -> Option<(u8, u64, usize)> {
     let b = *bytes.get(at)?;
     let (major, info) = (b >> 5, b & 0x1f);
@@ -137,10 +137,12 @@ pub(crate) fn head_at(bytes: &[u8], at: usize) -> Option<(u8, u64, usize)> {
         27 => 8,
         _ => return None,
     };
+    // The head's following bytes must be there for every major type: a float's too, or
+    // a reader of unchecked bytes would be told an end past the input.
+    let raw = bytes.get(at + 1..at + 1 + n)?;
     let arg = if n == 0 || major == 7 {
         u64::from(info)
     } else {
-        let raw = bytes.get(at + 1..at + 1 + n)?;
         raw.iter().fold(0, |acc, &x| (acc << 8) | u64::from(x))
     };
     Some((major, arg, at + 1 + n))

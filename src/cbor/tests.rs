@@ -489,6 +489,13 @@ fn unchecked_reads_stay_bounded_and_fall_back_to_the_named_error() {
         from_slice_borrowed::<Shallow<'_>>(&hex(&too_deep), Limits::default()),
         Err(CborError::TooDeep { .. })
     ));
+    // A float head cut short at the end of a raw item: the reader is told the input
+    // ends, not an end past it (the bundle fuzz target found the slice that panicked).
+    let cut_float = hex("a3 6161 01 6162 81 fa00");
+    assert!(matches!(
+        from_slice_borrowed::<Shallow<'_>>(&cut_float, Limits::default()),
+        Err(CborError::Float { offset: 7 })
+    ));
     // Typed input that reads fine but does not round-trip gets the structural error.
     let long_zed = hex("a3 6161 6178 637a6564 1800 646c697374 80");
     assert_eq!(
