@@ -17,6 +17,13 @@ use clap::{Parser, Subcommand};
 
 use cli_io::Outcome;
 
+/// jemalloc instead of the system allocator: under glibc's per-thread arenas the memory the
+/// ingest threads freed stayed resident and the resident set crept up with the log (34 → 82
+/// MB over 10^6 entries; flat at 46–62 MB with jemalloc). See `docs/dependencies.md`.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Signed evidence of what AI agents did, in a verifiable append-only log.
 #[derive(Parser)]
 #[command(name = "warrant", version, about)]

@@ -4,9 +4,9 @@ use std::collections::HashMap;
 
 use super::records::{INDEX_RECORD, IndexRecord, NO_PREV, nodes_for, push_frame};
 use super::table::MAX_INDEX;
-use super::{FileStore, Writer};
+use super::{FileStore, Writer, summit};
 use crate::event::TaskId;
-use crate::merkle::Frontier;
+use crate::merkle::{Frontier, Hash, NodeId};
 use crate::store::{NewEntry, StoreError};
 
 /// Everything a batch writes, computed before any I/O.
@@ -16,6 +16,8 @@ struct Plan {
     nodes: Vec<u8>,
     frontier: Frontier,
     heads: HashMap<TaskId, u64>,
+    /// The new nodes the in-memory summit keeps.
+    summit: Vec<(NodeId, Hash)>,
 }
 
 impl FileStore {
@@ -26,6 +28,7 @@ impl FileStore {
             nodes: Vec::new(),
             frontier: w.frontier.clone(),
             heads: HashMap::new(),
+            summit: Vec::new(),
         };
         let snapshot = self.snapshot();
         for (i, e) in batch.iter().enumerate() {
@@ -50,8 +53,16 @@ impl FileStore {
                 }
                 .to_bytes(),
             );
-            for p in &plan.frontier.push(e.leaf) {
+            // The k-th completed subtree (lowest first) is at level k + 1.
+            for (level, p) in (1u8..).zip(plan.frontier.push(e.leaf)) {
                 plan.nodes.extend_from_slice(p.as_bytes());
+                if level >= summit::FROM {
+                    let id = NodeId {
+                        level,
+                        index: index >> level,
+                    };
+                    plan.summit.push((id, p));
+                }
             }
         }
         Ok(plan)
@@ -85,6 +96,9 @@ impl FileStore {
         w.size = end;
         w.data_len += plan.frames.len() as u64;
         w.frontier = plan.frontier;
+        for (id, hash) in plan.summit {
+            self.summit.put(id, hash);
+        }
         // 3. Tables, after the commit: they never point at an uncommitted entry. If this
         //    fails the batch is durable but the store is poisoned; reopening replays it.
         self.update_tables(w, batch, first, &plan.heads)?;

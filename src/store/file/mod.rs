@@ -29,6 +29,7 @@ mod grow;
 mod io;
 mod lookup;
 mod records;
+mod summit;
 mod table;
 #[cfg(test)]
 mod tests;
@@ -97,6 +98,8 @@ pub struct FileStore {
     writer: Mutex<Writer>,
     published: RwLock<Published>,
     hints: lookup::Hints,
+    /// Upper-level node hashes, so proofs need not read their scattered pages.
+    summit: summit::Summit,
 }
 
 impl core::fmt::Debug for FileStore {
@@ -234,6 +237,7 @@ impl FileStore {
             writer: Mutex::new(writer),
             published: RwLock::new(published),
             hints: lookup::Hints::default(),
+            summit: summit::Summit::default(),
         };
         store.recover()?;
         Ok(store)
@@ -397,9 +401,14 @@ impl FileStore {
             index: id.index,
             size,
         })?;
+        if let Some(h) = self.summit.get(id) {
+            return Ok(h);
+        }
         let mut b = [0u8; 32];
         self.nodes.read_at(&mut b, pos * 32)?;
-        Ok(Hash::from_bytes(b))
+        let hash = Hash::from_bytes(b);
+        self.summit.put(id, hash);
+        Ok(hash)
     }
 
     /// Stored checkpoint sizes, from file names.

@@ -215,3 +215,96 @@ fn a_store_that_fails_to_open_is_left_untouched() {
         "nothing written on the way out"
     );
 }
+
+/// Every stored node, in the writing process (upper levels from the summit, filled by the
+/// appends) and after reopening (read from the file, then from the summit), is the hash the
+/// in-memory store computes; a damaged upper node is read as stored after a reopen (the
+/// summit is no second copy that could hide it from a reader) and `fsck` names it.
+#[test]
+fn upper_levels_are_the_stored_hashes_before_and_after_reopening() {
+    use super::records::node_position;
+    use super::summit::FROM;
+    use crate::merkle::NodeId;
+    use crate::store::MemoryStore;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let size = 5000u64;
+    let reference = MemoryStore::new(HashProfile::Blake3);
+    let nodes = |size: u64| {
+        (1..=12u8)
+            .flat_map(move |level| (0..size >> level).map(move |index| NodeId { level, index }))
+    };
+    let check = |store: &FileStore| {
+        for id in nodes(size) {
+            let want = reference.node(id).expect("reference");
+            assert_eq!(store.node(id).expect("node"), want, "{id:?}");
+        }
+    };
+    {
+        let store =
+            FileStore::create(dir.path(), HashProfile::Blake3, keys(), None).expect("create");
+        let mut from = 0;
+        for n in [1, 700, 1500, 323, 2476] {
+            append(&store, from, n);
+            from += n;
+        }
+        let bytes: Vec<Vec<u8>> = (0..size).map(entry).collect();
+        let batch: Vec<NewEntry<'_>> = bytes
+            .iter()
+            .map(|b| {
+                let (event_id, task) = (keys())(b).expect("keys");
+                NewEntry {
+                    bytes: b,
+                    leaf: HashProfile::Blake3.leaf_hash(b),
+                    event_id,
+                    task,
+                }
+            })
+            .collect();
+        reference.append(&batch).expect("reference append");
+        assert!(
+            store
+                .summit
+                .get(NodeId {
+                    level: FROM,
+                    index: 3
+                })
+                .is_some()
+        );
+        check(&store);
+    }
+    let store = FileStore::open(dir.path(), keys(), None).expect("open");
+    assert!(
+        store
+            .summit
+            .get(NodeId {
+                level: FROM,
+                index: 3
+            })
+            .is_none()
+    );
+    check(&store);
+    check(&store);
+    drop(store);
+    // Damage one upper node on disk.
+    let target = NodeId {
+        level: FROM + 1,
+        index: 1,
+    };
+    let pos = node_position(target.level, target.index).expect("position") * 32;
+    let path = dir.path().join("nodes.dat");
+    let mut b = std::fs::read(&path).expect("read");
+    b[usize::try_from(pos).expect("small")] ^= 1;
+    std::fs::write(&path, b).expect("write");
+    let store = FileStore::open(dir.path(), keys(), None).expect("open");
+    assert_ne!(
+        store.node(target).expect("node"),
+        reference.node(target).expect("ref")
+    );
+    let problem = store.fsck().expect("fsck").problem.expect("a problem");
+    assert_eq!(
+        (problem.0.as_str(), problem.1),
+        ("nodes.dat", pos),
+        "{problem:?}"
+    );
+}
