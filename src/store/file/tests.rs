@@ -29,7 +29,7 @@ fn keys() -> KeysFn {
     })
 }
 
-fn append(store: &FileStore, from: u64, n: u64) {
+fn append(store: &dyn Storage, from: u64, n: u64) {
     let bytes: Vec<Vec<u8>> = (from..from + n).map(entry).collect();
     let batch: Vec<NewEntry<'_>> = bytes
         .iter()
@@ -234,6 +234,10 @@ fn upper_levels_are_the_stored_hashes_before_and_after_reopening() {
         (1..=12u8)
             .flat_map(move |level| (0..size >> level).map(move |index| NodeId { level, index }))
     };
+    let cached = NodeId {
+        level: FROM,
+        index: 3,
+    };
     let check = |store: &FileStore| {
         for id in nodes(size) {
             let want = reference.node(id).expect("reference");
@@ -248,42 +252,14 @@ fn upper_levels_are_the_stored_hashes_before_and_after_reopening() {
             append(&store, from, n);
             from += n;
         }
-        let bytes: Vec<Vec<u8>> = (0..size).map(entry).collect();
-        let batch: Vec<NewEntry<'_>> = bytes
-            .iter()
-            .map(|b| {
-                let (event_id, task) = (keys())(b).expect("keys");
-                NewEntry {
-                    bytes: b,
-                    leaf: HashProfile::Blake3.leaf_hash(b),
-                    event_id,
-                    task,
-                }
-            })
-            .collect();
-        reference.append(&batch).expect("reference append");
-        assert!(
-            store
-                .summit
-                .get(NodeId {
-                    level: FROM,
-                    index: 3
-                })
-                .is_some()
-        );
+        append(&reference, 0, size);
+        assert!(store.summit.get(cached).is_some(), "filled by the appends");
         check(&store);
     }
     let store = FileStore::open(dir.path(), keys(), None).expect("open");
-    assert!(
-        store
-            .summit
-            .get(NodeId {
-                level: FROM,
-                index: 3
-            })
-            .is_none()
-    );
+    assert!(store.summit.get(cached).is_none(), "nothing persisted");
     check(&store);
+    assert!(store.summit.get(cached).is_some(), "filled by the reads");
     check(&store);
     drop(store);
     // Damage one upper node on disk.
