@@ -141,6 +141,13 @@ const SAMPLE_CHUNKS_PER_FILE: usize = 2;
 /// many as before the sample was cut to 8 MB so as not to weigh on the peak RSS.
 const SAMPLE_PASSES: usize = 8;
 
+/// `part` in batches of 256, [`SAMPLE_PASSES`] times over.
+fn batches(part: &[Sample]) -> impl Iterator<Item = &[Sample]> {
+    part.chunks(256)
+        .cycle()
+        .take(SAMPLE_PASSES * part.len().div_ceil(256))
+}
+
 /// Raw batch verification (256 per batch) of the first events' signatures.
 fn verify_limit(files: &[PathBuf], key: &VerifyingKey, threads: usize) -> Result<Limits> {
     let mut sample: Vec<Sample> = Vec::new();
@@ -154,11 +161,7 @@ fn verify_limit(files: &[PathBuf], key: &VerifyingKey, threads: usize) -> Result
         }
     }
     let dalek = |part: &[Sample]| {
-        for c in part
-            .chunks(256)
-            .cycle()
-            .take(SAMPLE_PASSES * part.len().div_ceil(256))
-        {
+        for c in batches(part) {
             let msgs: Vec<&[u8]> = c.iter().map(|(m, _)| m.as_slice()).collect();
             let sigs: Vec<Signature> = c.iter().map(|(_, s)| *s).collect();
             let keys = vec![*key; c.len()];
@@ -166,11 +169,7 @@ fn verify_limit(files: &[PathBuf], key: &VerifyingKey, threads: usize) -> Result
         }
     };
     let coalesced = |part: &[Sample]| {
-        for c in part
-            .chunks(256)
-            .cycle()
-            .take(SAMPLE_PASSES * part.len().div_ceil(256))
-        {
+        for c in batches(part) {
             let items: Vec<envelope::batch::Signed<'_>> =
                 c.iter().map(|(m, s)| (m.as_slice(), s, key)).collect();
             let _ = envelope::batch::verify_all(&items);
