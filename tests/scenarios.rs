@@ -71,6 +71,26 @@ fn an_unauthenticated_intent_fails() {
 }
 
 #[test]
+fn a_high_risk_intent_without_mfa_passes_with_a_warning() {
+    let story = Story::tweaked(&|b| {
+        if let Body::TaskOpened(o) = b {
+            o.principal.mfa = false;
+        }
+    });
+    expect(&story, &[]);
+    let b1 = story.audit().check("B1").expect("B1").clone();
+    assert_eq!(b1.status, warrant_ledger::audit::Status::Warn, "{b1:?}");
+    let low = Story::tweaked(&|b| {
+        if let Body::TaskOpened(o) = b {
+            o.principal.mfa = false;
+            o.risk_tier = Level::Low;
+        }
+    });
+    let b1 = low.audit().check("B1").expect("B1").clone();
+    assert_eq!(b1.status, warrant_ledger::audit::Status::Pass, "{b1:?}");
+}
+
+#[test]
 fn a_task_opened_twice_fails() {
     let mut story = Story::new();
     story.play(&nothing, &mut |step, s| {
@@ -267,6 +287,26 @@ fn an_action_under_a_decision_for_another_human_fails() {
 }
 
 #[test]
+fn an_action_under_a_decision_about_another_agent_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::PolicyDecision(d) = b {
+            d.request.actor_chain = s(&[HUMAN, ORCHESTRATOR]);
+        }
+    });
+    expect(&story, &["B3"]);
+}
+
+#[test]
+fn an_action_under_a_decision_with_another_policy_digest_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::PolicyDecision(d) = b {
+            d.policy.digest = Digest::of(b"another policy text");
+        }
+    });
+    expect(&story, &["B4"]);
+}
+
+#[test]
 fn an_action_on_other_resources_fails() {
     let story = Story::tweaked(&|b| {
         if let Body::PolicyDecision(d) = b {
@@ -342,6 +382,16 @@ fn a_credential_issued_to_another_workload_fails() {
     let story = Story::tweaked(&|b| {
         if let Body::CredentialIssued(c) = b {
             c.holder.id = WorkloadId::new(ORCHESTRATOR).expect("id");
+        }
+    });
+    expect(&story, &["B5"]);
+}
+
+#[test]
+fn a_credential_issued_to_an_instance_never_delegated_to_fails() {
+    let story = Story::tweaked(&|b| {
+        if let Body::CredentialIssued(c) = b {
+            c.holder.instance = "pool-b/9".into();
         }
     });
     expect(&story, &["B5"]);

@@ -38,6 +38,15 @@ fn issuing_decision<'a>(t: &Task<'a>, c: &CredentialIssued) -> Option<&'a Policy
     })
 }
 
+/// Whether a delegation of this task logged before `before` names the holder's workload
+/// and instance: a pool's instances share a workload id, and a credential belongs to the
+/// instance the task was delegated to.
+fn delegated_instance(t: &Task<'_>, holder: &Holder, before: u64) -> bool {
+    t.delegations_to(holder.id.as_str())
+        .iter()
+        .any(|(i, _, d)| *i < before && d.delegatee.instance == holder.instance)
+}
+
 /// Why credential `c` (logged at `ci`) could not carry action `a` (logged at `i`), if it
 /// could not. A revocation counts from its effective time wherever it is logged: one
 /// logged after the action but effective before it means the action used a dead credential.
@@ -53,6 +62,8 @@ fn credential_problem(
         Some("was issued after the action")
     } else if acting_workload(a) != Some(c.holder.id.as_str()) {
         Some("was issued to another holder")
+    } else if !delegated_instance(t, &c.holder, ci) {
+        Some("was issued to an instance of its holder that no earlier delegation names")
     } else if !(cred.not_before <= a.started_at && a.started_at <= cred.expires_at) {
         Some("was not valid (expired or not yet valid) when the action started")
     } else if revoked.is_some_and(|rs| rs.iter().any(|(_, r)| r.effective_at <= a.started_at)) {

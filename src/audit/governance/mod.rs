@@ -265,6 +265,11 @@ fn b1(t: &Task<'_>) -> Check {
             .collect();
         return check("B1", Status::Fail, &ids, why);
     }
+    // Allowed, but an auditor should see it: DESIGN §4 records MFA for this judgement.
+    if o.risk_tier == Level::High && !o.principal.mfa {
+        let why = "a high-risk task was confirmed without multi-factor authentication";
+        return check("B1", Status::Warn, &[e.id], why);
+    }
     check(
         "B1",
         Status::Pass,
@@ -279,8 +284,9 @@ fn b1(t: &Task<'_>) -> Check {
 }
 
 /// The allow decision covering an action (the first it cites): cited by it, same task, for
-/// the task's human principal, same action, covering its resources, still valid when it
-/// started, logged before it.
+/// the task's human principal and the same acting workload (a decision about one agent does
+/// not authorise another; the hops between may differ), same action, covering its resources, still valid when it started,
+/// logged before it.
 fn covering<'a>(
     t: &Task<'a>,
     index: u64,
@@ -303,6 +309,7 @@ fn coverings<'a, 'x>(
                 if di < index
                     && d.effect == Effect::Allow
                     && t.principal() == Some(d.request.principal.as_str())
+                    && d.request.actor_chain.last() == a.actor_chain.last()
                     && d.request.action == a.operation.name
                     && subset(&a.operation.resources, &d.request.resources)
                     && d.valid_until >= a.started_at =>
