@@ -210,3 +210,43 @@ fn demo_runs_end_to_end_and_catches_every_violation() {
         "{codes:?}"
     );
 }
+
+#[test]
+fn bench_reports_every_figure_from_one_run() {
+    // A small run (the figures themselves are for `docs/performance.md`, not for tests):
+    // every key is there, the rates are positive, the ratios are the quotients they name,
+    // and the storage overhead, which does not depend on the machine, is within its budget.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("bench");
+    std::fs::create_dir(&dir).expect("dir");
+    std::fs::write(dir.join("keep.txt"), b"the user's").expect("file");
+    let d = dir.to_str().expect("utf8");
+    let out = json(&warrant(
+        &["bench", "--events", "20000", "--json", "--dir", d],
+        b"",
+    ));
+    let num = |k: &str| out[k].as_f64().unwrap_or_else(|| panic!("{k} in {out}"));
+    assert_eq!(num("events"), 20_000.0);
+    let ingest = num("ingest_eps");
+    for (ratio, reference) in [
+        ("ratio", "verify_limit_eps"),
+        ("ratio_to_best", "verify_limit_best_eps"),
+        ("ratio_to_single_core", "verify_limit_single_core_eps"),
+        ("ratio_to_coalesced", "verify_limit_coalesced_eps"),
+    ] {
+        assert!(num(reference) > 0.0, "{reference}");
+        let want = ingest / num(reference);
+        assert!((num(ratio) - want).abs() < 1e-9 * want, "{ratio}");
+    }
+    assert!(ingest > 0.0 && num("proof_us") > 0.0 && num("proof_reopened_us") > 0.0);
+    assert!(num("ingest_cpu_utilisation") > 0.0);
+    assert!(num("bytes_per_entry") > 0.0 && num("bytes_per_entry") <= 96.0);
+    assert!(num("peak_rss_bytes") > 0.0 && num("ingest_storage_writes_per_entry") > 0.0);
+    // Only the bench's own work directory is removed afterwards.
+    let left: Vec<_> = std::fs::read_dir(&dir).expect("dir").collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(
+        std::fs::read(dir.join("keep.txt")).expect("kept"),
+        b"the user's"
+    );
+}

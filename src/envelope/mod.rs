@@ -322,6 +322,9 @@ fn verify_chunk(
     chunk: Vec<Result<(ParsedEnvelope<'_>, VerifyingKey), EnvelopeError>>,
     limits: Limits,
 ) -> Vec<Result<VerifiedEvent, EnvelopeError>> {
+    // The last key judged and whether it is weak: a chunk's envelopes come from a few
+    // emitters, and the check (three point doublings) was 2.7 % of ingest when made per item.
+    let mut last: Option<([u8; 32], bool)> = None;
     let checked: Vec<Result<(ParsedEnvelope<'_>, VerifyingKey), EnvelopeError>> = chunk
         .into_iter()
         .map(|item| {
@@ -329,8 +332,16 @@ fn verify_chunk(
             if p.header.kid != event_key_id(&key) {
                 return Err(EnvelopeError::KeyIdMismatch);
             }
+            let weak = match last {
+                Some((bytes, weak)) if bytes == *key.as_bytes() => weak,
+                _ => {
+                    let weak = key.is_weak();
+                    last = Some((*key.as_bytes(), weak));
+                    weak
+                }
+            };
             // verify_strict rejects weak keys up front; keep the batch to keys it accepts.
-            if key.is_weak() {
+            if weak {
                 return Err(EnvelopeError::BadSignature);
             }
             Ok((p, key))

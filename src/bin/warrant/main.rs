@@ -149,7 +149,9 @@ enum Command {
         /// Hash profile.
         #[arg(long = "hash", default_value = "blake3")]
         profile: warrant_ledger::merkle::HashProfile,
-        /// Work directory (default: a temporary one; removed afterwards).
+        /// Where to put the work directory (default: the system's temporary directory). The
+        /// bench works in a new `warrant-bench-<pid>` directory inside it and removes only
+        /// that afterwards.
         #[arg(long)]
         dir: Option<std::path::PathBuf>,
     },

@@ -199,6 +199,71 @@ fn a_non_canonically_encoded_small_order_r_fails() {
     assert!(!b.ours());
 }
 
+/// Whether decompression accepts `bytes` and the point is of small order, as ed25519-dalek
+/// judges it.
+fn dalek_small_order(bytes: [u8; 32]) -> Option<bool> {
+    CompressedEdwardsY(bytes)
+        .decompress()
+        .map(|p| p.is_small_order())
+}
+
+#[test]
+fn the_small_order_test_by_bytes_agrees_with_dalek_on_every_special_encoding() {
+    let mut encodings = Vec::new();
+    for t in EIGHT_TORSION {
+        encodings.push(t.compress().to_bytes());
+    }
+    // Every encoding with y >= p (y = p + 0 … p + 18), and y = 0 … 18, with both signs.
+    for low in 0..19u8 {
+        let mut big = [0xff; 32];
+        big[0] = 0xed + low;
+        big[31] = 0x7f;
+        let mut small = [0; 32];
+        small[0] = low;
+        encodings.extend([big, small]);
+    }
+    // p − 1 (y = −1), and its neighbours.
+    let mut minus_one = [0xff; 32];
+    minus_one[0] = 0xec;
+    minus_one[31] = 0x7f;
+    encodings.push(minus_one);
+    let signed: std::collections::BTreeSet<[u8; 32]> = encodings
+        .iter()
+        .flat_map(|e| {
+            let mut neg = *e;
+            neg[31] ^= 0x80;
+            [*e, neg]
+        })
+        .collect();
+    let mut small_seen = 0;
+    for e in signed {
+        let Some(expected) = dalek_small_order(e) else {
+            continue;
+        };
+        small_seen += usize::from(expected);
+        assert_eq!(encodes_small_order(&e), expected, "{e:02x?}");
+    }
+    // Five y values (1, −1, 0, ±y₈) with either sign bit (decompression takes "−0" for the
+    // two points with x = 0), and the y >= p forms of y = 0 and y = 1 with either sign.
+    assert_eq!(small_seen, 14);
+}
+
+proptest! {
+    #[test]
+    fn the_small_order_test_by_bytes_agrees_with_dalek_on_any_encoding(
+        bytes in proptest::array::uniform32(any::<u8>()),
+        torsion in 0usize..8,
+    ) {
+        if let Some(expected) = dalek_small_order(bytes) {
+            prop_assert_eq!(encodes_small_order(&bytes), expected);
+        }
+        // A point of large order plus a torsion point is not of small order either.
+        let p = Scalar::from_bytes_mod_order(bytes) * ED25519_BASEPOINT_POINT + EIGHT_TORSION[torsion];
+        let e = p.compress().to_bytes();
+        prop_assert_eq!(encodes_small_order(&e), p.is_small_order());
+    }
+}
+
 #[test]
 fn a_small_order_key_fails() {
     // With A of small order, s = r signs anything up to k·A, a small-order error; for A the
