@@ -11,6 +11,12 @@ pub(crate) fn write_bstr(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
+/// Appends a text string (shortest head).
+pub(crate) fn write_tstr(out: &mut Vec<u8>, text: &str) {
+    head(out, 3, text.len() as u64);
+    out.extend_from_slice(text.as_bytes());
+}
+
 /// Appends the canonical encoding of `value`.
 pub(crate) fn write(out: &mut Vec<u8>, value: &Value) -> Result<(), CborError> {
     match value {

@@ -21,7 +21,8 @@ mod encode;
 mod raw;
 mod ser;
 
-pub(crate) use encode::write_bstr;
+pub(crate) use decode::head_at;
+pub(crate) use encode::{write_bstr, write_tstr};
 pub(crate) use raw::Raw;
 #[cfg(test)]
 mod tests;

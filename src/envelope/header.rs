@@ -56,24 +56,74 @@ fn int(n: i64) -> Value {
 }
 
 impl Protected {
-    /// The canonical encoding of the header map.
+    /// The canonical encoding of the header map, written directly in the layout of the
+    /// module documentation (tested against the generic canonical encoder).
     pub(crate) fn encode(&self) -> Result<Vec<u8>, EnvelopeError> {
-        let mut claims = vec![(int(CLAIM_ISS), Value::Text(self.issuer.clone()))];
-        if let Some(sub) = &self.subject {
-            claims.push((int(CLAIM_SUB), Value::Text(sub.clone())));
+        Ok(self.to_bytes())
+    }
+
+    fn to_bytes(&self) -> Vec<u8> {
+        let sub = self.subject.as_deref();
+        let mut out = Vec::with_capacity(64 + self.issuer.len() + sub.map_or(0, str::len));
+        // map(4), 1: -8, 3:
+        out.extend_from_slice(&[0xa4, 0x01, 0x27, 0x03]);
+        cbor::write_tstr(&mut out, CONTENT_TYPE);
+        out.push(0x04);
+        cbor::write_bstr(&mut out, &self.kid);
+        // 15: map(1 or 2), 1: iss, 2: sub
+        out.extend_from_slice(&[0x0f, if sub.is_some() { 0xa2 } else { 0xa1 }, 0x01]);
+        cbor::write_tstr(&mut out, &self.issuer);
+        if let Some(sub) = sub {
+            out.push(0x02);
+            cbor::write_tstr(&mut out, sub);
         }
-        let map = Value::Map(vec![
-            (int(LABEL_ALG), int(ALG_EDDSA)),
-            (int(LABEL_CONTENT_TYPE), Value::Text(CONTENT_TYPE.into())),
-            (int(LABEL_KID), Value::Bytes(self.kid.to_vec())),
-            (int(LABEL_CWT_CLAIMS), Value::Map(claims)),
-        ]);
-        Ok(cbor::value_to_vec(&map)?)
+        out
     }
 
     /// Strictly decodes a protected header: canonical CBOR, exactly the labels above, EdDSA,
     /// our content type.
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError> {
+        match Self::decode_exact(bytes) {
+            Some(header) => Ok(header),
+            None => Self::decode_general(bytes),
+        }
+    }
+
+    /// The header when `bytes` are exactly the canonical encoding of one, else `None`. The
+    /// fields are read by following the one layout a valid header has, then written again
+    /// and compared, so this accepts nothing [`Protected::decode_general`] would refuse and
+    /// returns what it would return; anything else goes there for its specific error. It
+    /// is a fifth of the cost (the general path builds a value tree; it was 2 % of ingest).
+    fn decode_exact(bytes: &[u8]) -> Option<Self> {
+        let rest = bytes.strip_prefix(&[0xa4, 0x01, 0x27, 0x03])?;
+        let (content_type, rest) = text(rest)?;
+        let rest = rest.strip_prefix(&[0x04, 0x48])?;
+        let (kid, rest) = rest.split_first_chunk::<KEY_ID_LEN>()?;
+        let (claims, rest) = match rest {
+            [0x0f, 0xa1, 0x01, rest @ ..] => (1, rest),
+            [0x0f, 0xa2, 0x01, rest @ ..] => (2, rest),
+            _ => return None,
+        };
+        let (issuer, rest) = text(rest)?;
+        let subject = match (claims, rest) {
+            (2, [0x02, rest @ ..]) => Some(text(rest)?),
+            (1, _) => None,
+            _ => return None,
+        };
+        if content_type != CONTENT_TYPE {
+            return None;
+        }
+        let header = Self {
+            kid: *kid,
+            issuer: issuer.to_owned(),
+            subject: subject.map(|(s, _)| s.to_owned()),
+        };
+        (header.to_bytes() == bytes).then_some(header)
+    }
+
+    /// [`Protected::decode`] for any input: the generic strict decoder, with an error that
+    /// says what is wrong.
+    fn decode_general(bytes: &[u8]) -> Result<Self, EnvelopeError> {
         let Value::Map(entries) = cbor::parse_value(bytes, Limits::default())? else {
             return Err(EnvelopeError::Header("protected header is not a map"));
         };
@@ -111,6 +161,17 @@ impl Protected {
             subject,
         })
     }
+}
+
+/// A text string at the start of `bytes` (any head form: the caller compares a re-encoding)
+/// and what follows it.
+fn text(bytes: &[u8]) -> Option<(&str, &[u8])> {
+    let (3, len, at) = cbor::head_at(bytes, 0)? else {
+        return None;
+    };
+    let end = at.checked_add(usize::try_from(len).ok()?)?;
+    let s = std::str::from_utf8(bytes.get(at..end)?).ok()?;
+    Some((s, &bytes[end..]))
 }
 
 fn label(v: &Value) -> Result<i64, EnvelopeError> {
@@ -152,6 +213,73 @@ pub(crate) fn sig_structure(protected: &[u8], payload: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The header through the generic canonical encoder (a value tree).
+    fn encoded_as_values(h: &Protected) -> Vec<u8> {
+        let mut claims = vec![(int(CLAIM_ISS), Value::Text(h.issuer.clone()))];
+        if let Some(sub) = &h.subject {
+            claims.push((int(CLAIM_SUB), Value::Text(sub.clone())));
+        }
+        let map = Value::Map(vec![
+            (int(LABEL_ALG), int(ALG_EDDSA)),
+            (int(LABEL_CONTENT_TYPE), Value::Text(CONTENT_TYPE.into())),
+            (int(LABEL_KID), Value::Bytes(h.kid.to_vec())),
+            (int(LABEL_CWT_CLAIMS), Value::Map(claims)),
+        ]);
+        cbor::value_to_vec(&map).expect("encode")
+    }
+
+    fn headers() -> Vec<Protected> {
+        let mut out = Vec::new();
+        for len in [1, 23, 24, 255, 256, 70_000] {
+            for subject in [
+                None,
+                Some("0190f0a4-2f3e-7a3b-8c1d-2e3f4a5b6c7d".to_owned()),
+            ] {
+                out.push(Protected {
+                    kid: [len as u8; KEY_ID_LEN],
+                    issuer: "é".repeat(len / 2) + &"s".repeat(len % 2),
+                    subject,
+                });
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_direct_encoding_is_the_canonical_one() {
+        for h in headers() {
+            assert_eq!(h.encode().expect("encode"), encoded_as_values(&h));
+        }
+    }
+
+    #[test]
+    fn the_exact_layout_path_decodes_as_the_general_decoder_does() {
+        for h in headers().into_iter().filter(|h| h.issuer.len() < 300) {
+            let good = h.encode().expect("encode");
+            assert_eq!(Protected::decode_exact(&good).as_ref(), Some(&h));
+            assert_eq!(Protected::decode_general(&good).as_ref(), Ok(&h));
+            // Every flipped bit, every truncation, one byte more: both paths agree, and
+            // the exact path never accepts what the general one refuses.
+            let mut variants: Vec<Vec<u8>> = (0..good.len())
+                .flat_map(|i| (0..8).map(move |bit| (i, bit)))
+                .map(|(i, bit)| {
+                    let mut m = good.clone();
+                    m[i] ^= 1 << bit;
+                    m
+                })
+                .collect();
+            variants.extend((0..good.len()).map(|n| good[..n].to_vec()));
+            variants.push([good.as_slice(), &[0]].concat());
+            for m in variants {
+                let general = Protected::decode_general(&m);
+                assert_eq!(Protected::decode(&m), general, "{m:02x?}");
+                if let Some(exact) = Protected::decode_exact(&m) {
+                    assert_eq!(Ok(exact), general);
+                }
+            }
+        }
+    }
 
     #[test]
     fn sig_structure_is_the_canonical_array() {

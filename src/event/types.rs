@@ -198,6 +198,14 @@ impl From<WorkloadId> for String {
     }
 }
 
+/// Maps keyed by workload id can be searched with a `&str` (no validation, no allocation):
+/// `Eq`, `Ord` and `Hash` are the inner string's, so they agree with `str`'s.
+impl std::borrow::Borrow<str> for WorkloadId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for WorkloadId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
