@@ -65,13 +65,14 @@ struct Term<'a> {
 /// `verify_strict`.
 #[must_use]
 pub fn verify_all(items: &[Signed<'_>]) -> bool {
-    let Some(terms) = items
-        .iter()
-        .map(|&item| Term::of(item))
-        .collect::<Option<Vec<_>>>()
-    else {
-        return false;
-    };
+    // A loop, not `collect::<Option<Vec<_>>>()`, which cannot size the vector up front.
+    let mut terms = Vec::with_capacity(items.len());
+    for &item in items {
+        let Some(term) = Term::of(item) else {
+            return false;
+        };
+        terms.push(term);
+    }
     let Some(weights) = weights(&terms) else {
         return false;
     };

@@ -75,7 +75,9 @@ pub enum EnvelopeError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedEvent {
     bytes: Vec<u8>,
-    event: Event,
+    /// Boxed: verified events travel through several vectors on their way to the store, and
+    /// moving the decoded event with them (536 bytes, against 8) was 1 % of ingest.
+    event: Box<Event>,
     kid: [u8; KEY_ID_LEN],
     /// BLAKE3 of `bytes`, computed on first use (ingest never needs it; audits and chains
     /// ask for it several times).
@@ -218,7 +220,7 @@ impl ParsedEnvelope<'_> {
         }
         Ok(VerifiedEvent {
             bytes: self.bytes.to_vec(),
-            event,
+            event: Box::new(event),
             kid: self.header.kid,
             digest: std::sync::OnceLock::new(),
         })
@@ -402,7 +404,7 @@ where
     bytes.extend(cbor::value_to_vec(&array)?);
     Ok(VerifiedEvent {
         bytes,
-        event: event.clone(),
+        event: Box::new(event.clone()),
         kid: event_key_id(&key),
         digest: std::sync::OnceLock::new(),
     })
