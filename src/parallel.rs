@@ -38,8 +38,8 @@ fn cores() -> usize {
 
 /// Runs `f` on every item; with `spread`, the calling thread and helpers for the cores no
 /// other caller is using (see [`Busy`]) take the items one at a time in the given order (put
-/// the costliest first, so they finish together), else the calling thread runs them all. Results come back in item order; an item on which `f` panicked yields
-/// `failed(item)`.
+/// the costliest first, so they finish together), else the calling thread runs them all.
+/// Results come back in item order; an item on which `f` panicked yields `failed(item)`.
 pub(crate) fn map_each<T, R, F, E>(items: &[T], spread: bool, f: F, failed: E) -> Vec<R>
 where
     T: Sync,

@@ -285,8 +285,8 @@ fn b1(t: &Task<'_>) -> Check {
 
 /// The allow decision covering an action (the first it cites): cited by it, same task, for
 /// the task's human principal and the same acting workload (a decision about one agent does
-/// not authorise another; the hops between may differ), same action, covering its resources, still valid when it started,
-/// logged before it.
+/// not authorise another; the hops between may differ), same action, covering its
+/// resources, still valid when it started, logged before it.
 fn covering<'a>(
     t: &Task<'a>,
     index: u64,

@@ -272,9 +272,9 @@ struct Totals {
 impl Totals {
     /// Times one reference slice: ed25519-dalek's batch verification of the sample on all
     /// cores, [`SLICE_PASSES`] times over.
-    fn reference(&mut self, limits: &Limits, key: &VerifyingKey, threads: usize) {
+    fn reference(&mut self, limits: &Limits, key: &VerifyingKey) {
         let t = Instant::now();
-        on_all_cores(&limits.sample, threads, &|p| {
+        on_all_cores(&limits.sample, limits.threads, &|p| {
             dalek_batches(p, key, SLICE_PASSES);
         });
         self.reference_secs += t.elapsed().as_secs_f64();
@@ -295,7 +295,6 @@ fn ingest(
     limits: &Limits,
     key: &VerifyingKey,
 ) -> Result<Ingest> {
-    let threads = limits.threads;
     let bar = progress(n, "ingested");
     let readers = files
         .iter()
@@ -314,7 +313,7 @@ fn ingest(
             s.spawn(move || appender(ledger, r, segments, barrier, failed, &bar));
         }
         for _ in 0..segments {
-            totals.reference(limits, key, threads);
+            totals.reference(limits, key);
             let (t, cpu, writes) = (Instant::now(), cpu_seconds(), storage_writes());
             barrier.wait();
             barrier.wait();
@@ -322,7 +321,7 @@ fn ingest(
             totals.cpu_secs += cpu_seconds() - cpu;
             totals.writes += storage_writes() - writes;
         }
-        totals.reference(limits, key, threads);
+        totals.reference(limits, key);
     });
     bar.finish_and_clear();
     if let Some(e) = failed.into_inner().unwrap_or_else(PoisonError::into_inner) {

@@ -222,7 +222,7 @@ fn the_small_order_test_by_bytes_agrees_with_dalek_on_every_special_encoding() {
         small[0] = low;
         encodings.extend([big, small]);
     }
-    // p − 1 (y = −1), and its neighbours.
+    // p − 1 (y = −1).
     let mut minus_one = [0xff; 32];
     minus_one[0] = 0xec;
     minus_one[31] = 0x7f;
