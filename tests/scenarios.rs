@@ -5,7 +5,7 @@ mod common;
 mod story;
 
 use story::*;
-use warrant_ledger::audit::Verdict;
+use warrant_ledger::audit::{Status, Verdict};
 use warrant_ledger::demo::workloads::*;
 use warrant_ledger::event::*;
 
@@ -591,6 +591,47 @@ fn an_approval_for_a_second_covering_decision_passes() {
         },
     );
     expect(&story, &[]);
+}
+
+/// The compliant story with a second execution of the same action, under the same
+/// approval and credential, logged right after the first; `first` tweaks the first action.
+fn acted_twice(first: ActionOutcome) -> Story {
+    let mut story = Story::new();
+    story.play(
+        &|b| {
+            if let Body::ActionExecuted(a) = b {
+                a.outcome = first;
+            }
+        },
+        &mut |step, s| {
+            if step == Step::Acted {
+                let (who, at, mut body) = s.default_body(Step::Acted);
+                if let Body::ActionExecuted(a) = &mut body {
+                    a.action_id = "act-2".into();
+                    (a.started_at, a.ended_at) = (T0 + 10_500, T0 + 10_900);
+                }
+                s.emit(who, at + 500, body);
+            }
+        },
+    );
+    story
+}
+
+#[test]
+fn one_approval_for_two_successful_executions_warns() {
+    let story = acted_twice(ActionOutcome::Success);
+    expect(&story, &[]);
+    let b7 = story.audit().check("B7").expect("B7").clone();
+    assert_eq!(b7.status, Status::Warn, "{b7:?}");
+    assert!(b7.reason.contains("2 successful executions"), "{b7:?}");
+    assert_eq!(b7.events.len(), 2, "both executions are named");
+}
+
+#[test]
+fn a_retry_after_a_failed_attempt_reuses_the_approval_without_a_warning() {
+    let story = acted_twice(ActionOutcome::Failure);
+    expect(&story, &[]);
+    assert_eq!(story.audit().check("B7").expect("B7").status, Status::Pass);
 }
 
 // B9: trust signals.

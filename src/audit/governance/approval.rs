@@ -1,7 +1,8 @@
 //! B7: where the covering decision required approval, granted approvals by enough different
-//! humans with the required role cover the exact action.
+//! humans with the required role cover the exact action; an approval covering several
+//! successful executions is a warning.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{Task, coverings, is_workload_id, verdict};
 use crate::audit::{Check, Status, check};
@@ -59,23 +60,24 @@ fn resolution_problem(
     }
 }
 
-/// Why action `a` lacks the approval `need` asks for, if it does.
-fn approval_problem(t: &Task<'_>, need: &Need<'_>) -> Option<(Vec<EventId>, &'static str)> {
+/// The approval request whose granted resolutions approve the action `need` describes, or
+/// why it has none.
+fn approval_of(t: &Task<'_>, need: &Need<'_>) -> Result<EventId, (Vec<EventId>, &'static str)> {
     let cited = need.action.approval.as_ref().and_then(|r| t.find(r));
     let Some((ri, re, r)) = cited.and_then(|(ri, re)| match &re.body {
         Body::ApprovalResolved(r) => Some((ri, re, r)),
         _ => None,
     }) else {
-        return Some((
+        return Err((
             vec![],
             "the decision required approval, but the action cites no approval",
         ));
     };
     let Some(q) = request_of(t, r) else {
-        return Some((vec![re.id], "the approval answers no request of this task"));
+        return Err((vec![re.id], "the approval answers no request of this task"));
     };
     if let Some(why) = resolution_problem(need, (ri, re.time, r), q) {
-        return Some((vec![re.id], why));
+        return Err((vec![re.id], why));
     }
     // Quorum: distinct approvers whose resolutions of the same request all count.
     let approvers: BTreeSet<&str> = t
@@ -87,12 +89,13 @@ fn approval_problem(t: &Task<'_>, need: &Need<'_>) -> Option<(Vec<EventId>, &'st
         .map(|(_, _, other)| other.approver.id.as_str())
         .collect();
     let quorum = need.requirement.quorum.max(q.quorum).max(1);
-    (approvers.len() < quorum as usize).then(|| {
-        (
+    if approvers.len() < quorum as usize {
+        return Err((
             vec![re.id],
             "fewer distinct approvers than the required quorum",
-        )
-    })
+        ));
+    }
+    Ok(r.request.id)
 }
 
 pub(super) fn b7(t: &Task<'_>) -> Check {
@@ -100,6 +103,10 @@ pub(super) fn b7(t: &Task<'_>) -> Check {
         return check("B7", Status::NotApplicable, &[], "no intent");
     };
     let mut checked = 0;
+    // Successful actions per approval request. The approval binds the action's name and
+    // resources, not one request, so a second successful execution under it is not proof of
+    // a replay (a batch job may be approved once for many); it is worth an auditor's look.
+    let mut uses: BTreeMap<EventId, Vec<EventId>> = BTreeMap::new();
     for (i, e, a) in t.actions() {
         // The first covering decision's requirement applies; a request for any of them will do.
         let covering: Vec<_> = coverings(t, i, a).collect();
@@ -118,10 +125,24 @@ pub(super) fn b7(t: &Task<'_>) -> Check {
             index: i,
             digest: action_digest(&a.operation.name, &a.operation.resources),
         };
-        if let Some((mut ids, why)) = approval_problem(t, &need) {
-            ids.insert(0, e.id);
-            return check("B7", Status::Fail, &ids, why);
+        let request = match approval_of(t, &need) {
+            Ok(request) => request,
+            Err((mut ids, why)) => {
+                ids.insert(0, e.id);
+                return check("B7", Status::Fail, &ids, why);
+            }
+        };
+        if a.outcome == ActionOutcome::Success {
+            uses.entry(request).or_default().push(e.id);
         }
+    }
+    if let Some(reused) = uses.values().find(|v| v.len() > 1) {
+        let why = format!(
+            "every action that required approval has one, but one approval covers {} successful executions of its action",
+            reused.len()
+        );
+        // The first two executions name it; a long task may have thousands.
+        return check("B7", Status::Warn, &reused[..2], why);
     }
     verdict(
         "B7",
