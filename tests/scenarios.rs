@@ -593,8 +593,8 @@ fn an_approval_for_a_second_covering_decision_passes() {
     expect(&story, &[]);
 }
 
-/// The compliant story with a second execution of the same action, under the same
-/// approval and credential, logged right after the first; `first` tweaks the first action.
+/// The compliant story with a second, successful execution of the same action under the
+/// same approval and credential, logged right after the first, whose outcome is `first`.
 fn acted_twice(first: ActionOutcome) -> Story {
     let mut story = Story::new();
     story.play(
