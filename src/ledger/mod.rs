@@ -311,6 +311,10 @@ impl<S: Storage> Ledger<S> {
 
     /// Appends a batch, all or nothing, verifying signatures in batches on all cores.
     ///
+    /// A crash before it returns can leave a prefix of the batch in the log (never a gap,
+    /// never a damaged entry); calling it again with the same items returns the indices of
+    /// those and appends the rest.
+    ///
     /// # Errors
     /// The first [`AppendError`]; then nothing of the batch is written.
     pub fn append_batch(&self, items: &[&[u8]]) -> Result<Vec<u64>, AppendError> {

@@ -2,7 +2,7 @@
 //! embedded default (byte layout in `docs/storage-format.md`).
 //!
 //! The trait is what a database backend (PostgreSQL, say) would implement: append a batch
-//! atomically and durably, read entries and complete-subtree hashes, look up an event id or a
+//! durably (a crash part-way leaves a prefix of it), read entries and complete-subtree hashes, look up an event id or a
 //! task, keep checkpoints. It knows nothing about signatures or proofs.
 
 mod file;
@@ -61,8 +61,10 @@ pub enum StoreError {
 
 /// The storage backend of a ledger.
 ///
-/// Implementations must make [`Storage::append`] atomic (all entries of a batch or none
-/// survive a crash) and durable when it returns, and must never serve an entry that is not.
+/// Implementations must make [`Storage::append`] durable when it returns, must never serve
+/// an entry that is not, and after a crash during an append must hold a prefix of what was
+/// appended (some or none of the unfinished batch's entries, in order, each intact: the
+/// file store's commit point is per entry; see `docs/storage-format.md`).
 pub trait Storage: Send + Sync {
     /// The hash profile node hashes are computed with.
     fn profile(&self) -> HashProfile;

@@ -18,9 +18,10 @@
 //! `TABLE_SYNC_EVERY` entries (and on a clean close), and each table's header records up to
 //! which entry its slots are durable.
 //!
-//! **Opening** reads the index length and the last record only: bytes beyond the last
-//! committed entry (a torn tail) are truncated and never served, and table updates after
-//! the tables' watermark are replayed from those few entries.
+//! **Opening** reads the index records after the tables' watermark (the only ones a crash
+//! can have left half-written) and never the whole log: records from the first one never
+//! written, and bytes beyond the last committed entry (a torn tail), are truncated and never
+//! served; table updates after the watermark are replayed from those entries.
 
 mod append;
 mod dirty;
@@ -300,8 +301,10 @@ impl FileStore {
     fn recover(&self) -> Result<(), StoreError> {
         let mut w = self.lock_writer();
         let index_len = self.index.len()?;
-        let size = index_len / INDEX_RECORD;
-        if index_len % INDEX_RECORD != 0 {
+        let from = w.events.watermark.min(w.tasks.watermark);
+        let size = self.standing_records(from, index_len / INDEX_RECORD)?;
+        // A partial trailing record, or records that do not go on from the ones before.
+        if index_len != size * INDEX_RECORD {
             self.index.set_len(size * INDEX_RECORD)?;
         }
         let data_end = if size == 0 {
@@ -335,6 +338,71 @@ impl FileStore {
         self.publish(&w);
         w.poisoned = false;
         Ok(())
+    }
+
+    /// How many of the first `size` index records stand. Those before `from` (the tables'
+    /// watermark) were synced before a later commit began; the ones after may include the
+    /// last group's, which a crash can leave half-written: a disk persists the pages of one
+    /// write in any order, so a later record can be there while an earlier one is still
+    /// zero (never written). The first all-zero record (no written record is: entry 0's task
+    /// link is `NO_PREV`, any later entry's offset is not 0) was never acknowledged, and it
+    /// and everything after it are cut. A written record that does not go on from the one
+    /// before (its frame starting where that frame ends, its task link pointing back) is
+    /// damage, not a torn write, and the store is refused.
+    fn standing_records(&self, from: u64, size: u64) -> Result<u64, StoreError> {
+        /// Records read at a time: the replay after the watermark is at most 131 072 entries
+        /// and a batch, and this bounds the buffer whatever the batch.
+        const READ: u64 = 4096;
+        let data_len = self.data.len()?;
+        let from = from.min(size);
+        let mut next = match from {
+            0 => 0,
+            _ => self.frame_end(self.record(from - 1)?.offset, data_len)?,
+        };
+        let mut buf = Vec::new();
+        let mut start = from;
+        while start < size {
+            let n = READ.min(size - start);
+            buf.resize((n * INDEX_RECORD) as usize, 0);
+            self.index.read_at(&mut buf, start * INDEX_RECORD)?;
+            for (k, b) in (start..).zip(buf.chunks_exact(INDEX_RECORD as usize)) {
+                let mut bytes = [0u8; INDEX_RECORD as usize];
+                bytes.copy_from_slice(b);
+                if bytes == [0; INDEX_RECORD as usize] {
+                    return Ok(k);
+                }
+                let r = IndexRecord::from_bytes(&bytes);
+                let linked = r.prev_in_task == NO_PREV || r.prev_in_task < k;
+                if r.offset != next || !linked {
+                    return Err(corrupt(format!(
+                        "index.dat: record {k} does not follow on from the one before"
+                    )));
+                }
+                next = self.frame_end(r.offset, data_len)?;
+            }
+            start += n;
+        }
+        Ok(size)
+    }
+
+    /// Where the frame at `offset` ends, from its header alone (`data_len`: the length of
+    /// `entries.dat`, which a frame the index names must be within).
+    fn frame_end(&self, offset: u64, data_len: u64) -> Result<u64, StoreError> {
+        let short = || corrupt("entries.dat: shorter than the committed index");
+        if offset
+            .checked_add(FRAME_HEADER)
+            .is_none_or(|end| end > data_len)
+        {
+            return Err(short());
+        }
+        let mut h = [0u8; FRAME_HEADER as usize];
+        self.data.read_at(&mut h, offset)?;
+        let (len, _) = parse_frame_header(h);
+        let end = offset + FRAME_HEADER + u64::from(len);
+        if end > data_len {
+            return Err(short());
+        }
+        Ok(end)
     }
 
     /// The complete subtrees along the right edge of the tree of `size` leaves.

@@ -284,3 +284,108 @@ fn upper_levels_are_the_stored_hashes_before_and_after_reopening() {
         "{problem:?}"
     );
 }
+
+/// Copies the store directory at the moment `index.dat` is about to be synced, once armed:
+/// the last batch's records are written, not yet durable, and no table knows of them.
+struct ImageBeforeIndexSync {
+    dir: std::path::PathBuf,
+    image: std::path::PathBuf,
+    armed: std::sync::atomic::AtomicBool,
+}
+
+impl FaultHook for ImageBeforeIndexSync {
+    fn before(&self, op: Op, file: &str) -> std::io::Result<()> {
+        if op == Op::Sync && file == "index.dat" && self.armed.swap(false, Ordering::SeqCst) {
+            copy_dir(&self.dir, &self.image);
+        }
+        Ok(())
+    }
+}
+
+/// A crash image taken while the last of `batches` (their sizes) was being committed, with
+/// `damage` applied to the records of entries `hole`: that batch's index write half done.
+fn torn_image(
+    batches: &[u64],
+    hole: std::ops::Range<u64>,
+    damage: fn(&mut [u8]),
+) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let image = tempfile::tempdir().expect("image");
+    let hook = Arc::new(ImageBeforeIndexSync {
+        dir: dir.path().to_path_buf(),
+        image: image.path().to_path_buf(),
+        armed: false.into(),
+    });
+    let store = FileStore::create(dir.path(), HashProfile::Blake3, keys(), Some(hook.clone()))
+        .expect("create");
+    let mut size = 0;
+    for (k, &n) in batches.iter().enumerate() {
+        hook.armed.store(k + 1 == batches.len(), Ordering::SeqCst);
+        append(&store, size, n);
+        size += n;
+    }
+    assert!(!hook.armed.load(Ordering::SeqCst), "the image was taken");
+    drop(store);
+    let path = image.path().join("index.dat");
+    let mut index = std::fs::read(&path).expect("read");
+    assert_eq!(
+        index.len() as u64,
+        size * 16,
+        "every record of the last batch was written"
+    );
+    for i in hole {
+        let at = usize::try_from(i * super::INDEX_RECORD).expect("small");
+        damage(&mut index[at..at + 16]);
+    }
+    std::fs::write(&path, index).expect("write");
+    image
+}
+
+/// A disk persists the pages of one write in any order: records of the last group can be
+/// missing (zero) while later ones are there. Opening keeps the records up to the first
+/// missing one, cuts the rest (never acknowledged) and serves a consistent store that takes
+/// new appends.
+#[test]
+fn a_half_written_index_tail_is_cut_at_its_first_missing_record() {
+    for (hole, standing) in [(35..40, 35), (30..31, 30), (45..60, 45), (59..60, 59)] {
+        let image = torn_image(&[10, 20, 30], hole, |r| r.fill(0));
+        assert_eq!(
+            watermark(image.path()),
+            0,
+            "the tables lag, as after a crash"
+        );
+        let store = FileStore::open(image.path(), keys(), None).expect("open");
+        assert_consistent(&store, standing);
+        append(&store, standing, 7);
+        assert_consistent(&store, standing + 7);
+        drop(store);
+        let store = FileStore::open(image.path(), keys(), None).expect("reopen");
+        assert_consistent(&store, standing + 7);
+    }
+}
+
+/// A written record in the tail that does not follow on from the one before is damage, not
+/// a torn write: the store is refused (and left as it was), never cut short silently.
+#[test]
+fn a_damaged_record_in_the_tail_refuses_the_store() {
+    let forward: fn(&mut [u8]) = |r| r[8..].copy_from_slice(&59u64.to_le_bytes());
+    let shifted: fn(&mut [u8]) = |r| r[0] ^= 8;
+    for (hole, damage) in [(40..41, forward), (33..34, shifted)] {
+        let image = torn_image(&[10, 20, 30], hole, damage);
+        let before = snapshot(image.path());
+        let err = FileStore::open(image.path(), keys(), None).expect_err("refused");
+        assert!(err.to_string().contains("does not follow on"), "{err}");
+        assert_eq!(snapshot(image.path()), before, "nothing written");
+    }
+}
+
+/// A store whose very first write was torn: its first record is zero (which would otherwise
+/// point, validly, at offset 0).
+#[test]
+fn a_torn_first_record_leaves_an_empty_store() {
+    let image = torn_image(&[30], 0..1, |r| r.fill(0));
+    let store = FileStore::open(image.path(), keys(), None).expect("open");
+    assert_consistent(&store, 0);
+    append(&store, 0, 3);
+    assert_consistent(&store, 3);
+}
