@@ -303,7 +303,7 @@ impl FileStore {
         let index_len = self.index.len()?;
         let from = w.events.watermark.min(w.tasks.watermark);
         let size = self.standing_records(from, index_len / INDEX_RECORD)?;
-        // A partial trailing record, or records that do not go on from the ones before.
+        // A partial trailing record, or the records from the first one never written.
         if index_len != size * INDEX_RECORD {
             self.index.set_len(size * INDEX_RECORD)?;
         }
