@@ -303,32 +303,35 @@ impl FileStore {
         let index_len = self.index.len()?;
         let from = w.events.watermark.min(w.tasks.watermark);
         let size = self.standing_records(from, index_len / INDEX_RECORD)?;
-        // A partial trailing record, or the records from the first one never written.
-        if index_len != size * INDEX_RECORD {
-            self.index.set_len(size * INDEX_RECORD)?;
-        }
         let data_end = if size == 0 {
             0
         } else {
             let last = self.record(size - 1)?;
             last.offset + FRAME_HEADER + self.frame_at(last.offset)?.len() as u64
         };
-        // Anything after the last committed entry was never acknowledged: drop it (and write
-        // nothing when there is nothing to drop).
         let data_len = self.data.len()?;
         if data_len < data_end {
             return Err(corrupt("entries.dat: shorter than the committed index"));
-        }
-        if data_len > data_end {
-            self.data.set_len(data_end)?;
         }
         let nodes_end = nodes_for(size) * 32;
         let nodes_len = self.nodes.len()?;
         if nodes_len < nodes_end {
             return Err(corrupt("nodes.dat: shorter than the committed index"));
         }
-        if nodes_len > nodes_end {
-            self.nodes.set_len(nodes_end)?;
+        // The store opens. What lies past the last committed entry (a partial record, the
+        // records from the first one never written, their frames and nodes) was never
+        // acknowledged: cut it, and make the cut durable, so that a later crash cannot bring
+        // cut records back beside new ones. An intact store is not written to at all.
+        let index_end = size * INDEX_RECORD;
+        for (file, len, end) in [
+            (&self.index, index_len, index_end),
+            (&self.data, data_len, data_end),
+            (&self.nodes, nodes_len, nodes_end),
+        ] {
+            if len > end {
+                file.set_len(end)?;
+                file.sync()?;
+            }
         }
         w.size = size;
         w.data_len = data_end;

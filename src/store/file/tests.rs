@@ -341,6 +341,19 @@ fn torn_image(
     image
 }
 
+/// Records every mutating file operation, in order.
+#[derive(Default)]
+struct RecordOps(std::sync::Mutex<Vec<(Op, String)>>);
+
+impl FaultHook for RecordOps {
+    fn before(&self, op: Op, file: &str) -> std::io::Result<()> {
+        if let Ok(mut ops) = self.0.lock() {
+            ops.push((op, file.to_owned()));
+        }
+        Ok(())
+    }
+}
+
 /// A disk persists the pages of one write in any order: records of the last group can be
 /// missing (zero) while later ones are there. Opening keeps the records up to the first
 /// missing one, cuts the rest (never acknowledged) and serves a consistent store that takes
@@ -354,8 +367,20 @@ fn a_half_written_index_tail_is_cut_at_its_first_missing_record() {
             0,
             "the tables lag, as after a crash"
         );
-        let store = FileStore::open(image.path(), keys(), None).expect("open");
+        let ops = Arc::new(RecordOps::default());
+        let store = FileStore::open(image.path(), keys(), Some(ops.clone())).expect("open");
         assert_consistent(&store, standing);
+        let seen = ops.0.lock().expect("ops").clone();
+        let cut = seen
+            .iter()
+            .position(|o| *o == (Op::Truncate, "index.dat".into()));
+        let synced = seen
+            .iter()
+            .rposition(|o| *o == (Op::Sync, "index.dat".into()));
+        assert!(
+            cut.is_some() && cut < synced,
+            "the cut is made durable: {seen:?}"
+        );
         append(&store, standing, 7);
         assert_consistent(&store, standing + 7);
         drop(store);
