@@ -2,8 +2,9 @@
 //! embedded default (byte layout in `docs/storage-format.md`).
 //!
 //! The trait is what a database backend (PostgreSQL, say) would implement: append a batch
-//! durably (a crash part-way leaves a prefix of it), read entries and complete-subtree hashes, look up an event id or a
-//! task, keep checkpoints. It knows nothing about signatures or proofs.
+//! durably (a crash part-way leaves a prefix of it), read entries and complete-subtree
+//! hashes, look up an event id or a task, keep checkpoints. It knows nothing about
+//! signatures or proofs.
 
 mod file;
 mod memory;

@@ -302,16 +302,11 @@ impl FileStore {
         let mut w = self.lock_writer();
         let index_len = self.index.len()?;
         let from = w.events.watermark.min(w.tasks.watermark);
-        let size = self.standing_records(from, index_len / INDEX_RECORD)?;
-        let data_end = if size == 0 {
-            0
-        } else {
-            let last = self.record(size - 1)?;
-            last.offset + FRAME_HEADER + self.frame_at(last.offset)?.len() as u64
-        };
         let data_len = self.data.len()?;
-        if data_len < data_end {
-            return Err(corrupt("entries.dat: shorter than the committed index"));
+        let (size, data_end) = self.standing_records(from, index_len / INDEX_RECORD, data_len)?;
+        if size > 0 {
+            // The last committed frame's check (the scan read headers only).
+            self.frame_at(self.record(size - 1)?.offset)?;
         }
         let nodes_end = nodes_for(size) * 32;
         let nodes_len = self.nodes.len()?;
@@ -351,12 +346,17 @@ impl FileStore {
     /// link is `NO_PREV`, any later entry's offset is not 0) was never acknowledged, and it
     /// and everything after it are cut. A written record that does not go on from the one
     /// before (its frame starting where that frame ends, its task link pointing back) is
-    /// damage, not a torn write, and the store is refused.
-    fn standing_records(&self, from: u64, size: u64) -> Result<u64, StoreError> {
+    /// damage, not a torn write, and the store is refused. Returns the records that stand
+    /// and where the last one's frame ends (within `data_len`, the length of `entries.dat`).
+    fn standing_records(
+        &self,
+        from: u64,
+        size: u64,
+        data_len: u64,
+    ) -> Result<(u64, u64), StoreError> {
         /// Records read at a time: the replay after the watermark is at most 131 072 entries
         /// and a batch, and this bounds the buffer whatever the batch.
         const READ: u64 = 4096;
-        let data_len = self.data.len()?;
         let from = from.min(size);
         let mut next = match from {
             0 => 0,
@@ -372,7 +372,7 @@ impl FileStore {
                 let mut bytes = [0u8; INDEX_RECORD as usize];
                 bytes.copy_from_slice(b);
                 if bytes == [0; INDEX_RECORD as usize] {
-                    return Ok(k);
+                    return Ok((k, next));
                 }
                 let r = IndexRecord::from_bytes(&bytes);
                 let linked = r.prev_in_task == NO_PREV || r.prev_in_task < k;
@@ -385,7 +385,7 @@ impl FileStore {
             }
             start += n;
         }
-        Ok(size)
+        Ok((size, next))
     }
 
     /// Where the frame at `offset` ends, from its header alone (`data_len`: the length of

@@ -328,14 +328,15 @@ fn torn_image(
     drop(store);
     let path = image.path().join("index.dat");
     let mut index = std::fs::read(&path).expect("read");
+    let record = super::INDEX_RECORD;
     assert_eq!(
         index.len() as u64,
-        size * 16,
+        size * record,
         "every record of the last batch was written"
     );
     for i in hole {
-        let at = usize::try_from(i * super::INDEX_RECORD).expect("small");
-        damage(&mut index[at..at + 16]);
+        let at = usize::try_from(i * record).expect("small");
+        damage(&mut index[at..at + record as usize]);
     }
     std::fs::write(&path, index).expect("write");
     image
