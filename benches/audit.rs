@@ -64,7 +64,7 @@ fn audit_bench(c: &mut Criterion) {
                 .key_for(&p.header().issuer, &p.header().kid)
                 .expect("key")
                 .key;
-            (p.signed_bytes().to_vec(), *p.signature(), key)
+            (p.signed_bytes(), *p.signature(), key)
         })
         .collect();
     interleaved(&bundle, &trust, &raw);

@@ -7,8 +7,13 @@ use super::ser::head;
 
 /// Appends a byte string (shortest head).
 pub(crate) fn write_bstr(out: &mut Vec<u8>, bytes: &[u8]) {
-    head(out, 2, bytes.len() as u64);
+    write_bstr_head(out, bytes.len());
     out.extend_from_slice(bytes);
+}
+
+/// Appends the head of a byte string of `len` bytes (its content to follow).
+pub(crate) fn write_bstr_head(out: &mut Vec<u8>, len: usize) {
+    head(out, 2, len as u64);
 }
 
 /// Appends a text string (shortest head).

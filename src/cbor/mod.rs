@@ -22,7 +22,7 @@ mod raw;
 mod ser;
 
 pub(crate) use decode::head_at;
-pub(crate) use encode::{write_bstr, write_tstr};
+pub(crate) use encode::{write_bstr, write_bstr_head, write_tstr};
 pub(crate) use raw::Raw;
 #[cfg(test)]
 mod tests;

@@ -199,14 +199,23 @@ fn decode_claims(claims: Vec<(Value, Value)>) -> Result<(String, Option<String>)
 /// `Sig_structure` for COSE_Sign1 (RFC 9052 §4.4) over the exact protected and payload bytes:
 /// `["Signature1", protected, h'', payload]`.
 pub(crate) fn sig_structure(protected: &[u8], payload: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(protected.len() + payload.len() + 24);
+    let mut out = sig_structure_head(protected, payload.len());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// The `Sig_structure` up to the payload's bytes (which follow it to make the whole):
+/// the array head, the context, the protected header, the empty external data and the
+/// payload's byte-string head.
+pub(crate) fn sig_structure_head(protected: &[u8], payload_len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(protected.len() + 24);
     // array(4), text(10) "Signature1"
     out.push(0x84);
     out.push(0x6a);
     out.extend_from_slice(b"Signature1");
     cbor::write_bstr(&mut out, protected);
     out.push(0x40); // external_aad: the empty byte string
-    cbor::write_bstr(&mut out, payload);
+    cbor::write_bstr_head(&mut out, payload_len);
     out
 }
 

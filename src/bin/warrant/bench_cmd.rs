@@ -212,7 +212,7 @@ fn verify_limit(files: &[PathBuf], key: &VerifyingKey, threads: usize) -> Result
         for _ in 0..SAMPLE_CHUNKS_PER_FILE {
             for b in read_chunk(&mut r)?.events() {
                 let p = envelope::parse(b, cbor::Limits::default())?;
-                sample.push((p.signed_bytes().to_vec(), *p.signature()));
+                sample.push((p.signed_bytes(), *p.signature()));
             }
         }
     }

@@ -9,11 +9,36 @@ use crate::event::TaskId;
 use crate::merkle::{Frontier, Hash, NodeId};
 use crate::store::{NewEntry, StoreError};
 
-/// Everything a batch writes, computed before any I/O.
-struct Plan {
+/// The byte buffers a commit fills, kept by the writer from one commit to the next: a
+/// multi-megabyte buffer allocated afresh for each group came from new pages every time,
+/// and their page faults were 1.5 % of ingest (`docs/performance.md`).
+#[derive(Default)]
+pub(super) struct Buffers {
     frames: Vec<u8>,
     records: Vec<u8>,
     nodes: Vec<u8>,
+}
+
+/// Largest buffer kept between commits: a rare huge batch does not pin its memory.
+const KEEP: usize = 32 << 20;
+
+impl Buffers {
+    /// Empties the buffers for reuse, dropping any grown past [`KEEP`].
+    fn recycle(mut self) -> Self {
+        for b in [&mut self.frames, &mut self.records, &mut self.nodes] {
+            if b.capacity() > KEEP {
+                *b = Vec::new();
+            }
+            b.clear();
+        }
+        self
+    }
+}
+
+/// Everything a batch writes, computed before any I/O.
+struct Plan {
+    /// Frames, index records and node hashes, in the writer's reused buffers.
+    out: Buffers,
     frontier: Frontier,
     heads: HashMap<TaskId, u64>,
     /// The new nodes the in-memory summit keeps.
@@ -21,18 +46,20 @@ struct Plan {
 }
 
 impl FileStore {
-    fn plan(&self, w: &Writer, batch: &[NewEntry<'_>]) -> Result<Plan, StoreError> {
+    fn plan(&self, w: &mut Writer, batch: &[NewEntry<'_>]) -> Result<Plan, StoreError> {
         // Sized up front: growing a multi-megabyte buffer by doubling copied it over and over
         // (0.5 % of ingest, with the page faults of each new copy).
         let frames_len: usize = batch
             .iter()
             .map(|e| FRAME_HEADER as usize + e.bytes.len())
             .sum();
+        let mut out = std::mem::take(&mut w.buffers);
+        out.frames.reserve(frames_len);
+        out.records.reserve(batch.len() * INDEX_RECORD as usize);
+        // One node per leaf on average (a tree of n leaves has n − 1 inner nodes).
+        out.nodes.reserve((batch.len() + 1) * 32);
         let mut plan = Plan {
-            frames: Vec::with_capacity(frames_len),
-            records: Vec::with_capacity(batch.len() * INDEX_RECORD as usize),
-            // One node per leaf on average (a tree of n leaves has n − 1 inner nodes).
-            nodes: Vec::with_capacity((batch.len() + 1) * 32),
+            out,
             frontier: w.frontier.clone(),
             heads: HashMap::new(),
             summit: Vec::new(),
@@ -40,8 +67,8 @@ impl FileStore {
         let snapshot = self.snapshot();
         for (i, e) in batch.iter().enumerate() {
             let index = w.size + i as u64;
-            let offset = w.data_len + plan.frames.len() as u64;
-            push_frame(&mut plan.frames, e.bytes, &e.leaf);
+            let offset = w.data_len + plan.out.frames.len() as u64;
+            push_frame(&mut plan.out.frames, e.bytes, &e.leaf);
             let prev_in_task = match e.task {
                 None => NO_PREV,
                 Some(t) => {
@@ -53,7 +80,7 @@ impl FileStore {
                     prev.unwrap_or(NO_PREV)
                 }
             };
-            plan.records.extend_from_slice(
+            plan.out.records.extend_from_slice(
                 &IndexRecord {
                     offset,
                     prev_in_task,
@@ -62,7 +89,7 @@ impl FileStore {
             );
             // The k-th completed subtree (lowest first) is at level k + 1.
             for (level, p) in (1u8..).zip(plan.frontier.push(e.leaf)) {
-                plan.nodes.extend_from_slice(p.as_bytes());
+                plan.out.nodes.extend_from_slice(p.as_bytes());
                 if level >= summit::FROM {
                     let id = NodeId {
                         level,
@@ -92,16 +119,18 @@ impl FileStore {
         // 1. Entries and node hashes, durable before the commit point. Table slots of earlier
         //    batches are synced here once they lag by TABLE_SYNC_EVERY entries; the watermark
         //    only ever moves past synced slots.
-        self.data.write_at(&plan.frames, w.data_len)?;
-        self.nodes.write_at(&plan.nodes, nodes_for(first) * 32)?;
+        self.data.write_at(&plan.out.frames, w.data_len)?;
+        self.nodes
+            .write_at(&plan.out.nodes, nodes_for(first) * 32)?;
         self.data.sync()?;
         self.nodes.sync()?;
         self.seal_tables(w, false)?;
         // 2. The commit point.
-        self.index.write_at(&plan.records, first * INDEX_RECORD)?;
+        self.index
+            .write_at(&plan.out.records, first * INDEX_RECORD)?;
         self.index.sync()?;
         w.size = end;
-        w.data_len += plan.frames.len() as u64;
+        w.data_len += plan.out.frames.len() as u64;
         w.frontier = plan.frontier;
         for (id, hash) in plan.summit {
             self.summit.put(id, hash);
@@ -109,6 +138,7 @@ impl FileStore {
         // 3. Tables, after the commit: they never point at an uncommitted entry. If this
         //    fails the batch is durable but the store is poisoned; reopening replays it.
         self.update_tables(w, batch, first, &plan.heads)?;
+        w.buffers = plan.out.recycle();
         self.publish(w);
         Ok(first)
     }

@@ -75,6 +75,8 @@ struct Writer {
     data_len: u64,
     size: u64,
     poisoned: bool,
+    /// The last commit's buffers, emptied, for the next one to fill (see `append::Buffers`).
+    buffers: append::Buffers,
 }
 
 /// What readers see: the committed size and the tables.
@@ -219,6 +221,7 @@ impl FileStore {
             size: 0,
             // Until recovery succeeds: a store that fails to open must not write anything.
             poisoned: true,
+            buffers: append::Buffers::default(),
         };
         let published = Published {
             size: 0,
