@@ -1,5 +1,10 @@
 //! The bodies of the twelve event kinds (DESIGN §4). Field names are the wire names.
 //!
+//! Fields are declared in wire order, the canonical order of their keys (shorter names
+//! first, then alphabetical): serde writes a struct's fields in declaration order, so the
+//! strict decode's re-encoding then has nothing to sort (a fifth of an event's decode
+//! time when they were in reading order; `docs/performance.md`). A test keeps it so.
+//!
 //! Times are integer milliseconds since the Unix epoch. Secrets, tokens and instructions
 //! are never carried, only their digests.
 
@@ -13,20 +18,20 @@ use super::types::{Digest, EventRef, WorkloadId};
 pub struct PolicyRef {
     /// Policy identifier, e.g. `payments/transfer`.
     pub id: String,
-    /// Revision, e.g. a bundle revision or git commit.
-    pub revision: String,
     /// BLAKE3 of the policy's content (bundle, Cedar policy set…).
     pub digest: Digest,
+    /// Revision, e.g. a bundle revision or git commit.
+    pub revision: String,
 }
 
 /// `PolicyRegistered`: a policy version enters the log (ledger-level, no task).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyRegistered {
-    /// The policy version.
-    pub policy: PolicyRef,
     /// Engine, e.g. `opa` or `cedar`.
     pub engine: String,
+    /// The policy version.
+    pub policy: PolicyRef,
     /// Rule ids the policy defines.
     pub rule_ids: Vec<String>,
     /// From when decisions may cite it.
@@ -39,16 +44,16 @@ pub struct PolicyRegistered {
 pub struct HumanPrincipal {
     /// Subject id at the identity provider.
     pub id: String,
-    /// The identity provider (issuer URL).
-    pub issuer: String,
-    /// Authentication methods (`amr`), e.g. `pwd`, `hwk`, `otp`.
-    pub auth_methods: Vec<String>,
-    /// When they authenticated.
-    pub auth_time: u64,
-    /// Assurance level (`acr`), e.g. `aal2`.
-    pub assurance_level: String,
     /// Whether multi-factor authentication was used.
     pub mfa: bool,
+    /// The identity provider (issuer URL).
+    pub issuer: String,
+    /// When they authenticated.
+    pub auth_time: u64,
+    /// Authentication methods (`amr`), e.g. `pwd`, `hwk`, `otp`.
+    pub auth_methods: Vec<String>,
+    /// Assurance level (`acr`), e.g. `aal2`.
+    pub assurance_level: String,
 }
 
 /// How a task started.
@@ -87,26 +92,26 @@ pub type Severity = Level;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TaskOpened {
-    /// Who asked.
-    pub principal: HumanPrincipal,
-    /// Digest of the original instruction.
-    pub instruction_digest: Digest,
-    /// Digest of the interpretation the human confirmed.
-    pub interpretation_digest: Digest,
-    /// When the human confirmed it.
-    pub confirmed_at: u64,
     /// Declared purpose.
     pub purpose: String,
-    /// Data classification, e.g. `pii`, `financial`.
-    pub data_class: String,
-    /// The most any actor of the task may do.
-    pub scope_ceiling: Vec<String>,
+    /// Who asked.
+    pub principal: HumanPrincipal,
     /// Risk tier.
     pub risk_tier: RiskTier,
+    /// Data classification, e.g. `pii`, `financial`.
+    pub data_class: String,
     /// When the task's authority ends.
     pub expires_at: u64,
     /// How it started.
     pub initiation: TaskInitiation,
+    /// When the human confirmed it.
+    pub confirmed_at: u64,
+    /// The most any actor of the task may do.
+    pub scope_ceiling: Vec<String>,
+    /// Digest of the original instruction.
+    pub instruction_digest: Digest,
+    /// Digest of the interpretation the human confirmed.
+    pub interpretation_digest: Digest,
 }
 
 /// Who delegates: a human or a workload.
@@ -142,10 +147,10 @@ impl Delegator {
 pub struct WorkloadRef {
     /// Workload id (SPIFFE-style).
     pub id: WorkloadId,
-    /// Trust domain, e.g. `bank.example`.
-    pub trust_domain: String,
     /// The instance of a shared pool.
     pub instance: String,
+    /// Trust domain, e.g. `bank.example`.
+    pub trust_domain: String,
 }
 
 /// How authority passes.
@@ -162,16 +167,16 @@ pub enum DelegationMode {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DelegationGranted {
-    /// Who delegates.
-    pub delegator: Delegator,
-    /// Who receives.
-    pub delegatee: WorkloadRef,
-    /// What may be done.
-    pub scope: Vec<String>,
-    /// Until when.
-    pub expires_at: u64,
     /// Delegation or impersonation.
     pub mode: DelegationMode,
+    /// What may be done.
+    pub scope: Vec<String>,
+    /// Who receives.
+    pub delegatee: WorkloadRef,
+    /// Who delegates.
+    pub delegator: Delegator,
+    /// Until when.
+    pub expires_at: u64,
     /// Whether the delegatee is in another trust domain.
     pub cross_domain: bool,
 }
@@ -190,14 +195,14 @@ pub enum Effect {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionRequest {
-    /// The human principal on whose behalf.
-    pub principal: String,
-    /// Actors from the human down to the acting workload.
-    pub actor_chain: Vec<String>,
     /// The action, e.g. `payments:transfer`.
     pub action: String,
+    /// The human principal on whose behalf.
+    pub principal: String,
     /// The resources.
     pub resources: Vec<String>,
+    /// Actors from the human down to the acting workload.
+    pub actor_chain: Vec<String>,
     /// Digest of the request context.
     pub context_digest: Digest,
 }
@@ -221,51 +226,51 @@ pub struct Obligations {
     /// A human approval, when required.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<ApprovalRequirement>,
+    /// Scope the decision grants.
+    pub granted_scope: Vec<String>,
     /// Longest lifetime of a credential issued under this decision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_credential_ttl_ms: Option<u64>,
-    /// Scope the decision grants.
-    pub granted_scope: Vec<String>,
 }
 
 /// `PolicyDecision`: what the policy decision point decided.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyDecision {
-    /// Decision id (e.g. OPA `decision_id`).
-    pub decision_id: String,
+    /// Allow or deny.
+    pub effect: Effect,
     /// The policy version that decided.
     pub policy: PolicyRef,
     /// What was asked.
     pub request: DecisionRequest,
-    /// Digest of the full decision input.
-    pub input_digest: Digest,
-    /// Allow or deny.
-    pub effect: Effect,
     /// Rules that determined the effect.
     pub rule_ids: Vec<String>,
+    /// Decision id (e.g. OPA `decision_id`).
+    pub decision_id: String,
     /// Conditions.
     pub obligations: Obligations,
     /// Until when the decision may be relied on.
     pub valid_until: u64,
+    /// Digest of the full decision input.
+    pub input_digest: Digest,
 }
 
 /// `ApprovalRequested`: a human approval is asked for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApprovalRequested {
-    /// Approval id.
-    pub approval_id: String,
+    /// Approvals required.
+    pub quorum: u32,
     /// The decision (or, for a post-hoc approval, the override) that requires it.
     pub decision: EventRef,
+    /// When the request lapses.
+    pub expires_at: u64,
+    /// Approval id.
+    pub approval_id: String,
     /// Digest of the exact action to approve (see [`crate::event::action_digest`]).
     pub action_digest: Digest,
     /// Role required.
     pub required_role: String,
-    /// Approvals required.
-    pub quorum: u32,
-    /// When the request lapses.
-    pub expires_at: u64,
 }
 
 /// Result of an approval.
@@ -294,14 +299,14 @@ pub struct Approver {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApprovalResolved {
-    /// Approval id.
-    pub approval_id: String,
-    /// The request it answers.
-    pub request: EventRef,
     /// The answer.
     pub outcome: ApprovalOutcome,
+    /// The request it answers.
+    pub request: EventRef,
     /// Who answered.
     pub approver: Approver,
+    /// Approval id.
+    pub approval_id: String,
     /// Until when a grant may be used.
     pub valid_until: u64,
 }
@@ -312,20 +317,20 @@ pub struct ApprovalResolved {
 pub struct Credential {
     /// Credential id (e.g. access key id, token `jti`).
     pub id: String,
-    /// Type, e.g. `oauth_access_token`, `aws_sts`.
-    pub cred_type: String,
-    /// Digest of the secret value.
-    pub value_digest: Digest,
     /// Who issued it.
     pub issuer: String,
-    /// Who accepts it.
-    pub audience: String,
     /// What it permits.
     pub scopes: Vec<String>,
-    /// Valid from.
-    pub not_before: u64,
+    /// Who accepts it.
+    pub audience: String,
+    /// Type, e.g. `oauth_access_token`, `aws_sts`.
+    pub cred_type: String,
     /// Valid until.
     pub expires_at: u64,
+    /// Valid from.
+    pub not_before: u64,
+    /// Digest of the secret value.
+    pub value_digest: Digest,
     /// Digest of the key it is bound to (proof of possession), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bound_key_digest: Option<Digest>,
@@ -345,25 +350,25 @@ pub struct Holder {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialIssued {
-    /// The credential.
-    pub credential: Credential,
     /// Who holds it.
     pub holder: Holder,
-    /// The decision it was issued under.
-    pub decision: EventRef,
     /// The approval it was issued under, if one was required.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<EventRef>,
+    /// The decision it was issued under.
+    pub decision: EventRef,
+    /// The credential.
+    pub credential: Credential,
 }
 
 /// The operation an action performed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Operation {
-    /// Service called.
-    pub service: String,
     /// Operation, e.g. `payments:transfer` (the decision's `action`).
     pub name: String,
+    /// Service called.
+    pub service: String,
     /// Resources touched.
     pub resources: Vec<String>,
     /// Permissions exercised.
@@ -396,33 +401,33 @@ pub enum ActionOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActionExecuted {
+    /// Result.
+    pub outcome: ActionOutcome,
+    /// The approval that covers it, if one was required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<EventRef>,
+    /// End.
+    pub ended_at: u64,
     /// Action id.
     pub action_id: String,
-    /// Actors from the human down to the acting workload.
-    pub actor_chain: Vec<String>,
+    /// Decisions that cover it.
+    pub decisions: Vec<EventRef>,
     /// What was done.
     pub operation: Operation,
+    /// How it came about.
+    pub initiation: ActionInitiation,
+    /// Start.
+    pub started_at: u64,
+    /// Actors from the human down to the acting workload.
+    pub actor_chain: Vec<String>,
+    /// The credential presented.
+    pub credential_id: String,
     /// Digest of the request.
     pub request_digest: Digest,
     /// Digest of the response.
     pub response_digest: Digest,
-    /// The credential presented.
-    pub credential_id: String,
-    /// Decisions that cover it.
-    pub decisions: Vec<EventRef>,
-    /// The approval that covers it, if one was required.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub approval: Option<EventRef>,
-    /// How it came about.
-    pub initiation: ActionInitiation,
     /// Whether the actor considers it within the confirmed interpretation.
     pub within_confirmed_scope: bool,
-    /// Result.
-    pub outcome: ActionOutcome,
-    /// Start.
-    pub started_at: u64,
-    /// End.
-    pub ended_at: u64,
 }
 
 /// Kind of trust signal (OpenID CAEP/SSF).
@@ -443,10 +448,10 @@ pub enum SignalType {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrustSignal {
-    /// Who raised it.
-    pub source: String,
     /// What it is.
     pub signal: SignalType,
+    /// Who raised it.
+    pub source: String,
     /// Whom it concerns: a principal, workload or credential id.
     pub subject: String,
     /// How bad.
@@ -471,8 +476,6 @@ pub enum RevocationReason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialRevoked {
-    /// Credential id.
-    pub credential_id: String,
     /// Why.
     pub reason: RevocationReason,
     /// The event that triggered it (a trust signal, a task close), if any.
@@ -480,6 +483,8 @@ pub struct CredentialRevoked {
     pub trigger: Option<EventRef>,
     /// From when it no longer works.
     pub effective_at: u64,
+    /// Credential id.
+    pub credential_id: String,
 }
 
 /// How a task ended.
@@ -532,12 +537,12 @@ pub enum OverrideAction {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Override {
-    /// The human's id.
-    pub principal: String,
     /// Break-glass or stop.
     pub action: OverrideAction,
     /// The event it concerns.
     pub target: EventRef,
+    /// The human's id.
+    pub principal: String,
     /// Digest of the written justification.
     pub justification_digest: Digest,
     /// When the post-hoc approval is due. The approval itself is an `ApprovalRequested`

@@ -84,3 +84,52 @@ pub fn action_digest(action: &str, resources: &[String]) -> Digest {
     let bytes = cbor::to_vec(&map).unwrap_or_default();
     Digest::of(&bytes)
 }
+
+#[cfg(test)]
+mod wire_order_tests {
+    /// The names of each `pub struct`'s `pub` fields in `source`, in declaration order.
+    fn struct_fields(source: &str) -> Vec<(String, Vec<String>)> {
+        let mut out: Vec<(String, Vec<String>)> = Vec::new();
+        let mut current: Option<(String, Vec<String>)> = None;
+        for line in source.lines().map(str::trim) {
+            if let Some(rest) = line.strip_prefix("pub struct ") {
+                if let Some(name) = rest.strip_suffix(" {") {
+                    current = Some((name.to_owned(), Vec::new()));
+                }
+            } else if line == "}" {
+                out.extend(current.take());
+            } else if let (Some((_, fields)), Some(rest)) =
+                (&mut current, line.strip_prefix("pub "))
+            {
+                if let Some((field, _)) = rest.split_once(':') {
+                    fields.push(field.to_owned());
+                }
+            }
+        }
+        out
+    }
+
+    /// serde writes fields in declaration order; declared in canonical key order, the strict
+    /// decode's re-encoding never sorts (see `kinds`). A field added out of order would
+    /// still encode canonically, only slower, so this is what notices.
+    #[test]
+    fn every_event_struct_declares_its_fields_in_wire_order() {
+        let sources = [
+            include_str!("kinds.rs"),
+            include_str!("model.rs"),
+            include_str!("types.rs"),
+        ];
+        let structs: Vec<_> = sources.iter().flat_map(|s| struct_fields(s)).collect();
+        assert!(structs.len() >= 20, "found {} structs", structs.len());
+        assert!(
+            structs
+                .iter()
+                .any(|(n, f)| n == "ActionExecuted" && f.len() == 13)
+        );
+        for (name, fields) in structs {
+            let mut wire = fields.clone();
+            wire.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+            assert_eq!(fields, wire, "{name}");
+        }
+    }
+}

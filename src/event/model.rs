@@ -158,7 +158,8 @@ impl Body {
     }
 }
 
-/// A governance event: the payload an emitter signs.
+/// A governance event: the payload an emitter signs. Fields are in wire order (see
+/// `kinds`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Event {
@@ -166,30 +167,30 @@ pub struct Event {
     pub v: u32,
     /// Unique id (UUIDv7).
     pub id: EventId,
-    /// The task; absent exactly for ledger-level kinds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub task: Option<TaskId>,
-    /// The emitting workload; must be the identity that signs the envelope.
-    pub emitter: WorkloadId,
+    /// Extension entries (text to text), for fields later versions may add. Verification of
+    /// the signature and chain never depends on them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ext: BTreeMap<String, String>,
+    /// The kind-specific part.
+    pub body: Body,
     /// Position among this emitter's events in this task (or among its ledger-level
     /// events), from 0 with no gaps.
     pub eseq: u64,
     /// Digest of this emitter's previous event in the task; absent exactly when `eseq` is 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prev: Option<Digest>,
-    /// Emitter's clock, milliseconds since the Unix epoch.
-    pub time: u64,
     /// Causal references to earlier events.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub refs: Vec<EventRef>,
+    /// The task; absent exactly for ledger-level kinds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<TaskId>,
+    /// Emitter's clock, milliseconds since the Unix epoch.
+    pub time: u64,
+    /// The emitting workload; must be the identity that signs the envelope.
+    pub emitter: WorkloadId,
     /// Enforced or self-reported.
     pub assurance: Assurance,
-    /// The kind-specific part.
-    pub body: Body,
-    /// Extension entries (text to text), for fields later versions may add. Verification of
-    /// the signature and chain never depends on them.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub ext: BTreeMap<String, String>,
 }
 
 /// An event that is well-formed CBOR but breaks a rule of the model.

@@ -98,6 +98,23 @@ fn approval_of(t: &Task<'_>, need: &Need<'_>) -> Result<EventId, (Vec<EventId>, 
     Ok(r.request.id)
 }
 
+/// The successful executions under one approval request: how many, and the first two (the
+/// warning names those; a long task may have thousands, which need not be kept).
+#[derive(Default)]
+struct Uses {
+    count: usize,
+    first: Vec<EventId>,
+}
+
+impl Uses {
+    fn add(&mut self, action: EventId) {
+        self.count += 1;
+        if self.first.len() < 2 {
+            self.first.push(action);
+        }
+    }
+}
+
 pub(super) fn b7(t: &Task<'_>) -> Check {
     let Some((_, _, o)) = t.opened() else {
         return check("B7", Status::NotApplicable, &[], "no intent");
@@ -106,7 +123,7 @@ pub(super) fn b7(t: &Task<'_>) -> Check {
     // Successful actions per approval request. The approval binds the action's name and
     // resources, not one request, so a second successful execution under it is not proof of
     // a replay (a batch job may be approved once for many); it is worth an auditor's look.
-    let mut uses: BTreeMap<EventId, Vec<EventId>> = BTreeMap::new();
+    let mut uses: BTreeMap<EventId, Uses> = BTreeMap::new();
     for (i, e, a) in t.actions() {
         // The first covering decision's requirement applies; a request for any of them will do.
         let covering: Vec<_> = coverings(t, i, a).collect();
@@ -133,16 +150,15 @@ pub(super) fn b7(t: &Task<'_>) -> Check {
             }
         };
         if a.outcome == ActionOutcome::Success {
-            uses.entry(request).or_default().push(e.id);
+            uses.entry(request).or_default().add(e.id);
         }
     }
-    if let Some(reused) = uses.values().find(|v| v.len() > 1) {
+    if let Some(reused) = uses.values().find(|u| u.count > 1) {
         let why = format!(
             "every action that required approval has one, but one approval covers {} successful executions of its action",
-            reused.len()
+            reused.count
         );
-        // The first two executions name it; a long task may have thousands.
-        return check("B7", Status::Warn, &reused[..2], why);
+        return check("B7", Status::Warn, &reused.first, why);
     }
     verdict(
         "B7",
