@@ -98,12 +98,12 @@ mod wire_order_tests {
                 }
             } else if line == "}" {
                 out.extend(current.take());
-            } else if let (Some((_, fields)), Some(rest)) =
-                (&mut current, line.strip_prefix("pub "))
-            {
-                if let Some((field, _)) = rest.split_once(':') {
-                    fields.push(field.to_owned());
-                }
+            } else if let (Some((_, fields)), Some((field, _))) = (
+                &mut current,
+                line.strip_prefix("pub ")
+                    .and_then(|rest| rest.split_once(':')),
+            ) {
+                fields.push(field.to_owned());
             }
         }
         out
