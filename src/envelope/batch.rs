@@ -118,7 +118,7 @@ pub(crate) fn verify_all_parts(items: &[SignedParts<'_>]) -> bool {
 
 impl<'a> Term<'a> {
     /// The parts of one signature, or `None` if s or R fails a check made before the
-    /// equation (the key's is made once per key, in [`verify_all`]).
+    /// equation (the key's is made once per key, in [`verify_all_parts`]).
     fn of(([head, body], sig, key): SignedParts<'a>) -> Option<Self> {
         let r_bytes = *sig.r_bytes();
         let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(*sig.s_bytes()))?;
