@@ -160,27 +160,16 @@ fn crash_images_replay_the_lag_and_a_clean_close_leaves_none() {
         "a clean close syncs the tables"
     );
     let before = snapshot(dir.path());
-    let ops = Arc::new(CountOps::default());
+    let ops = Arc::new(RecordOps::default());
     let store = FileStore::open(dir.path(), keys(), Some(ops.clone())).expect("reopen");
     assert_consistent(&store, size);
     drop(store);
     assert_eq!(snapshot(dir.path()), before);
     assert_eq!(
-        ops.0.load(Ordering::SeqCst),
-        0,
+        ops.seen(),
+        Vec::new(),
         "an idle open and close writes and syncs nothing"
     );
-}
-
-/// Counts every mutating file operation.
-#[derive(Default)]
-struct CountOps(std::sync::atomic::AtomicUsize);
-
-impl FaultHook for CountOps {
-    fn before(&self, _op: Op, _file: &str) -> std::io::Result<()> {
-        self.0.fetch_add(1, Ordering::SeqCst);
-        Ok(())
-    }
 }
 
 /// Every file of a directory, by name (for byte-for-byte comparisons).
@@ -346,6 +335,16 @@ fn torn_image(
 #[derive(Default)]
 struct RecordOps(std::sync::Mutex<Vec<(Op, String)>>);
 
+impl RecordOps {
+    /// The operations so far.
+    fn seen(&self) -> Vec<(Op, String)> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
 impl FaultHook for RecordOps {
     fn before(&self, op: Op, file: &str) -> std::io::Result<()> {
         if let Ok(mut ops) = self.0.lock() {
@@ -371,7 +370,7 @@ fn a_half_written_index_tail_is_cut_at_its_first_missing_record() {
         let ops = Arc::new(RecordOps::default());
         let store = FileStore::open(image.path(), keys(), Some(ops.clone())).expect("open");
         assert_consistent(&store, standing);
-        let seen = ops.0.lock().expect("ops").clone();
+        let seen = ops.seen();
         let cut = seen
             .iter()
             .position(|o| *o == (Op::Truncate, "index.dat".into()));
