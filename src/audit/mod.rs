@@ -102,6 +102,9 @@ pub enum AuditError {
     UnknownLog(String),
 }
 
+/// A verified event as the auditor holds it: its envelope stays in the bundle's bytes.
+pub(crate) type Audited<'a> = VerifiedEvent<&'a [u8]>;
+
 pub(crate) fn check(
     id: &str,
     status: Status,
@@ -175,8 +178,7 @@ fn audit(
     drop(task);
     let story = if with_story {
         // The cited policies too, in log order: B4 judges the chain against them.
-        let mut told: Vec<(u64, &VerifiedEvent)> =
-            verified.iter().map(|(i, _, e)| (*i, e)).collect();
+        let mut told: Vec<(u64, &Audited<'_>)> = verified.iter().map(|(i, _, e)| (*i, e)).collect();
         told.sort_by_key(|(i, _)| *i);
         story::tell(&told, &checks)
     } else {

@@ -2,8 +2,8 @@
 //! (human → agent → decision → approval → credential → action → revocation → close), each
 //! with the checks that judge that step.
 
+use super::Audited;
 use super::{Check, Status};
-use crate::envelope::VerifiedEvent;
 use crate::event::{Body, Kind};
 
 /// One step of the chain, as its verified event tells it.
@@ -137,7 +137,7 @@ fn describe(body: &Body) -> (&'static str, String) {
 }
 
 /// The story of the verified events (log index, event) under the report's checks.
-pub(super) fn tell(events: &[(u64, &VerifiedEvent)], checks: &[Check]) -> Vec<StoryLine> {
+pub(super) fn tell(events: &[(u64, &Audited<'_>)], checks: &[Check]) -> Vec<StoryLine> {
     events
         .iter()
         .map(|&(index, v)| {

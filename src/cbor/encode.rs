@@ -16,6 +16,11 @@ pub(crate) fn write_bstr_head(out: &mut Vec<u8>, len: usize) {
     head(out, 2, len as u64);
 }
 
+/// Appends the head of an array of `len` items (the items to follow).
+pub(crate) fn write_array_head(out: &mut Vec<u8>, len: usize) {
+    head(out, 4, len as u64);
+}
+
 /// Appends a text string (shortest head).
 pub(crate) fn write_tstr(out: &mut Vec<u8>, text: &str) {
     head(out, 3, text.len() as u64);

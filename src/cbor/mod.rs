@@ -22,7 +22,7 @@ mod raw;
 mod ser;
 
 pub(crate) use decode::head_at;
-pub(crate) use encode::{write_bstr, write_bstr_head, write_tstr};
+pub(crate) use encode::{write_array_head, write_bstr, write_bstr_head, write_tstr};
 pub(crate) use raw::Raw;
 #[cfg(test)]
 mod tests;
@@ -312,12 +312,40 @@ fn read_and_round_trip<'a, T: Serialize + Deserialize<'a>>(
     bytes: &'a [u8],
     limits: Limits,
 ) -> Option<T> {
+    read_round_tripping(bytes, limits, true)
+}
+
+/// The accepting path of [`from_slice_borrowed`] for a container whose [`Raw`] parts the
+/// caller decodes strictly, each on its own, before it uses any of them (a bundle's
+/// entries): the structural pass over the whole input is left out, because those decodes
+/// and this round trip (which compares the parts in place) together cover every byte.
+/// Unlike everywhere else, the `Raw` parts returned have not been checked yet: a caller
+/// that does not decode every one of them strictly must use [`from_slice_borrowed`].
+/// `None` for anything refused; the caller then decodes with [`from_slice_borrowed`],
+/// which names the first rule broken.
+pub(crate) fn read_deferring_raw<'a, T: Serialize + Deserialize<'a>>(
+    bytes: &'a [u8],
+    limits: Limits,
+) -> Option<T> {
+    read_round_tripping(bytes, limits, false)
+}
+
+/// Reads `T` from all of `bytes` and keeps it only if it re-encodes to them exactly;
+/// `check_raw` adds the structural pass when the read handed out a [`Raw`] part.
+fn read_round_tripping<'a, T: Serialize + Deserialize<'a>>(
+    bytes: &'a [u8],
+    limits: Limits,
+    check_raw: bool,
+) -> Option<T> {
     if bytes.len() > limits.max_len {
         return None;
     }
     let mut decoder = de::Decoder::bounded(bytes, limits.max_depth);
     let typed = T::deserialize(&mut decoder).ok()?;
-    if !decoder.at_end() || (decoder.saw_raw() && decode::check(bytes, limits).is_err()) {
+    if !decoder.at_end() {
+        return None;
+    }
+    if check_raw && decoder.saw_raw() && decode::check(bytes, limits).is_err() {
         return None;
     }
     encodes_to(&typed, bytes).ok()?.then_some(typed)

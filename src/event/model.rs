@@ -260,19 +260,25 @@ impl Event {
     /// approval, request, trigger or target it cites).
     #[must_use]
     pub fn all_refs(&self) -> Vec<EventRef> {
-        let mut out = self.refs.clone();
-        match &self.body {
-            Body::ApprovalRequested(a) => out.push(a.decision),
-            Body::ApprovalResolved(a) => out.push(a.request),
-            Body::CredentialIssued(c) => {
-                out.extend([Some(c.decision), c.approval].into_iter().flatten())
-            }
-            Body::ActionExecuted(a) => out.extend(a.decisions.iter().copied().chain(a.approval)),
-            Body::CredentialRevoked(c) => out.extend(c.trigger),
-            Body::Override(o) => out.push(o.target),
-            _ => {}
-        }
-        out
+        self.iter_all_refs().collect()
+    }
+
+    /// [`Event::all_refs`] without collecting them (an auditor walks them for every event).
+    pub fn iter_all_refs(&self) -> impl Iterator<Item = EventRef> + '_ {
+        let (many, few): (&[EventRef], [Option<EventRef>; 2]) = match &self.body {
+            Body::ApprovalRequested(a) => (&[], [Some(a.decision), None]),
+            Body::ApprovalResolved(a) => (&[], [Some(a.request), None]),
+            Body::CredentialIssued(c) => (&[], [Some(c.decision), c.approval]),
+            Body::ActionExecuted(a) => (&a.decisions, [a.approval, None]),
+            Body::CredentialRevoked(c) => (&[], [c.trigger, None]),
+            Body::Override(o) => (&[], [Some(o.target), None]),
+            _ => (&[], [None, None]),
+        };
+        self.refs
+            .iter()
+            .chain(many)
+            .copied()
+            .chain(few.into_iter().flatten())
     }
 
     /// A reference to this event, given the digest of its signed envelope.

@@ -347,7 +347,7 @@ impl TrustPolicy {
     ///
     /// # Errors
     /// [`TrustError`].
-    pub fn authorize(&self, ev: &VerifiedEvent) -> Result<(), TrustError> {
+    pub fn authorize<B: AsRef<[u8]>>(&self, ev: &VerifiedEvent<B>) -> Result<(), TrustError> {
         let e = ev.event();
         let workload = e.emitter.as_str();
         let key = self.key_for(workload, &ev.key_id())?;
@@ -397,6 +397,24 @@ impl TrustPolicy {
         items: &[&[u8]],
         limits: Limits,
     ) -> Vec<Result<VerifiedEvent, TrustError>> {
+        self.verify_signatures_as(items, limits, VerifiedEvent::into_owned)
+    }
+
+    /// [`TrustPolicy::verify_signatures`], the events keeping their bytes where they lie.
+    pub(crate) fn verify_signatures_in_place<'a>(
+        &self,
+        items: &[&'a [u8]],
+        limits: Limits,
+    ) -> Vec<Result<VerifiedEvent<&'a [u8]>, TrustError>> {
+        self.verify_signatures_as(items, limits, |e| e)
+    }
+
+    fn verify_signatures_as<'a, B>(
+        &self,
+        items: &[&'a [u8]],
+        limits: Limits,
+        keep: fn(VerifiedEvent<&'a [u8]>) -> VerifiedEvent<B>,
+    ) -> Vec<Result<VerifiedEvent<B>, TrustError>> {
         let mut keyed: Vec<Result<(), TrustError>> = Vec::with_capacity(items.len());
         let mut parsed = Vec::with_capacity(items.len());
         for bytes in items {
@@ -414,7 +432,7 @@ impl TrustPolicy {
                 Err(e) => keyed.push(Err(e)),
             }
         }
-        let mut verified = envelope::verify_parsed_batch(parsed, limits).into_iter();
+        let mut verified = envelope::verify_parsed_batch_as(parsed, limits, keep).into_iter();
         keyed
             .into_iter()
             .map(|k| {
@@ -447,15 +465,17 @@ impl TrustPolicy {
 
 /// Runs `verify` over parts of `items` on all cores (one part for small inputs) and joins the
 /// results in order. A part whose thread panics is reported as unverified, never dropped.
-pub(crate) fn verify_in_parallel<'a, F>(
+pub(crate) fn verify_in_parallel<'a, B: Send, F>(
     items: &[&'a [u8]],
     verify: F,
-) -> Vec<Result<VerifiedEvent, TrustError>>
+) -> Vec<Result<VerifiedEvent<B>, TrustError>>
 where
-    F: Fn(&[&'a [u8]]) -> Vec<Result<VerifiedEvent, TrustError>> + Sync,
+    F: Fn(&[&'a [u8]]) -> Vec<Result<VerifiedEvent<B>, TrustError>> + Sync,
 {
     crate::parallel::map_parts(items, 256, verify, |n| {
-        vec![Err(TrustError::Envelope(EnvelopeError::BadSignature)); n]
+        (0..n)
+            .map(|_| Err(TrustError::Envelope(EnvelopeError::BadSignature)))
+            .collect()
     })
 }
 

@@ -9,17 +9,17 @@ mod credentials;
 
 use std::collections::HashMap;
 
+use super::Audited;
 use super::{Check, Status, check};
-use crate::envelope::VerifiedEvent;
 use crate::event::*;
 
 /// The task's events, indexed for the checks. Lookups by id and the delegation list are built
 /// once, so a bundle of any size is checked in time linear in its events.
 pub(super) struct Task<'a> {
     /// Task events in log order, with their log index.
-    events: Vec<(u64, &'a VerifiedEvent)>,
+    events: Vec<(u64, &'a Audited<'a>)>,
     /// Registered policies (ledger-level) with their log index.
-    policies: Vec<(u64, &'a VerifiedEvent)>,
+    policies: Vec<(u64, &'a Audited<'a>)>,
     /// Task events by id, with their index and envelope digest.
     by_id: HashMap<EventId, (u64, &'a Event, Digest)>,
     /// Delegations in log order.
@@ -34,8 +34,8 @@ pub(super) struct Task<'a> {
 
 impl<'a> Task<'a> {
     pub(super) fn new(
-        events: Vec<(u64, &'a VerifiedEvent)>,
-        policies: Vec<(u64, &'a VerifiedEvent)>,
+        events: Vec<(u64, &'a Audited<'a>)>,
+        policies: Vec<(u64, &'a Audited<'a>)>,
     ) -> Self {
         let by_id = events
             .iter()
