@@ -74,8 +74,8 @@ pub enum EnvelopeError {
 /// An event whose envelope signature verified, with the exact envelope bytes.
 ///
 /// `B` holds the bytes: owned (`Vec<u8>`, the default, what a ledger stores) or borrowed
-/// from the input (`&[u8]`: an auditor reading a bundle keeps its envelopes where they lie;
-/// copying them was 7 % of an audit's CPU).
+/// from the input (`&[u8]`: an auditor reading a bundle keeps its envelopes where they lie,
+/// rather than an allocation and a copy per envelope, 90 MB at 10^5 entries).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedEvent<B = Vec<u8>> {
     bytes: B,
