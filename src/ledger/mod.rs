@@ -318,18 +318,22 @@ impl<S: Storage> Ledger<S> {
     /// # Errors
     /// The first [`AppendError`]; then nothing of the batch is written.
     pub fn append_batch(&self, items: &[&[u8]]) -> Result<Vec<u64>, AppendError> {
-        let verified = self.verify_parallel(items);
-        let profile = self.profile();
         let mut unit = Vec::with_capacity(items.len());
-        for (position, v) in verified.into_iter().enumerate() {
-            let ev = v.map_err(|source| AppendError::Rejected { position, source })?;
-            unit.push(Self::prepare(ev, profile));
+        for (position, p) in self.prepare_parallel(items).into_iter().enumerate() {
+            unit.push(p.map_err(|source| AppendError::Rejected { position, source })?);
         }
         self.committer.submit(&self.store, unit)
     }
 
-    fn verify_parallel(&self, items: &[&[u8]]) -> Vec<Result<VerifiedEvent, TrustError>> {
-        crate::trust::verify_in_parallel(items, |part| self.trust.verify_events(part, self.limits))
+    /// Verifies and prepares (leaf hash included) on all cores: the leaf hash, a BLAKE3 or
+    /// SHA-256 pass over each envelope, would otherwise run on the appending thread alone.
+    fn prepare_parallel(&self, items: &[&[u8]]) -> Vec<Result<Prepared, TrustError>> {
+        let profile = self.profile();
+        crate::trust::verify_in_parallel(items, |part| {
+            let verified = self.trust.verify_events(part, self.limits);
+            let prepare = |v: Result<VerifiedEvent, _>| v.map(|ev| Self::prepare(ev, profile));
+            verified.into_iter().map(prepare).collect()
+        })
     }
 
     /// Signs a checkpoint for the current size if the log grew since the last one (all are

@@ -465,12 +465,14 @@ impl TrustPolicy {
 
 /// Runs `verify` over parts of `items` on all cores (one part for small inputs) and joins the
 /// results in order. A part whose thread panics is reported as unverified, never dropped.
-pub(crate) fn verify_in_parallel<'a, B: Send, F>(
+/// `verify` may return more than the verified event (what the caller derives from it on the
+/// same core).
+pub(crate) fn verify_in_parallel<'a, R: Send, F>(
     items: &[&'a [u8]],
     verify: F,
-) -> Vec<Result<VerifiedEvent<B>, TrustError>>
+) -> Vec<Result<R, TrustError>>
 where
-    F: Fn(&[&'a [u8]]) -> Vec<Result<VerifiedEvent<B>, TrustError>> + Sync,
+    F: Fn(&[&'a [u8]]) -> Vec<Result<R, TrustError>> + Sync,
 {
     crate::parallel::map_parts(items, 256, verify, |n| {
         (0..n)
