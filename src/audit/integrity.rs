@@ -86,8 +86,8 @@ pub(super) fn run<'a>(
 }
 
 /// A3–A5. A3's proofs are checked on all cores; for a large bundle A4 and A5, each one
-/// pass over the entries on one thread, run on a thread of their own beside it (they were a
-/// tenth of the audit's wall time at 100 000 entries, with a core idle).
+/// serial pass over the entries, run on a thread of their own beside it rather than after
+/// it on one core while the other idles.
 fn across_entries(
     bundle: &BundleRef<'_>,
     log: &LogTrust,
