@@ -21,6 +21,11 @@ pub(crate) fn write_array_head(out: &mut Vec<u8>, len: usize) {
     head(out, 4, len as u64);
 }
 
+/// Appends the head of a map of `len` entries (the keys and values to follow).
+pub(crate) fn write_map_head(out: &mut Vec<u8>, len: usize) {
+    head(out, 5, len as u64);
+}
+
 /// Appends a text string (shortest head).
 pub(crate) fn write_tstr(out: &mut Vec<u8>, text: &str) {
     head(out, 3, text.len() as u64);

@@ -22,7 +22,9 @@ mod raw;
 mod ser;
 
 pub(crate) use decode::head_at;
-pub(crate) use encode::{write_array_head, write_bstr, write_bstr_head, write_tstr};
+pub(crate) use encode::{
+    write_array_head, write_bstr, write_bstr_head, write_map_head, write_tstr,
+};
 pub(crate) use raw::Raw;
 #[cfg(test)]
 mod tests;

@@ -78,7 +78,7 @@ pub fn action_digest(action: &str, resources: &[String]) -> Digest {
     // shorter), the resources an array of text.
     let texts = action.len() + sorted.iter().map(|r| r.len() + 9).sum::<usize>();
     let mut out = Vec::with_capacity(32 + texts);
-    out.push(0xa2);
+    cbor::write_map_head(&mut out, 2);
     cbor::write_tstr(&mut out, "action");
     cbor::write_tstr(&mut out, action);
     cbor::write_tstr(&mut out, "resources");

@@ -56,9 +56,7 @@ impl Hash {
     pub fn to_hex(&self) -> String {
         hex_encode(&self.0)
     }
-}
 
-impl Hash {
     /// The hash as four words: compared in constant time in four steps instead of the
     /// thirty-two of a byte-wise comparison (which was most of an audit's proof checking).
     fn words(&self) -> [u64; 4] {
