@@ -22,7 +22,11 @@ fn every_kind_round_trips_through_cbor_and_json() {
         let verified =
             envelope::verify(signed.bytes(), &common::test_key().verifying_key()).expect("verify");
         assert_eq!(verified.event(), &e);
-        assert_eq!(verified.digest(), Digest::of(signed.bytes()));
+        // The citation digest is BLAKE3 over 0x00 and the exact bytes: the BLAKE3 leaf hash.
+        let mut prefixed = vec![0u8];
+        prefixed.extend_from_slice(signed.bytes());
+        assert_eq!(verified.digest(), Digest::of(&prefixed));
+        assert_eq!(verified.digest(), Digest::of_envelope(signed.bytes()));
     }
 }
 

@@ -180,18 +180,14 @@ fn each_entry<'a>(
             .into_iter()
             .zip(part)
             .map(|(verified, bytes)| {
-                if let Ok(ev) = &verified {
-                    // Computed once here, on all cores; A4, A5 and B1–B11 read it.
-                    let _ = ev.digest();
-                }
                 let refused = verified
                     .as_ref()
                     .ok()
                     .and_then(|ev| trust.authorize(ev).err());
                 EntryFacts {
+                    leaf: leaf_hash(&verified, bytes, profile),
                     verified,
                     refused,
-                    leaf: profile.leaf_hash(bytes),
                 }
             })
             .collect()
@@ -207,6 +203,24 @@ fn each_entry<'a>(
             .collect()
     };
     crate::parallel::map_parts(items, 256, part, failed)
+}
+
+/// An entry's leaf hash under `profile`. A verified event's digest is computed here, once
+/// and on all cores (A4, A5 and B1–B11 read it); in a BLAKE3 log it is the leaf hash itself
+/// ([`Digest::of_envelope`]), so the envelope is hashed once.
+fn leaf_hash(
+    verified: &Result<Audited<'_>, TrustError>,
+    bytes: &[u8],
+    profile: HashProfile,
+) -> Hash {
+    match (verified, profile) {
+        (Ok(ev), HashProfile::Blake3) => Hash::from_bytes(ev.digest().0),
+        (Ok(ev), HashProfile::Sha256) => {
+            let _ = ev.digest();
+            profile.leaf_hash(bytes)
+        }
+        (Err(_), _) => profile.leaf_hash(bytes),
+    }
 }
 
 /// Whether each item's inclusion proof leads to `head`, on all cores for large bundles.

@@ -18,6 +18,7 @@
 //! [`MAX_BUNDLE_LEN`]. Nothing in a bundle is trusted: the auditor checks every signature,
 //! proof and checkpoint against what it pins (see `docs/bundle-format.md`).
 
+mod entry;
 mod export;
 mod read;
 

@@ -132,10 +132,15 @@ fn limits() -> Limits {
     Limits::default().with_max_len(MAX_BUNDLE_LEN)
 }
 
+/// Each entry decoded strictly: by [`super::entry::parse`] when it is canonical (nearly
+/// always), else by the serde decode, which accepts or says why not.
 fn entries<'a>(raw: &[Raw<'a>]) -> Result<Vec<EntryRef<'a>>, CborError> {
     let decode = |part: &[Raw<'a>]| -> Vec<Result<EntryRef<'a>, CborError>> {
         part.iter()
-            .map(|r| cbor::from_slice_borrowed(r.bytes(), limits()))
+            .map(|r| {
+                super::entry::parse(r.bytes())
+                    .map_or_else(|| cbor::from_slice_borrowed(r.bytes(), limits()), Ok)
+            })
             .collect()
     };
     // A part whose decoding panicked has decoded nothing that may be trusted.

@@ -24,18 +24,14 @@ impl<'a> Reader<'a> {
     /// Reads the argument of the head at `at` (whose additional information is
     /// `info`), insisting on the shortest form.
     fn argument(&mut self, info: u8, at: usize) -> Result<u64, CborError> {
-        let min = match info {
-            0..=23 => 0,
-            24 => 24,
-            25 => 0x100,
-            26 => 0x1_0000,
-            27 => 0x1_0000_0000,
+        match info {
             31 => return Err(CborError::IndefiniteLength { offset: at }),
-            _ => return Err(CborError::Reserved { offset: at }),
-        };
+            28..=30 => return Err(CborError::Reserved { offset: at }),
+            _ => {}
+        }
         let (_, value, next) =
             head_at(self.bytes, at).ok_or(CborError::Truncated { offset: at + 1 })?;
-        if value < min {
+        if value < smallest_for(next - at - 1) {
             return Err(CborError::NonShortestInteger { offset: at });
         }
         self.pos = next;
@@ -146,6 +142,24 @@ pub(crate) fn head_at(bytes: &[u8], at: usize) -> Option<(u8, u64, usize)> {
         raw.iter().fold(0, |acc, &x| (acc << 8) | u64::from(x))
     };
     Some((major, arg, at + 1 + n))
+}
+
+/// [`head_at`] for a head in shortest form only, as canonical encoding requires: `None` too
+/// when a shorter head could hold the argument (major type 7 is not judged here).
+pub(crate) fn shortest_head_at(bytes: &[u8], at: usize) -> Option<(u8, u64, usize)> {
+    let (major, arg, next) = head_at(bytes, at)?;
+    (major == 7 || arg >= smallest_for(next - at - 1)).then_some((major, arg, next))
+}
+
+/// The smallest argument a head with `n` bytes after its first may carry in shortest form.
+fn smallest_for(n: usize) -> u64 {
+    match n {
+        0 => 0,
+        1 => 24,
+        2 => 0x100,
+        4 => 0x1_0000,
+        _ => 0x1_0000_0000,
+    }
 }
 
 fn simple(info: u8, at: usize) -> Result<(), CborError> {

@@ -83,7 +83,7 @@ pub struct VerifiedEvent<B = Vec<u8>> {
     /// moving the decoded event with them (536 bytes, against 8) was 1 % of ingest.
     event: Box<Event>,
     kid: [u8; KEY_ID_LEN],
-    /// BLAKE3 of `bytes`, computed on first use (ingest never needs it; audits and chains
+    /// [`Digest::of_envelope`] of `bytes`, computed on first use (ingest never needs it; audits and chains
     /// ask for it several times).
     digest: std::sync::OnceLock<Digest>,
 }
@@ -107,10 +107,12 @@ impl<B: AsRef<[u8]>> VerifiedEvent<B> {
         self.kid
     }
 
-    /// BLAKE3 of the envelope bytes: what other events' `refs` and `prev` cite.
+    /// What other events' `refs` and `prev` cite: [`Digest::of_envelope`] of the bytes.
     #[must_use]
     pub fn digest(&self) -> Digest {
-        *self.digest.get_or_init(|| Digest::of(self.bytes.as_ref()))
+        *self
+            .digest
+            .get_or_init(|| Digest::of_envelope(self.bytes.as_ref()))
     }
 
     /// Gives up the bytes.

@@ -143,7 +143,7 @@ fn show(bytes: &[u8]) -> Result<Outcome> {
             iss: &h.issuer,
             sub: h.subject.as_deref(),
         },
-        digest: Digest::of(bytes),
+        digest: Digest::of_envelope(bytes),
         event,
         signature_checked: false,
     })?;
