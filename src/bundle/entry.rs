@@ -1,8 +1,8 @@
 //! A bundle entry's one canonical encoding, read directly: the fast path of the strict
 //! entry decode. An entry is a fixed shape (three keys, an integer, an array of 32-byte
 //! strings, a byte string), so its canonical bytes can be matched head by head with no
-//! serde, no allocation but the proof, and no round trip: at 100 000 entries that decode
-//! took a tenth of a second, most of the bundle's reading.
+//! serde, no allocation but the proof, and no round trip: at 100 000 entries the serde
+//! decode of the entries was 70 ms of the bundle's 110 ms read (two cores).
 //!
 //! It only ever accepts: bytes it does not take go to the strict serde decode, which accepts
 //! or names the rule broken. So it may refuse more than that decode (it does not, as the

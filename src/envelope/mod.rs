@@ -83,8 +83,8 @@ pub struct VerifiedEvent<B = Vec<u8>> {
     /// moving the decoded event with them (536 bytes, against 8) was 1 % of ingest.
     event: Box<Event>,
     kid: [u8; KEY_ID_LEN],
-    /// [`Digest::of_envelope`] of `bytes`, computed on first use (ingest never needs it; audits and chains
-    /// ask for it several times).
+    /// [`Digest::of_envelope`] of `bytes`, computed on first use (ingest never needs it;
+    /// audits and chains ask for it several times).
     digest: std::sync::OnceLock<Digest>,
 }
 
