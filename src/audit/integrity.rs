@@ -202,7 +202,8 @@ fn each_entry<'a>(
             })
             .collect()
     };
-    crate::parallel::map_parts(items, 256, part, failed)
+    // Parts a whole number of full batches long: a large bundle has parts to spare.
+    crate::parallel::map_parts(items, envelope::BATCH_CHUNK, part, failed)
 }
 
 /// An entry's leaf hash under `profile`. A verified event's digest is computed here, once
