@@ -27,12 +27,13 @@ fn audit_bench(c: &mut Criterion) {
     let origin = "bank.example/agent-ledger";
     let dep = Deployment::new([9; 32]);
     let log_key = NoteSigner::generate(origin).expect("key");
-    let trust = TrustPolicy::try_from(dep.trust_document(
-        origin,
-        "blake3",
-        &log_key.verifier().to_string(),
-    ))
-    .expect("trust");
+    let mut doc = dep.trust_document(origin, "blake3", &log_key.verifier().to_string());
+    // One approval covers the long task's executions: a batch the policy allows, warned.
+    doc.governance.tiers.high = Some(warrant_ledger::trust::TierEntry {
+        approval_reuse: Some(warrant_ledger::trust::ApprovalReuse::Warn),
+        ..Default::default()
+    });
+    let trust = TrustPolicy::try_from(doc).expect("trust");
     let dir = tempfile::tempdir().expect("tempdir");
     let ledger = Ledger::create(
         dir.path(),

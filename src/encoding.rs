@@ -72,3 +72,43 @@ mod tests {
         assert_eq!(b64_encode(&[1]), "AQ==");
     }
 }
+
+/// Milliseconds since the Unix epoch as an RFC 3339 UTC time, e.g.
+/// `2025-11-28T09:00:00.000Z` (proleptic Gregorian calendar; years past 9999 print as they
+/// are, so any `u64` gives a line).
+#[must_use]
+pub fn format_ms(ms: u64) -> String {
+    let (days, rem) = (ms / 86_400_000, ms % 86_400_000);
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm), in u64 arithmetic:
+    // shifted to an era starting on 0000-03-01, so no value is negative.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    let (h, m, s, milli) = (
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1_000 % 60,
+        rem % 1_000,
+    );
+    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z")
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::format_ms;
+
+    #[test]
+    fn formats_known_instants() {
+        assert_eq!(format_ms(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(format_ms(1_764_320_400_000), "2025-11-28T09:00:00.000Z");
+        assert_eq!(format_ms(951_782_400_123), "2000-02-29T00:00:00.123Z");
+        assert_eq!(format_ms(4_102_444_799_999), "2099-12-31T23:59:59.999Z");
+        assert!(format_ms(u64::MAX).ends_with('Z'));
+    }
+}

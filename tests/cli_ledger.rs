@@ -49,6 +49,7 @@ fn ledger_commands_end_to_end() {
         .to_owned();
     let mut trust = std::fs::read_to_string(dir.join("trust.toml")).expect("trust");
     trust.push_str(&format!("\n[[emitters]]\nworkload = \"spiffe://bank.example/front-door\"\nassurance = \"enforced\"\nkinds = [\"TaskOpened\", \"DelegationGranted\"]\nkeys = [{{ public_key = \"{pk}\" }}]\n"));
+    trust.push_str("\n[governance.humans]\nissuers = [\"https://idp.bank.example\"]\nids = [\"*@bank.example\"]\n");
     std::fs::write(dir.join("trust.toml"), trust).expect("write trust");
 
     // A one-event chain: the example intent as the front door's first event of the task.
@@ -164,11 +165,15 @@ fn demo_runs_end_to_end_and_catches_every_violation() {
         String::from_utf8_lossy(&out.stderr)
     );
     for want in [
-        "FAIL B5",
-        "FAIL B7",
-        "FAIL B6",
-        "FAIL B10",
+        "FAIL A5",
+        "FAIL B1",
+        "FAIL B2",
+        "FAIL B3",
         "FAIL B4",
+        "FAIL B5",
+        "FAIL B6",
+        "FAIL B7",
+        "FAIL B10",
         "FAIL A1",
         "verdict    PASS",
         "every compliant task passed",
@@ -181,7 +186,12 @@ fn demo_runs_end_to_end_and_catches_every_violation() {
         .expect("bundles")
         .map(|e| e.expect("entry").path())
         .collect();
-    assert_eq!(bundles.len(), 9, "eight tasks and one tampered copy");
+    let tasks = warrant_ledger::demo::Scenario::ALL.len() + 1;
+    assert_eq!(
+        bundles.len(),
+        tasks + 1,
+        "a task per scenario, a low-risk compliant one and one tampered copy"
+    );
     let codes: Vec<Option<i32>> = bundles
         .iter()
         .map(|b| {
@@ -198,7 +208,7 @@ fn demo_runs_end_to_end_and_catches_every_violation() {
             .code()
         })
         .collect();
-    // Two compliant tasks pass; six violations and the tampered copy fail.
+    // Two compliant tasks pass; every violation and the tampered copy fail.
     assert_eq!(
         codes.iter().filter(|c| **c == Some(0)).count(),
         2,
@@ -206,7 +216,7 @@ fn demo_runs_end_to_end_and_catches_every_violation() {
     );
     assert_eq!(
         codes.iter().filter(|c| **c == Some(1)).count(),
-        7,
+        tasks - 1,
         "{codes:?}"
     );
 }

@@ -233,8 +233,14 @@ fn model_rules() {
     let policy = events.remove(0);
     let task_event = events.remove(0);
     let mut e = task_event.clone();
-    e.v = 2;
-    assert_eq!(e.validate(), Err(EventError::Version(2)));
+    e.v = 1;
+    assert_eq!(
+        e.validate(),
+        Err(EventError::Version(1)),
+        "version 1 is refused"
+    );
+    e.v = 3;
+    assert_eq!(e.validate(), Err(EventError::Version(3)));
     let mut e = task_event.clone();
     e.id = EventId(uuid::Uuid::from_u128(1));
     assert!(matches!(e.validate(), Err(EventError::NotUuidV7(_))));

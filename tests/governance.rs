@@ -21,8 +21,8 @@ fn each_scenario_fails_exactly_its_check() {
     let mut runs = Vec::new();
     for (n, scenario) in Scenario::ALL.iter().enumerate() {
         for high_risk in [true, false] {
-            if *scenario == Scenario::SelfApproval && !high_risk {
-                continue; // Only high-risk tasks need approval.
+            if scenario.needs_high_risk() && !high_risk {
+                continue; // Only high-risk tasks need approval and MFA.
             }
             let run = run_task(
                 &dep,

@@ -33,6 +33,7 @@ fn a_low_risk_story_needs_no_approval() {
     let mut story = Story::new();
     story.play(
         &|b| match b {
+            Body::TaskOpened(o) => o.risk_tier = Level::Low,
             Body::PolicyDecision(d) => d.obligations.approval = None,
             Body::ActionExecuted(a) => a.approval = None,
             Body::CredentialIssued(c) => c.approval = None,
@@ -71,23 +72,22 @@ fn an_unauthenticated_intent_fails() {
 }
 
 #[test]
-fn a_high_risk_intent_without_mfa_passes_with_a_warning() {
+fn a_high_risk_intent_without_mfa_fails_and_a_low_risk_one_passes() {
     let story = Story::tweaked(&|b| {
         if let Body::TaskOpened(o) = b {
             o.principal.mfa = false;
         }
     });
-    expect(&story, &[]);
-    let b1 = story.audit().check("B1").expect("B1").clone();
-    assert_eq!(b1.status, warrant_ledger::audit::Status::Warn, "{b1:?}");
-    let low = Story::tweaked(&|b| {
-        if let Body::TaskOpened(o) = b {
+    expect(&story, &["B1"]);
+    let low = Story::tweaked(&|b| match b {
+        Body::TaskOpened(o) => {
             o.principal.mfa = false;
             o.risk_tier = Level::Low;
         }
+        Body::PolicyDecision(d) => d.obligations.approval = None,
+        _ => {}
     });
-    let b1 = low.audit().check("B1").expect("B1").clone();
-    assert_eq!(b1.status, warrant_ledger::audit::Status::Pass, "{b1:?}");
+    expect(&low, &[]);
 }
 
 #[test]
@@ -149,27 +149,29 @@ fn a_sub_delegation_wider_than_its_parent_fails_scope() {
 #[test]
 fn a_delegation_loop_without_the_human_fails() {
     // The orchestrator's delegation comes from the agent, whose delegation comes from the
-    // orchestrator: a cycle that never reaches the human.
+    // orchestrator: a cycle that never reaches the human (B2). The agent delegated before
+    // anyone delegated to it, so it gave what it did not hold (B6).
     let story = two_hops(|d| {
         d.delegator = Delegator::Workload {
             id: WorkloadId::new(AGENT).expect("id"),
         };
     });
-    expect(&story, &["B2"]);
+    expect(&story, &["B2", "B6"]);
 }
 
 #[test]
 fn a_delegation_graph_too_large_to_search_fails() {
-    // 4 097 delegations to the agent from workloads nobody delegated to, logged before the
-    // valid one: the search gives up (and says so) rather than cost quadratic time.
+    // 4 097 expired delegations from the human to the agent, logged before the valid one:
+    // the search gives up (and says so) rather than cost time quadratic in the bundle.
     let mut story = Story::new();
     story.play(&nothing, &mut |step, s| {
         if step == Step::Opened {
-            for k in 0..4_097 {
-                let from = Delegator::Workload {
-                    id: WorkloadId::new(format!("spiffe://bank.example/stray/{k}")).expect("id"),
-                };
-                s.emit(FRONT_DOOR, 1_100, delegation(from, AGENT));
+            for _ in 0..4_097 {
+                let mut body = delegation(human(), AGENT);
+                if let Body::DelegationGranted(d) = &mut body {
+                    d.expires_at = T0 + 1_100;
+                }
+                s.emit(FRONT_DOOR, 1_100, body);
             }
         }
     });
@@ -431,12 +433,14 @@ fn a_revocation_logged_late_but_effective_before_the_action_fails() {
 
 #[test]
 fn a_credential_wider_than_the_grant_fails() {
+    // Wider than the decision it was issued under (B5) and than the covering one (B6): here
+    // the same decision.
     let story = Story::tweaked(&|b| {
         if let Body::CredentialIssued(c) = b {
             c.credential.scopes = s(&[ACTION, "payments:read"]);
         }
     });
-    expect(&story, &["B6"]);
+    expect(&story, &["B5", "B6"]);
 }
 
 #[test]
@@ -618,13 +622,32 @@ fn acted_twice(first: ActionOutcome) -> Story {
 }
 
 #[test]
-fn one_approval_for_two_successful_executions_warns() {
+fn one_approval_for_two_successful_executions_is_what_the_tier_says() {
+    use warrant_ledger::trust::{ApprovalReuse, TierEntry};
     let story = acted_twice(ActionOutcome::Success);
-    expect(&story, &[]);
+    // A high-risk task's default: a failure.
     let b7 = story.audit().check("B7").expect("B7").clone();
-    assert_eq!(b7.status, Status::Warn, "{b7:?}");
+    assert_eq!(b7.status, Status::Fail, "{b7:?}");
     assert!(b7.reason.contains("2 successful executions"), "{b7:?}");
     assert_eq!(b7.events.len(), 2, "both executions are named");
+    // Tiers below `high` must be at least as lenient (the policy refuses anything else).
+    let with = |reuse| {
+        story.audit_with(|doc| {
+            let tier = Some(TierEntry {
+                approval_reuse: Some(reuse),
+                ..TierEntry::default()
+            });
+            let tiers = &mut doc.governance.tiers;
+            (tiers.low, tiers.medium, tiers.high) = (tier.clone(), tier.clone(), tier);
+        })
+    };
+    let warned = with(ApprovalReuse::Warn);
+    assert_eq!(warned.verdict, Verdict::Pass);
+    assert_eq!(warned.check("B7").expect("B7").status, Status::Warn);
+    assert_eq!(
+        with(ApprovalReuse::Allow).check("B7").expect("B7").status,
+        Status::Pass
+    );
 }
 
 #[test]
@@ -641,6 +664,7 @@ fn signal(subject: &str) -> Body {
         source: "https://idp.bank.example".into(),
         signal: SignalType::SessionRevoked,
         subject: subject.into(),
+        instance: None,
         severity: Level::High,
     })
 }
@@ -734,8 +758,9 @@ fn acting_after_the_close_fails() {
             (a.started_at, a.ended_at) = (T0 + 30_500, T0 + 30_900);
         }
     });
-    // The credential was revoked before the late action too.
-    expect(&story, &["B5", "B10"]);
+    // The credential was revoked before the late action too (B5), and the late action is a
+    // second execution under the one approval, which a high-risk task does not allow (B7).
+    expect(&story, &["B5", "B7", "B10"]);
 }
 
 #[test]
@@ -749,13 +774,21 @@ fn a_revocation_the_close_triggered_may_follow_it() {
 }
 
 #[test]
-fn a_revocation_effective_after_the_close_fails() {
-    let story = after_close(Step::Revoked, STS, |b| {
-        if let Body::CredentialRevoked(r) = b {
-            r.effective_at = T0 + 31_000;
-        }
-    });
-    expect(&story, &["B10"]);
+fn a_revocation_effective_after_the_close_counts_only_within_the_grace() {
+    // The close is at 30 000 ms; the default grace is 5 s.
+    let within = |at| {
+        after_close(Step::Revoked, STS, move |b| {
+            if let Body::CredentialRevoked(r) = b {
+                r.effective_at = T0 + at;
+            }
+        })
+    };
+    expect(&within(31_000), &[]);
+    expect(&within(35_000), &[]);
+    expect(&within(35_001), &["B10"]);
+    // The grace is a policy setting.
+    let report = within(31_000).audit_with(|doc| doc.governance.revocation_grace_ms = Some(0));
+    assert_eq!(report.failed(), ["B10"], "{report:#?}");
 }
 
 #[test]

@@ -3,15 +3,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::logtime::{Heads, Window};
 use super::{Audited, Check, Status, check};
 use crate::bundle::BundleRef;
 use crate::cbor::Limits;
 use crate::checkpoint::open_checkpoint;
 use crate::envelope::{self, EnvelopeError};
-use crate::event::{Body, Digest, EventId, WorkloadId};
-use crate::merkle::{
-    ConsistencyProof, Hash, HashProfile, TreeHead, verify_consistency, verify_inclusions,
-};
+use crate::event::{Body, Digest, Event, EventId, WorkloadId};
+use crate::merkle::{Hash, HashProfile, TreeHead, verify_inclusions};
 use crate::trust::{LogTrust, TrustError, TrustPolicy};
 
 /// One envelope of the bundle, in bundle order: task entries first, then policies.
@@ -75,14 +74,35 @@ pub(super) fn run<'a>(
         })
         .collect();
     let a1 = a1_signatures(&mut items, trust, log.profile);
-    let a2 = a2_authorised(&items);
-    let (a3, a4, a5) = across_entries(bundle, log, trusted, &items);
+    let heads = Heads::verify(bundle, log);
+    // Each item's log-entry window; unbounded where the checkpoints did not verify.
+    let windows: Vec<Window> = items
+        .iter()
+        .map(|i| heads.as_ref().map_or((None, None), |h| h.window(i.index)))
+        .collect();
+    let a2 = a2_authorised(&items, &windows, trust);
+    let logged = Logged {
+        heads: &heads,
+        windows: &windows,
+        skew: trust.governance().clock_skew_ms(),
+    };
+    let (a3, a4, a5) = across_entries(bundle, log, trusted, &items, &logged);
     let checks = vec![a1, a2, a3, a4, a5];
     let verified = items
         .into_iter()
         .filter_map(|i| i.verified.map(|v| (i.index, i.is_policy, v)))
         .collect();
     (checks, verified)
+}
+
+/// What the bundle's checkpoints say of when its entries were logged.
+struct Logged<'h> {
+    /// The verified checkpoints, or why they did not verify (A3 fails).
+    heads: &'h Result<Heads, String>,
+    /// Each item's log-entry window.
+    windows: &'h [Window],
+    /// Clock skew tolerated, ms.
+    skew: u64,
 }
 
 /// A3–A5. A3's proofs are checked on all cores; for a large bundle A4 and A5, each one
@@ -93,15 +113,16 @@ fn across_entries(
     log: &LogTrust,
     trusted: &[Vec<u8>],
     items: &[Item<'_>],
+    logged: &Logged<'_>,
 ) -> (Check, Check, Check) {
-    let serial = || (a4_complete(bundle, items), a5_references(items));
+    let serial = || (a4_complete(bundle, items), a5_references(items, logged));
     if items.len() < SIDE_THREAD_MIN {
         let (a4, a5) = serial();
-        return (a3_logged(bundle, log, items, trusted), a4, a5);
+        return (a3_logged(bundle, log, items, trusted, logged.heads), a4, a5);
     }
     std::thread::scope(|s| {
         let side = s.spawn(serial);
-        let a3 = a3_logged(bundle, log, items, trusted);
+        let a3 = a3_logged(bundle, log, items, trusted, logged.heads);
         // A check whose thread panicked fails; it cannot vouch for anything.
         let (a4, a5) = side.join().unwrap_or_else(|_| {
             let failed = |id| check(id, Status::Fail, &[], "the check did not complete");
@@ -248,11 +269,36 @@ fn included(items: &[Item<'_>], log: &LogTrust, head: &TreeHead) -> Vec<bool> {
     crate::parallel::map_parts(items, 1024, part, |n| vec![false; n])
 }
 
-fn a2_authorised(items: &[Item<'_>]) -> Check {
+/// Why a verified event's key cannot vouch for it although it was valid at the event's
+/// time: the key was retired (`not_after`) before the event entered the log, beyond the
+/// clock skew. A stolen retired key cannot sign new history by backdating.
+fn retired_before_logged(
+    ev: &Audited<'_>,
+    window: Window,
+    trust: &TrustPolicy,
+) -> Option<TrustError> {
+    let e = ev.event();
+    let key = trust.key_for(e.emitter.as_str(), &ev.key_id()).ok()?;
+    let (logged_after, not_after) = (window.0?, key.not_after?);
+    (logged_after > not_after.saturating_add(trust.governance().clock_skew_ms())).then(|| {
+        TrustError::KeyRetiredBeforeLogged {
+            workload: e.emitter.to_string(),
+            not_after,
+            logged_after,
+        }
+    })
+}
+
+fn a2_authorised(items: &[Item<'_>], windows: &[Window], trust: &TrustPolicy) -> Check {
     let mut bad = Vec::new();
     let mut first = None;
-    for item in items {
-        if let (Some(ev), Some(e)) = (&item.verified, &item.refused) {
+    for (item, window) in items.iter().zip(windows) {
+        let Some(ev) = &item.verified else { continue };
+        let why = item
+            .refused
+            .clone()
+            .or_else(|| retired_before_logged(ev, *window, trust));
+        if let Some(e) = why {
             bad.push(ev.event().id);
             first.get_or_insert(e.to_string());
         }
@@ -262,7 +308,7 @@ fn a2_authorised(items: &[Item<'_>]) -> Check {
             "A2",
             Status::Pass,
             &[],
-            "every emitter may sign its events' kinds, with its assurance",
+            "every emitter may sign its events' kinds, with its assurance, under a key valid when it signed and when the event was logged",
         ),
         Some(f) => check(
             "A2",
@@ -284,6 +330,7 @@ fn a3_logged(
     log: &LogTrust,
     items: &[Item<'_>],
     trusted: &[Vec<u8>],
+    heads: &Result<Heads, String>,
 ) -> Check {
     if bundle.log.hash != log.profile.name() {
         return check(
@@ -296,17 +343,11 @@ fn a3_logged(
             ),
         );
     }
-    let head = match head_of(bundle.checkpoint, log) {
+    let heads = match heads {
         Ok(h) => h,
-        Err(e) => {
-            return check(
-                "A3",
-                Status::Fail,
-                &[],
-                format!("checkpoint does not verify under the pinned log key: {e}"),
-            );
-        }
+        Err(e) => return check("A3", Status::Fail, &[], e.clone()),
     };
+    let head = heads.head;
     let bad: Vec<&Item<'_>> = items
         .iter()
         .zip(included(items, log, &head))
@@ -326,7 +367,7 @@ fn a3_logged(
             ),
         );
     }
-    match consistency(bundle, log, &head, trusted) {
+    match consistency(heads, log, trusted) {
         Err(reason) => check("A3", Status::Fail, &[], reason),
         Ok(warning) => {
             let base = format!(
@@ -341,7 +382,8 @@ fn a3_logged(
                     Status::Pass,
                     &[],
                     format!(
-                        "{base}; consistent with {} trusted checkpoint(s)",
+                        "{base}; consistent with {} earlier and {} trusted checkpoint(s)",
+                        heads.earlier.len(),
                         trusted.len()
                     ),
                 ),
@@ -350,35 +392,15 @@ fn a3_logged(
     }
 }
 
-/// Consistency of the bundle's checkpoint with every checkpoint the auditor trusts.
-/// `Ok(Some(warning))` when a trusted checkpoint is newer than the bundle's.
+/// Consistency of the bundle's checkpoint with every checkpoint the auditor trusts: one at
+/// the same size has the same root, an older one is among the bundle's earlier checkpoints
+/// (each proven consistent). `Ok(Some(warning))` when a trusted checkpoint is newer.
 fn consistency(
-    bundle: &BundleRef<'_>,
+    heads: &Heads,
     log: &LogTrust,
-    head: &TreeHead,
     trusted: &[Vec<u8>],
 ) -> Result<Option<String>, String> {
-    let proven_old = match &bundle.consistency {
-        None => None,
-        Some(c) => {
-            let old = head_of(&c.old_checkpoint.0, log)
-                .map_err(|e| format!("consistency checkpoint does not verify: {e}"))?;
-            if old.size > 0 {
-                let proof = ConsistencyProof {
-                    old_size: old.size,
-                    new_size: head.size,
-                    path: c.proof.iter().map(|h| h.0).collect(),
-                };
-                verify_consistency(log.profile, &proof, &old, head).map_err(|e| {
-                    format!(
-                        "the log is not consistent with its checkpoint of size {}: {e}",
-                        old.size
-                    )
-                })?;
-            }
-            Some(old)
-        }
-    };
+    let head = heads.head;
     let mut warning = None;
     for note in trusted {
         let t = head_of(note, log).map_err(|e| {
@@ -393,7 +415,7 @@ fn consistency(
                 t.size
             ));
         }
-        if t.size < head.size && proven_old != Some(t) {
+        if t.size < head.size && !heads.earlier.iter().any(|(h, _)| *h == t) {
             return Err(format!(
                 "no consistency proof from the trusted checkpoint of size {}",
                 t.size
@@ -520,7 +542,56 @@ fn inverted_range(body: &Body) -> bool {
     }
 }
 
-fn a5_references(items: &[Item<'_>]) -> Check {
+/// Instants an event states about its own past: when it was made and, in its body, when an
+/// action started and ended and when the task's human authenticated and confirmed. None of
+/// them can be later than the log's signature over the event.
+fn claimed_times(e: &Event) -> [Option<(&'static str, u64)>; 3] {
+    let time = Some(("time", e.time));
+    match &e.body {
+        Body::ActionExecuted(a) => [
+            time,
+            Some(("started_at", a.started_at)),
+            Some(("ended_at", a.ended_at)),
+        ],
+        Body::TaskOpened(o) => [
+            time,
+            Some(("auth_time", o.principal.auth_time)),
+            Some(("confirmed_at", o.confirmed_at)),
+        ],
+        _ => [time, None, None],
+    }
+}
+
+/// The first event claiming a time after the log signed a checkpoint that includes it
+/// (beyond the skew), or why times cannot be bounded at all. Nothing when the checkpoints
+/// did not verify: A3 fails then.
+fn time_after_log(items: &[Item<'_>], logged: &Logged<'_>) -> Option<(Vec<EventId>, String)> {
+    let heads = logged.heads.as_ref().ok()?;
+    if heads.head_time.is_none() {
+        let why = "the checkpoint carries no time signed by the log key, so event times cannot be bounded";
+        return Some((vec![], why.to_owned()));
+    }
+    items.iter().zip(logged.windows).find_map(|(i, (_, hi))| {
+        let (ev, hi) = (i.verified.as_ref()?, (*hi)?);
+        claimed_times(ev.event())
+            .into_iter()
+            .flatten()
+            .find(|(_, t)| *t > hi.saturating_add(logged.skew))
+            .map(|(name, t)| {
+                let why = format!(
+                    "an event's {name} ({}) is later than the log signed a checkpoint including it ({})",
+                    crate::encoding::format_ms(t),
+                    crate::encoding::format_ms(hi)
+                );
+                (vec![ev.event().id], why)
+            })
+    })
+}
+
+fn a5_references(items: &[Item<'_>], logged: &Logged<'_>) -> Check {
+    if let Some((ids, why)) = time_after_log(items, logged) {
+        return check("A5", Status::Fail, &ids, why);
+    }
     // Sized up front: grown from empty it rehashed seventeen times at 100 000 entries.
     let mut known: HashMap<EventId, (u64, Digest)> = HashMap::with_capacity(items.len());
     known.extend(items.iter().filter_map(|i| {

@@ -10,6 +10,7 @@
 
 mod governance;
 mod integrity;
+mod logtime;
 mod story;
 
 pub use story::StoryLine;
@@ -167,6 +168,7 @@ fn audit(
             .filter(|(_, p, _)| *p)
             .map(|(i, _, e)| (*i, e))
             .collect(),
+        trust.governance(),
     );
     checks.extend(governance::run(&task));
     let verdict = if checks.iter().any(|c| c.status == Status::Fail) {

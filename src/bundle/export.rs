@@ -1,5 +1,7 @@
 //! Building a bundle from a ledger.
 
+use std::collections::BTreeMap;
+
 use super::{
     BUNDLE_VERSION, Bundle, BundleConsistency, BundleEntry, Bytes, LogDescriptor, NodeHash,
 };
@@ -22,7 +24,10 @@ impl<S: Storage> Ledger<S> {
 
     /// Exports the evidence bundle of `task`: a fresh checkpoint (signed if the log grew),
     /// the task's entries with inclusion proofs, the registered policies its decisions cite,
-    /// and, given an older checkpoint note of this log, a consistency proof from it.
+    /// and the older checkpoints around each entry (the latest before it and the first after
+    /// it), each with a consistency proof, so that an auditor can bound when every entry
+    /// entered the log. Given an older checkpoint note of this log (one the auditor holds),
+    /// a consistency proof from it is included too.
     ///
     /// # Errors
     /// [`LedgerError`]; [`LedgerError::Prove`] if `since` is not a checkpoint of this log
@@ -45,23 +50,9 @@ impl<S: Storage> Ledger<S> {
             .iter()
             .map(|&i| self.bundle_entry(i, head.size))
             .collect::<Result<Vec<_>, _>>()?;
-        let cited = cited_policies(&entries);
-        let mut policies = Vec::new();
-        for index in self
-            .task_entries(&LEDGER_LEVEL_TASK)?
-            .into_iter()
-            .filter(|&i| i < head.size)
-        {
-            let bytes = self.entry(index)?;
-            if let Some(Body::PolicyRegistered(p)) = payload(&bytes).map(|e| e.body)
-                && cited.contains(&p.policy.digest)
-            {
-                policies.push(self.bundle_entry(index, head.size)?);
-            }
-        }
-        let consistency = since
-            .map(|old| self.consistency_from(old, head.size))
-            .transpose()?;
+        let policies = self.cited_policy_entries(&entries, head.size)?;
+        let logged: Vec<u64> = entries.iter().chain(&policies).map(|e| e.index).collect();
+        let earlier = self.earlier_checkpoints(&logged, head.size, since)?;
         let bundle = Bundle {
             version: BUNDLE_VERSION,
             log: LogDescriptor {
@@ -70,13 +61,79 @@ impl<S: Storage> Ledger<S> {
             },
             checkpoint: Bytes(note),
             task: *task,
+            earlier,
             entries,
             policies,
-            consistency,
         };
         bundle
             .to_cbor()
             .map_err(|e| LedgerError::Checkpoint(e.to_string()))
+    }
+
+    /// The registration entries of the policies the task's decisions cite.
+    fn cited_policy_entries(
+        &self,
+        entries: &[BundleEntry],
+        size: u64,
+    ) -> Result<Vec<BundleEntry>, LedgerError> {
+        let cited = cited_policies(entries);
+        let mut policies = Vec::new();
+        for index in self
+            .task_entries(&LEDGER_LEVEL_TASK)?
+            .into_iter()
+            .filter(|&i| i < size)
+        {
+            let bytes = self.entry(index)?;
+            if let Some(Body::PolicyRegistered(p)) = payload(&bytes).map(|e| e.body)
+                && cited.contains(&p.policy.digest)
+            {
+                policies.push(self.bundle_entry(index, size)?);
+            }
+        }
+        Ok(policies)
+    }
+
+    /// The stored checkpoints just before and just after each logged index (below `size`),
+    /// and `since`, each with a consistency proof to `size`, by ascending size.
+    fn earlier_checkpoints(
+        &self,
+        logged: &[u64],
+        size: u64,
+        since: Option<&[u8]>,
+    ) -> Result<Vec<BundleConsistency>, LedgerError> {
+        let stored = self.store().checkpoint_sizes()?;
+        let mut wanted = BTreeMap::new();
+        for &index in logged {
+            // The latest checkpoint not including the entry, and the first one including it.
+            let after = stored.partition_point(|&s| s <= index);
+            let around = [after.checked_sub(1), Some(after)];
+            for &s in around.iter().flatten().filter_map(|&k| stored.get(k)) {
+                if s < size {
+                    wanted.insert(s, None);
+                }
+            }
+        }
+        if let Some(old) = since {
+            let head = open_checkpoint(old, self.origin(), &[self.verifier()])
+                .map_err(|e| LedgerError::Prove(format!("--since checkpoint: {e}")))?
+                .tree_head();
+            if head.size != size {
+                // A checkpoint at the bundle's size needs no proof; a newer one is refused.
+                wanted.entry(head.size).or_insert(Some(old.to_vec()));
+            }
+        }
+        let mut out = Vec::with_capacity(wanted.len());
+        for (s, note) in wanted {
+            let note = match note {
+                Some(n) => n,
+                None => self
+                    .store()
+                    .checkpoint(s)?
+                    .ok_or_else(|| LedgerError::Prove(format!("checkpoint {s} vanished")))?,
+            };
+            out.push(self.consistency_from(&note, size)?);
+        }
+        Ok(out)
     }
 
     fn consistency_from(

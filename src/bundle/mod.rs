@@ -2,13 +2,13 @@
 //!
 //! ```cddl
 //! bundle = {
-//!   version: 1,
+//!   version: 2,
 //!   log: { origin: tstr, hash: "blake3" / "sha256" },   ; must match what the auditor pins
 //!   checkpoint: bstr,                 ; the signed checkpoint note the proofs lead to
 //!   task: bstr .size 16,
 //!   entries: [* entry],               ; the task's entries, by ascending index
 //!   policies: [* entry],              ; PolicyRegistered entries the task's decisions cite
-//!   ? consistency: { old_checkpoint: bstr, proof: [* hash] },
+//!   ? earlier: [+ { old_checkpoint: bstr, proof: [* hash] }],  ; older checkpoints, ascending
 //! }
 //! entry = { index: uint, envelope: bstr, proof: [* hash] }  ; inclusion proof at the checkpoint size
 //! hash = bstr .size 32
@@ -32,7 +32,7 @@ use crate::event::TaskId;
 use crate::merkle::Hash;
 
 /// The bundle format version this crate writes and reads.
-pub const BUNDLE_VERSION: u32 = 1;
+pub const BUNDLE_VERSION: u32 = 2;
 /// Largest bundle accepted: 1 GiB.
 pub const MAX_BUNDLE_LEN: usize = 1 << 30;
 
@@ -117,7 +117,7 @@ pub struct BundleEntry {
     pub envelope: Bytes,
 }
 
-/// A consistency proof from a checkpoint the auditor already held.
+/// An older checkpoint of the log and a consistency proof from it to the bundle's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BundleConsistency {
@@ -135,6 +135,10 @@ pub struct Bundle {
     pub log: LogDescriptor,
     /// The task.
     pub task: TaskId,
+    /// Older checkpoints, by ascending size, each with a consistency proof to `checkpoint`:
+    /// those around each entry (when it entered the log) and one the auditor holds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier: Vec<BundleConsistency>,
     /// The task's entries.
     pub entries: Vec<BundleEntry>,
     /// Always [`BUNDLE_VERSION`].
@@ -143,9 +147,6 @@ pub struct Bundle {
     pub policies: Vec<BundleEntry>,
     /// The signed checkpoint note the proofs lead to.
     pub checkpoint: Bytes,
-    /// Consistency from an older checkpoint, when asked for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub consistency: Option<BundleConsistency>,
 }
 
 /// Why bytes are not a bundle.

@@ -54,6 +54,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for ByteSlice<'a> {
 struct Shallow<'a> {
     log: LogDescriptor,
     task: TaskId,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    earlier: Vec<BundleConsistency>,
     #[serde(borrow)]
     entries: Vec<Raw<'a>>,
     version: u32,
@@ -61,8 +63,6 @@ struct Shallow<'a> {
     policies: Vec<Raw<'a>>,
     #[serde(borrow)]
     checkpoint: ByteSlice<'a>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    consistency: Option<BundleConsistency>,
 }
 
 /// One entry, its envelope borrowed. Fields as in [`BundleEntry`].
@@ -122,7 +122,7 @@ pub(crate) struct BundleRef<'a> {
     pub entries: Vec<EntryRef<'a>>,
     pub policies: Vec<EntryRef<'a>>,
     pub checkpoint: &'a [u8],
-    pub consistency: Option<BundleConsistency>,
+    pub earlier: Vec<BundleConsistency>,
 }
 
 /// Entries per thread below which a bundle's entries are decoded on the calling thread.
@@ -192,7 +192,7 @@ impl<'a> BundleRef<'a> {
             entries,
             policies,
             checkpoint: shallow.checkpoint.0,
-            consistency: shallow.consistency,
+            earlier: shallow.earlier,
         }
     }
 
@@ -210,7 +210,7 @@ impl<'a> BundleRef<'a> {
             version: BUNDLE_VERSION,
             policies: self.policies.iter().map(own).collect(),
             checkpoint: Bytes(self.checkpoint.to_vec()),
-            consistency: self.consistency.clone(),
+            earlier: self.earlier.clone(),
         }
     }
 }

@@ -8,7 +8,7 @@
 //! ```
 
 use super::key::{NoteSigner, NoteVerifier};
-use super::note::{self, NoteError, VerifiedNote};
+use super::note::{self, Note, NoteError, VerifiedNote};
 use crate::encoding::{b64_decode, b64_encode};
 use crate::merkle::{Hash, TreeHead};
 
@@ -141,6 +141,34 @@ impl Checkpoint {
         }
         Ok(note::sign(&self.to_text(), signers)?)
     }
+
+    /// Signs the checkpoint as its log does: the log key's note signature, and the same
+    /// key's C2SP `cosignature/v1` at `timestamp` (seconds since the epoch), so that the
+    /// note carries the time the log signed it ([`VerifiedCheckpoint::log_time`]).
+    ///
+    /// # Errors
+    /// As [`Checkpoint::sign`], and [`NoteError::InvalidText`] for a timestamp over
+    /// [`super::MAX_TIMESTAMP`].
+    pub fn sign_timestamped(
+        &self,
+        log_key: &NoteSigner,
+        timestamp: u64,
+    ) -> Result<Vec<u8>, CheckpointError> {
+        if timestamp > super::MAX_TIMESTAMP {
+            return Err(NoteError::InvalidText("timestamp over 2^63 - 1").into());
+        }
+        let mut note = Note::parse(&self.sign(&[log_key])?)?;
+        note.add_cosignature(log_key, timestamp);
+        let bytes = note.to_bytes();
+        if bytes.len() > note::MAX_NOTE_LEN {
+            return Err(NoteError::TooLarge {
+                len: bytes.len(),
+                max: note::MAX_NOTE_LEN,
+            }
+            .into());
+        }
+        Ok(bytes)
+    }
 }
 
 /// A checkpoint whose note verified under a trusted key and whose origin is the expected one.
@@ -150,6 +178,7 @@ impl Checkpoint {
 pub struct VerifiedCheckpoint {
     checkpoint: Checkpoint,
     note: VerifiedNote,
+    log_time: Option<u64>,
 }
 
 impl VerifiedCheckpoint {
@@ -170,6 +199,14 @@ impl VerifiedCheckpoint {
     pub const fn tree_head(&self) -> TreeHead {
         self.checkpoint.tree_head()
     }
+
+    /// When the log says it signed the checkpoint (seconds since the epoch): the earliest
+    /// `cosignature/v1` timestamp by a verifying log key, or `None` if the note has none.
+    /// The log's word, not an outside witness's.
+    #[must_use]
+    pub const fn log_time(&self) -> Option<u64> {
+        self.log_time
+    }
 }
 
 /// Verifies a signed checkpoint note for the log `origin` under `verifiers`.
@@ -187,7 +224,8 @@ pub fn open_checkpoint(
     origin: &str,
     verifiers: &[NoteVerifier],
 ) -> Result<VerifiedCheckpoint, CheckpointError> {
-    let note = note::open(bytes, verifiers)?;
+    let parsed = Note::parse(bytes)?;
+    let note = parsed.verify(verifiers)?;
     let checkpoint = Checkpoint::parse(note.text())?;
     if checkpoint.origin != origin {
         return Err(CheckpointError::OriginMismatch {
@@ -195,5 +233,15 @@ pub fn open_checkpoint(
             found: checkpoint.origin,
         });
     }
-    Ok(VerifiedCheckpoint { checkpoint, note })
+    let mut log_time: Option<u64> = None;
+    for v in verifiers {
+        if let Some(t) = super::cosigned_time(v, note.text(), parsed.signatures())? {
+            log_time = Some(log_time.map_or(t, |e| e.min(t)));
+        }
+    }
+    Ok(VerifiedCheckpoint {
+        checkpoint,
+        note,
+        log_time,
+    })
 }

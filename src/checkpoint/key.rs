@@ -68,9 +68,14 @@ fn check_name(name: &str) -> Result<(), KeyError> {
 /// The C2SP key id of an Ed25519 key: SHA-256(name ‖ `\n` ‖ 0x01 ‖ public key)[..4].
 #[must_use]
 pub fn key_id(name: &str, key: &VerifyingKey) -> u32 {
+    key_id_for(name, ALG_ED25519, key)
+}
+
+/// A C2SP key id: SHA-256(name ‖ `\n` ‖ signature type ‖ public key)[..4].
+pub(crate) fn key_id_for(name: &str, alg: u8, key: &VerifyingKey) -> u32 {
     let mut h = Sha256::new();
     h.update(name.as_bytes());
-    h.update([b'\n', ALG_ED25519]);
+    h.update([b'\n', alg]);
     h.update(key.as_bytes());
     let d = h.finalize();
     u32::from_be_bytes([d[0], d[1], d[2], d[3]])
@@ -262,6 +267,11 @@ impl NoteSigner {
             id: self.key_id(),
             key: self.key.verifying_key(),
         }
+    }
+
+    /// The signing key, for the cosignatures this key makes.
+    pub(crate) const fn signing_key(&self) -> &SigningKey {
+        &self.key
     }
 
     /// Ed25519 signature of `msg` (deterministic, so equal inputs give equal notes).

@@ -301,6 +301,15 @@ impl Note {
     }
 }
 
+impl Note {
+    /// Adds `signer`'s C2SP `cosignature/v1` at `timestamp` (seconds since the epoch); see
+    /// [`super::cosigned_time`].
+    pub fn add_cosignature(&mut self, signer: &NoteSigner, timestamp: u64) {
+        let line = signer.cosign(&self.text, timestamp);
+        self.signatures.push(line);
+    }
+}
+
 /// Strict Ed25519 verification: rejects non-canonical encodings and small-order keys.
 fn ed25519_ok(v: &NoteVerifier, msg: &[u8], sig: &[u8]) -> bool {
     if sig.len() != ED25519_SIG_LEN {

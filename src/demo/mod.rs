@@ -4,17 +4,18 @@
 //! and a policy registry, each with its own key.
 
 mod scenario;
+mod task;
 
 use ed25519_dalek::SigningKey;
 
-pub use scenario::{
-    Scenario, TaskRun, registered_policy, registration_event, run_long_task, run_task,
-};
+pub use scenario::Scenario;
+pub use task::{TaskRun, registered_policy, registration_event, run_long_task, run_task};
 
 use crate::envelope::EmitterChain;
 use crate::event::{Assurance, Kind, TaskId, WorkloadId};
 use crate::trust::{
-    EmitterEntry, KeyEntry, LogEntry, TRUST_FILE_VERSION, TrustDocument, public_key_base64,
+    EmitterEntry, GovernanceEntry, HumansEntry, KeyEntry, LogEntry, TRUST_FILE_VERSION,
+    TrustDocument, public_key_base64,
 };
 
 /// Workload ids of the deployment.
@@ -33,11 +34,15 @@ pub mod workloads {
     pub const GATEWAY: &str = "spiffe://bank.example/gateway";
     /// Policy registry.
     pub const REGISTRY: &str = "spiffe://bank.example/policy-registry";
+    /// An agent of another organisation, which the bank's trust policy names no partner for.
+    pub const VENDOR_AGENT: &str = "spiffe://agents.vendor.example/payments";
+    /// The bank's identity provider, which authenticates its people.
+    pub const IDP: &str = "https://idp.bank.example";
 }
 
 use workloads::*;
 
-/// Emitters and the kinds each may sign.
+/// Enforcing emitters and the kinds each may sign.
 const EMITTERS: [(&str, &[Kind]); 6] = [
     (
         FRONT_DOOR,
@@ -77,7 +82,8 @@ impl Deployment {
         SigningKey::from_bytes(blake3::keyed_hash(&self.seed, workload.as_bytes()).as_bytes())
     }
 
-    /// An emitter chain for `workload` in `task` (or ledger-level events with `None`).
+    /// An emitter chain for `workload` in `task` (or ledger-level events with `None`): the
+    /// agent pool reports itself (`self_reported`), every other service enforces.
     ///
     /// # Panics
     /// Never for the workload ids of [`workloads`], which are valid.
@@ -85,13 +91,34 @@ impl Deployment {
     pub fn chain(&self, workload: &str, task: Option<TaskId>) -> EmitterChain<SigningKey> {
         #[allow(clippy::expect_used)]
         let w = WorkloadId::new(workload).expect("deployment workload ids are valid");
+        let assurance = if workload == AGENT {
+            Assurance::SelfReported
+        } else {
+            Assurance::Enforced
+        };
         match task {
-            Some(t) => EmitterChain::for_task(self.key(workload), w, t, Assurance::Enforced),
-            None => EmitterChain::ledger_level(self.key(workload), w, Assurance::Enforced),
+            Some(t) => EmitterChain::for_task(self.key(workload), w, t, assurance),
+            None => EmitterChain::ledger_level(self.key(workload), w, assurance),
         }
     }
 
-    /// The auditor's trust policy: the log, and every service with its key and kinds.
+    fn emitter(&self, workload: &str, assurance: Assurance, kinds: &[Kind]) -> EmitterEntry {
+        EmitterEntry {
+            workload: workload.to_owned(),
+            assurance,
+            kinds: kinds.iter().map(|k| k.name().to_owned()).collect(),
+            keys: vec![KeyEntry {
+                public_key: public_key_base64(&self.key(workload).verifying_key()),
+                not_before: None,
+                not_after: None,
+            }],
+        }
+    }
+
+    /// The auditor's trust policy: the log; every service with its key and kinds, and the
+    /// agent pool (self-reported, which may sub-delegate); the bank's people as the humans
+    /// (ids `…@bank.example` from its identity provider, service accounts excluded); the
+    /// default tier profiles.
     #[must_use]
     pub fn trust_document(
         &self,
@@ -99,19 +126,19 @@ impl Deployment {
         hash: &str,
         log_verifier_key: &str,
     ) -> TrustDocument {
-        let emitters = EMITTERS
+        let mut emitters: Vec<EmitterEntry> = EMITTERS
             .iter()
-            .map(|(w, kinds)| EmitterEntry {
-                workload: (*w).to_owned(),
-                assurance: Assurance::Enforced,
-                kinds: kinds.iter().map(|k| k.name().to_owned()).collect(),
-                keys: vec![KeyEntry {
-                    public_key: public_key_base64(&self.key(w).verifying_key()),
-                    not_before: None,
-                    not_after: None,
-                }],
-            })
+            .map(|(w, kinds)| self.emitter(w, Assurance::Enforced, kinds))
             .collect();
+        emitters.push(self.emitter(AGENT, Assurance::SelfReported, &[Kind::DelegationGranted]));
+        let governance = GovernanceEntry {
+            humans: Some(HumansEntry {
+                issuers: vec![IDP.to_owned()],
+                ids: vec!["*@bank.example".to_owned()],
+                exclude: vec!["*-bot@bank.example".to_owned(), "svc-*".to_owned()],
+            }),
+            ..GovernanceEntry::default()
+        };
         TrustDocument {
             version: TRUST_FILE_VERSION,
             logs: vec![LogEntry {
@@ -120,6 +147,7 @@ impl Deployment {
                 verifier_key: log_verifier_key.to_owned(),
             }],
             emitters,
+            governance,
         }
     }
 }

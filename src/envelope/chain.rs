@@ -25,6 +25,7 @@ use crate::event::{
 ///     source: "idp".into(),
 ///     signal: SignalType::RiskChange,
 ///     subject: "alice".into(),
+///     instance: None,
 ///     severity: Severity::Low,
 /// });
 /// let first = chain.emit(signal.clone(), 1_700_000_000_000, vec![])?;

@@ -289,10 +289,13 @@ pub enum ApprovalOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Approver {
-    /// The human's id.
+    /// The human's id at the identity provider.
     pub id: String,
     /// Their roles at the time.
     pub roles: Vec<String>,
+    /// The identity provider that authenticated them (issuer URL): with the trust policy's
+    /// human identity rules, it decides whether the approver is a person.
+    pub issuer: String,
 }
 
 /// `ApprovalResolved`: the approval service records the answer.
@@ -408,6 +411,9 @@ pub struct ActionExecuted {
     pub approval: Option<EventRef>,
     /// End.
     pub ended_at: u64,
+    /// The instance of the acting workload (the last of `actor_chain`) that acted: in a
+    /// shared agent pool, the credential it used must have been issued to this instance.
+    pub instance: String,
     /// Action id.
     pub action_id: String,
     /// Decisions that cover it.
@@ -442,6 +448,9 @@ pub enum SignalType {
     Anomaly,
     /// A credential may be compromised.
     CredentialCompromise,
+    /// A workload (or one instance of it) may be compromised: its credentials must be
+    /// revoked, and no credential may be issued to it for the rest of the task.
+    WorkloadCompromised,
 }
 
 /// `TrustSignal`: something changed trust during the task.
@@ -454,6 +463,9 @@ pub struct TrustSignal {
     pub source: String,
     /// Whom it concerns: a principal, workload or credential id.
     pub subject: String,
+    /// When `subject` is a workload: the one instance concerned (absent: every instance).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
     /// How bad.
     pub severity: Severity,
 }

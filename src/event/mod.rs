@@ -10,6 +10,7 @@ mod kinds;
 mod model;
 mod types;
 
+pub use crate::encoding::format_ms;
 pub use kinds::{
     ActionExecuted, ActionInitiation, ActionOutcome, ApprovalOutcome, ApprovalRequested,
     ApprovalRequirement, ApprovalResolved, Approver, Credential, CredentialIssued,
@@ -21,6 +22,7 @@ pub use kinds::{
 pub use model::{Body, Event, EventError, Kind, MAX_EXT, MAX_REFS, SCHEMA_VERSION};
 pub use types::{
     Assurance, Digest, EventId, EventRef, InvalidId, MAX_ID_LEN, TaskId, WorkloadId, is_valid_id,
+    spiffe_trust_domain,
 };
 
 use crate::cbor::{self, CborError, Limits};
@@ -171,7 +173,7 @@ mod wire_order_tests {
         assert!(
             structs
                 .iter()
-                .any(|(n, f)| n == "ActionExecuted" && f.len() == 13)
+                .any(|(n, f)| n == "ActionExecuted" && f.len() == 14)
         );
         for (name, fields) in structs {
             let mut wire = fields.clone();

@@ -12,7 +12,11 @@ use super::kinds::{
 use super::types::{Assurance, Digest, EventId, EventRef, TaskId, WorkloadId, is_valid_id};
 
 /// The schema version this crate writes and reads.
-pub const SCHEMA_VERSION: u32 = 1;
+///
+/// Version 2 (this one) added the acting instance of an action, the approver's identity
+/// provider, and instance-scoped and workload-compromise trust signals; version 1 events
+/// are refused (`docs/event-model.md`, "Versions").
+pub const SCHEMA_VERSION: u32 = 2;
 /// Most causal references one event may carry.
 pub const MAX_REFS: usize = 64;
 /// Most extension entries one event may carry.
@@ -135,6 +139,39 @@ impl core::str::FromStr for Kind {
             .find(|k| k.name() == s)
             .ok_or_else(|| format!("unknown event kind {s:?}"))
     }
+}
+
+/// `Body::as_*`: the body of one kind, or `None`.
+macro_rules! body_accessors {
+    ($($name:ident => $kind:ident),* $(,)?) => {
+        impl Body {
+            $(
+                #[doc = concat!("The `", stringify!($kind), "` body, if this is one.")]
+                #[must_use]
+                pub const fn $name(&self) -> Option<&$kind> {
+                    match self {
+                        Self::$kind(b) => Some(b),
+                        _ => None,
+                    }
+                }
+            )*
+        }
+    };
+}
+
+body_accessors! {
+    as_policy_registered => PolicyRegistered,
+    as_task_opened => TaskOpened,
+    as_delegation_granted => DelegationGranted,
+    as_policy_decision => PolicyDecision,
+    as_approval_requested => ApprovalRequested,
+    as_approval_resolved => ApprovalResolved,
+    as_credential_issued => CredentialIssued,
+    as_action_executed => ActionExecuted,
+    as_trust_signal => TrustSignal,
+    as_credential_revoked => CredentialRevoked,
+    as_task_closed => TaskClosed,
+    as_override => Override,
 }
 
 impl Body {
@@ -337,9 +374,15 @@ impl Event {
             Body::TaskOpened(t) => check_id("principal.id", &t.principal.id),
             Body::PolicyRegistered(p) => check_id("policy.id", &p.policy.id),
             Body::PolicyDecision(d) => check_id("policy.id", &d.policy.id),
-            Body::ApprovalResolved(a) => check_id("approver.id", &a.approver.id),
+            Body::ApprovalResolved(a) => check_id("approver.id", &a.approver.id)
+                .and_then(|()| check_id("approver.issuer", &a.approver.issuer)),
             Body::CredentialIssued(c) => check_id("credential.id", &c.credential.id),
-            Body::ActionExecuted(a) => check_id("credential_id", &a.credential_id),
+            Body::ActionExecuted(a) => check_id("credential_id", &a.credential_id)
+                .and_then(|()| check_id("instance", &a.instance)),
+            Body::TrustSignal(t) => t
+                .instance
+                .as_deref()
+                .map_or(Ok(()), |i| check_id("instance", i)),
             Body::CredentialRevoked(c) => check_id("credential_id", &c.credential_id),
             Body::Override(o) => check_id("principal", &o.principal),
             _ => Ok(()),

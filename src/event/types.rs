@@ -197,6 +197,24 @@ impl WorkloadId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The SPIFFE trust domain of a `spiffe://<trust domain>/<path>` id; `None` for any
+    /// other id, or one whose trust domain breaks the SPIFFE rules (lowercase letters,
+    /// digits, `.`, `-` and `_` only). An auditor places a workload in a trust domain by
+    /// this, never by what an event declares.
+    #[must_use]
+    pub fn trust_domain(&self) -> Option<&str> {
+        spiffe_trust_domain(&self.0)
+    }
+}
+
+/// The trust domain of a SPIFFE id (see [`WorkloadId::trust_domain`]).
+#[must_use]
+pub fn spiffe_trust_domain(id: &str) -> Option<&str> {
+    let rest = id.strip_prefix("spiffe://")?;
+    let domain = rest.split_once('/').map_or(rest, |(d, _)| d);
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-_".contains(c);
+    (!domain.is_empty() && domain.chars().all(allowed)).then_some(domain)
 }
 
 impl TryFrom<String> for WorkloadId {

@@ -92,6 +92,31 @@ impl From<ProveError<StoreError>> for LedgerError {
     }
 }
 
+/// Where a ledger reads the time: the system clock by default, a fixed or stepped one in
+/// tests and simulations.
+pub trait Clock: Send + Sync {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> u64;
+}
+
+/// The system clock (a clock set before 1970 reads 0).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+}
+
+impl<F: Fn() -> u64 + Send + Sync> Clock for F {
+    fn now_ms(&self) -> u64 {
+        self()
+    }
+}
+
 /// An append-only log of signed governance events, durable on local disk.
 pub struct Ledger<S: Storage = FileStore> {
     store: S,
@@ -100,6 +125,7 @@ pub struct Ledger<S: Storage = FileStore> {
     trust: TrustPolicy,
     limits: Limits,
     committer: Committer,
+    clock: Arc<dyn Clock>,
 }
 
 /// Event id and task of an envelope, without verifying it (for store indexing).
@@ -232,7 +258,15 @@ impl<S: Storage> Ledger<S> {
             trust,
             limits: Limits::default(),
             committer: Committer::default(),
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// Sets the clock checkpoints are stamped with (the system clock by default).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Sets the decoding limits (the maximum envelope size, 64 KiB by default).
@@ -339,6 +373,11 @@ impl<S: Storage> Ledger<S> {
     /// Signs a checkpoint for the current size if the log grew since the last one (all are
     /// kept), and returns the latest checkpoint note.
     ///
+    /// The note carries the time it was signed (the log key's `cosignature/v1`, from the
+    /// ledger's [`Clock`], never earlier than the previous checkpoint's): an auditor bounds
+    /// when each event entered the log by the checkpoints around it (checks A2 and A5), so
+    /// the more often checkpoints are signed, the tighter those bounds.
+    ///
     /// # Errors
     /// [`LedgerError`].
     pub fn checkpoint(&self) -> Result<Vec<u8>, LedgerError> {
@@ -353,11 +392,23 @@ impl<S: Storage> Ledger<S> {
             root,
             extensions: Vec::new(),
         };
+        let now = self.clock.now_ms() / 1000;
+        let time = self.latest_log_time()?.map_or(now, |last| now.max(last));
         let note = body
-            .sign(&[&self.log_key])
+            .sign_timestamped(&self.log_key, time)
             .map_err(|e| LedgerError::Checkpoint(e.to_string()))?;
         self.store.put_checkpoint(size, &note)?;
         Ok(note)
+    }
+
+    /// The signed time of the latest stored checkpoint, if it has one.
+    fn latest_log_time(&self) -> Result<Option<u64>, LedgerError> {
+        let Some(note) = self.latest_checkpoint()? else {
+            return Ok(None);
+        };
+        let opened = open_checkpoint(&note, &self.origin, &[self.log_key.verifier()])
+            .map_err(|e| LedgerError::Checkpoint(e.to_string()))?;
+        Ok(opened.log_time())
     }
 
     /// The latest stored checkpoint, if any.
@@ -442,6 +493,29 @@ impl<S: Storage> Ledger<S> {
         Ok(None)
     }
 
+    /// Why a stored checkpoint is not exactly as this ledger signs them (its note signature
+    /// and its signed time, nothing else), if it is not: a damaged signature line could
+    /// otherwise pass as another key's, which a note reader ignores.
+    fn foreign_signature(
+        &self,
+        cp: &crate::checkpoint::VerifiedCheckpoint,
+    ) -> Option<&'static str> {
+        let v = self.log_key.verifier();
+        let time_id = crate::checkpoint::cosigner_key_id(v.name(), v.key());
+        if cp.log_time().is_none() {
+            Some("checkpoint carries no signed time")
+        } else if cp
+            .note()
+            .unverified()
+            .iter()
+            .any(|s| s.name != v.name() || s.key_id != time_id)
+        {
+            Some("checkpoint carries a signature line the log did not write")
+        } else {
+            None
+        }
+    }
+
     fn fsck_checkpoints(&self) -> Result<Option<(String, u64, String)>, LedgerError> {
         let verifier = [self.log_key.verifier()];
         for size in self.store.checkpoint_sizes()? {
@@ -449,10 +523,14 @@ impl<S: Storage> Ledger<S> {
             let Some(note) = self.store.checkpoint(size)? else {
                 continue;
             };
-            let head = match open_checkpoint(&note, &self.origin, &verifier) {
-                Ok(cp) => cp.tree_head(),
+            let cp = match open_checkpoint(&note, &self.origin, &verifier) {
+                Ok(cp) => cp,
                 Err(e) => return Ok(Some((file, 0, e.to_string()))),
             };
+            if let Some(why) = self.foreign_signature(&cp) {
+                return Ok(Some((file, 0, why.into())));
+            }
+            let head = cp.tree_head();
             if head.size != size || size > self.store.size() || head.root != self.root(size)? {
                 return Ok(Some((file, 0, "checkpoint does not match the log".into())));
             }

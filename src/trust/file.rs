@@ -17,6 +17,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::GovernanceEntry;
 use crate::event::Assurance;
 
 /// The file format version this crate reads.
@@ -34,6 +35,9 @@ pub struct TrustDocument {
     /// Emitters the auditor trusts.
     #[serde(default)]
     pub emitters: Vec<EmitterEntry>,
+    /// What the governance checks require (defaults: see [`super::Governance`]).
+    #[serde(default)]
+    pub governance: GovernanceEntry,
 }
 
 /// One pinned log.

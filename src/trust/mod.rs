@@ -5,18 +5,23 @@
 //! format (the CLI reads JSON this way) and validate it with [`TrustPolicy::try_from`].
 
 mod file;
+mod governance;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use ed25519_dalek::VerifyingKey;
 
 pub use file::{EmitterEntry, KeyEntry, LogEntry, TRUST_FILE_VERSION, TrustDocument};
+pub use governance::{
+    ApprovalReuse, DEFAULT_CLOCK_SKEW_MS, DEFAULT_REVOCATION_GRACE_MS, Governance, GovernanceEntry,
+    HumansEntry, PartnerEntry, TierEntry, TierProfile, TiersEntry, glob_match,
+};
 
 use crate::cbor::Limits;
 use crate::checkpoint::{KeyError, NoteVerifier};
 use crate::encoding::{b64_decode, b64_encode};
 use crate::envelope::{self, EnvelopeError, KEY_ID_LEN, VerifiedEvent, event_key_id};
-use crate::event::{Assurance, Kind, WorkloadId};
+use crate::event::{Assurance, Kind, Level, WorkloadId};
 use crate::merkle::HashProfile;
 
 /// Why a trust policy file was rejected.
@@ -89,6 +94,23 @@ pub enum PolicyError {
         /// The kind.
         kind: Kind,
     },
+    /// A trust domain is not a valid SPIFFE trust domain.
+    #[error("invalid trust domain {0:?}: lowercase letters, digits, '.', '-' and '_' only")]
+    TrustDomain(String),
+    /// A partner's trust domain is the deployment's own, or listed twice.
+    #[error("partner trust domain {0:?} is the deployment's own or listed twice")]
+    Partner(String),
+    /// The human identity rules are unusable.
+    #[error("governance.humans: {0}")]
+    Humans(&'static str),
+    /// A tier is more lenient than the one below it, or has a quorum of 0.
+    #[error("governance.tiers.{tier:?}: {setting} is more lenient than the tier below (or zero)")]
+    Tier {
+        /// The tier.
+        tier: Level,
+        /// The setting.
+        setting: &'static str,
+    },
 }
 
 /// Why an event is not acceptable under the policy.
@@ -111,6 +133,19 @@ pub enum TrustError {
         workload: String,
         /// The event's time.
         time: u64,
+    },
+    /// The key was valid at the event's claimed time, but retired (`not_after`) before the
+    /// event entered the log: a backdated event under a retired key.
+    #[error(
+        "emitter {workload:?}: key retired at {not_after}, but the event entered the log after {logged_after}"
+    )]
+    KeyRetiredBeforeLogged {
+        /// The emitter.
+        workload: String,
+        /// The key's `not_after`.
+        not_after: u64,
+        /// When the event was known to be not yet logged (ms since the epoch).
+        logged_after: u64,
     },
     /// The emitter may not sign this kind.
     #[error("emitter {workload:?} may not sign {kind} events")]
@@ -186,6 +221,7 @@ pub struct EmitterTrust {
 pub struct TrustPolicy {
     logs: Vec<LogTrust>,
     emitters: BTreeMap<WorkloadId, EmitterTrust>,
+    governance: Governance,
 }
 
 fn parse_key(workload: &str, index: usize, k: &KeyEntry) -> Result<PinnedKey, PolicyError> {
@@ -288,6 +324,12 @@ impl TryFrom<TrustDocument> for TrustPolicy {
             }
             policy.emitters.insert(t.workload.clone(), t);
         }
+        let domains = policy
+            .emitters
+            .keys()
+            .filter_map(|w| w.trust_domain().map(str::to_owned))
+            .collect();
+        policy.governance = Governance::from_entry(&doc.governance, domains)?;
         Ok(policy)
     }
 }
@@ -325,6 +367,12 @@ impl TrustPolicy {
     /// All pinned emitters.
     pub fn emitters(&self) -> impl Iterator<Item = &EmitterTrust> {
         self.emitters.values()
+    }
+
+    /// The governance settings the B checks apply.
+    #[must_use]
+    pub const fn governance(&self) -> &Governance {
+        &self.governance
     }
 
     /// The key an envelope must verify under: the issuer's pinned key with its key id.

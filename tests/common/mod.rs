@@ -155,6 +155,7 @@ pub fn sample_bodies() -> Vec<(Body, &'static str, Assurance)> {
                 approver: Approver {
                     id: "bob@bank.example".into(),
                     roles: vec!["payments-approver".into()],
+                    issuer: "https://idp.bank.example".into(),
                 },
                 valid_until: T0 + 900_000,
             }),
@@ -188,8 +189,9 @@ pub fn sample_bodies() -> Vec<(Body, &'static str, Assurance)> {
             Body::ActionExecuted(ActionExecuted {
                 action_id: "act-1".into(),
                 actor_chain: vec!["alice@bank.example".into(), agent.into()],
+                instance: "pool-a/3".into(),
                 operation: Operation {
-                    service: "payments".into(),
+                    service: "https://payments.bank.example".into(),
                     name: "payments:transfer".into(),
                     resources: vec!["account:DE89-0001".into()],
                     permissions_used: vec!["payments:transfer".into()],
@@ -213,6 +215,7 @@ pub fn sample_bodies() -> Vec<(Body, &'static str, Assurance)> {
                 source: "https://idp.bank.example".into(),
                 signal: SignalType::RiskChange,
                 subject: "alice@bank.example".into(),
+                instance: None,
                 severity: Severity::Medium,
             }),
             "spiffe://bank.example/risk",
@@ -337,6 +340,7 @@ pub fn signal_body(n: u64) -> Body {
         source: format!("src{n}"),
         signal: SignalType::Anomaly,
         subject: "alice".into(),
+        instance: None,
         severity: Severity::Low,
     })
 }
@@ -376,7 +380,10 @@ pub fn sample_trust_document() -> warrant_ledger::trust::TrustDocument {
         .entry("spiffe://bank.example/gateway")
         .or_default()
         .extend(["ActionExecuted", "TrustSignal", "TaskClosed"]);
-    let mut toml = String::from("version = 1\n");
+    // The sample events' people: alice asks, bob approves.
+    let mut toml = String::from(
+        "version = 1\n[governance.humans]\nissuers = [\"https://idp.bank.example\"]\nids = [\"*@bank.example\"]\n",
+    );
     for (emitter, ks) in kinds {
         let mut ks = ks;
         ks.sort_unstable();

@@ -154,6 +154,7 @@ impl Story {
             approver: Approver {
                 id: approver.into(),
                 roles: s(&[ROLE]),
+                issuer: IDP.into(),
             },
             valid_until: T0 + 900_000,
         })
@@ -189,8 +190,9 @@ impl Story {
         Body::ActionExecuted(ActionExecuted {
             action_id: "act-1".into(),
             actor_chain: s(&[HUMAN, AGENT]),
+            instance: "pool-a/1".into(),
             operation: Operation {
-                service: "payments".into(),
+                service: "https://payments.bank.example".into(),
                 name: ACTION.into(),
                 resources: s(&[ACCOUNT]),
                 permissions_used: s(&[ACTION]),
@@ -240,7 +242,13 @@ impl Story {
 
     /// Audits the story's bundle as the deployment's auditor would.
     pub fn audit(&self) -> Report {
-        let (bundle, doc) = self.export();
+        self.audit_with(|_| {})
+    }
+
+    /// Audits the story's bundle under the deployment's trust policy as `edit` changes it.
+    pub fn audit_with(&self, edit: impl FnOnce(&mut TrustDocument)) -> Report {
+        let (bundle, mut doc) = self.export();
+        edit(&mut doc);
         let trust = TrustPolicy::try_from(doc).expect("trust");
         audit::verify(&bundle, &trust, &[]).expect("audit")
     }

@@ -1,18 +1,23 @@
-//! B7: where the covering decision required approval, granted approvals by enough different
-//! humans with the required role cover the exact action; an approval covering several
-//! successful executions is a warning.
+//! B7: where the covering decision (or the task's risk tier) requires approval, granted
+//! approvals by enough different humans with the required role cover the exact action,
+//! before it started and before its credential was issued; B11: overrides carry a post-hoc
+//! approval.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::{Task, coverings, is_workload_id, verdict};
+use super::{At, Finding, Task, coverings, verdict};
 use crate::audit::{Check, Status, check};
 use crate::event::*;
+use crate::trust::ApprovalReuse;
 
 /// What an approval of one action must satisfy.
-struct Need<'t> {
+pub(super) struct Need<'t> {
     /// The action's covering decisions: the approval request must be for one of them.
     decisions: Vec<EventId>,
-    requirement: &'t ApprovalRequirement,
+    /// The role an approver must hold, if any.
+    role: Option<&'t str>,
+    /// The fewest distinct approvers.
+    quorum: u32,
     /// The task's human principal, who may not approve their own task.
     principal: &'t str,
     /// The action, its log index and its digest.
@@ -21,35 +26,60 @@ struct Need<'t> {
     digest: Digest,
 }
 
-/// The request an `ApprovalResolved` answers, if it is an `ApprovalRequested` of the task.
-fn request_of<'a>(t: &Task<'a>, r: &ApprovalResolved) -> Option<&'a ApprovalRequested> {
-    t.find(&r.request).and_then(|(_, q)| match &q.body {
-        Body::ApprovalRequested(body) => Some(body),
-        _ => None,
+/// What approval action `a` (logged at `index`) needs, if it needs one: the first covering
+/// decision's requirement, at least the tier's quorum; or, where the decision requires none
+/// but the task's risk tier does, the tier's.
+pub(super) fn need_of<'t>(
+    t: &'t Task<'_>,
+    o: &'t TaskOpened,
+    index: u64,
+    a: &'t ActionExecuted,
+) -> Option<Need<'t>> {
+    let covering: Vec<_> = coverings(t, index, a).collect();
+    let d = covering.first()?;
+    let tier = t.gov.tier(o.risk_tier);
+    let (role, quorum) = match &d.body.obligations.approval {
+        Some(r) => (Some(r.role.as_str()), r.quorum.max(tier.approval_quorum)),
+        None if tier.approval => (tier.approval_role.as_deref(), tier.approval_quorum),
+        None => return None,
+    };
+    Some(Need {
+        decisions: covering.iter().map(|d| d.event.id).collect(),
+        role,
+        quorum,
+        principal: &o.principal.id,
+        action: a,
+        index,
+        digest: action_digest(&a.operation.name, &a.operation.resources),
     })
 }
 
-/// Why one resolution (logged at `ri`, at time `at`) does not count towards the action's
-/// approval, if it does not.
+/// Why one resolution does not count towards the action's approval, if it does not.
 fn resolution_problem(
+    t: &Task<'_>,
     need: &Need<'_>,
-    (ri, at, r): (u64, u64, &ApprovalResolved),
+    r: At<'_, ApprovalResolved>,
     q: &ApprovalRequested,
 ) -> Option<&'static str> {
-    let a = need.action;
-    let workload =
-        is_workload_id(&r.approver.id) || a.actor_chain.iter().skip(1).any(|w| w == &r.approver.id);
-    if ri > need.index {
+    let (a, b) = (need.action, r.body);
+    let human = t.gov.is_human(&b.approver.id, Some(&b.approver.issuer))
+        && !a.actor_chain.iter().skip(1).any(|w| *w == b.approver.id);
+    if r.index > need.index {
         Some("the approval was logged after the action")
-    } else if r.outcome != ApprovalOutcome::Granted {
+    } else if r.event.time > a.started_at {
+        Some("the approval was resolved after the action started")
+    } else if b.outcome != ApprovalOutcome::Granted {
         Some("the approval was not granted")
-    } else if workload {
-        Some("the approval was given by a workload (the agent approved its own action)")
-    } else if r.approver.id == need.principal {
+    } else if !human {
+        Some("the approver is not a human by the trust policy's identity rules")
+    } else if b.approver.id == need.principal {
         Some("the requester approved their own action")
-    } else if !r.approver.roles.contains(&need.requirement.role) {
+    } else if need
+        .role
+        .is_some_and(|role| !b.approver.roles.iter().any(|x| x == role))
+    {
         Some("the approver does not hold the required role")
-    } else if r.valid_until < a.started_at || at > q.expires_at {
+    } else if b.valid_until < a.started_at || r.event.time >= q.expires_at {
         Some("the approval lapsed, or came after its request expired")
     } else if !need.decisions.contains(&q.decision.id) {
         Some("the approval was requested for another decision")
@@ -60,46 +90,67 @@ fn resolution_problem(
     }
 }
 
-/// The approval request whose granted resolutions approve the action `need` describes, or
-/// why it has none.
-fn approval_of(t: &Task<'_>, need: &Need<'_>) -> Result<EventId, (Vec<EventId>, &'static str)> {
-    let cited = need.action.approval.as_ref().and_then(|r| t.find(r));
-    let Some((ri, re, r)) = cited.and_then(|(ri, re)| match &re.body {
-        Body::ApprovalResolved(r) => Some((ri, re, r)),
-        _ => None,
-    }) else {
+/// A resolution and the request it answers.
+type Answered<'a> = (At<'a, ApprovalResolved>, &'a ApprovalRequested);
+
+/// The resolution the action cites and its request, or why it does not count.
+fn cited_approval<'a>(
+    t: &Task<'a>,
+    need: &Need<'_>,
+) -> Result<Answered<'a>, (Vec<EventId>, &'static str)> {
+    let cited = need.action.approval.as_ref();
+    let Some(r) = cited.and_then(|r| t.find_body(r, Body::as_approval_resolved)) else {
         return Err((
             vec![],
-            "the decision required approval, but the action cites no approval",
+            "the action required approval, but cites no approval",
         ));
     };
-    let Some(q) = request_of(t, r) else {
-        return Err((vec![re.id], "the approval answers no request of this task"));
+    let Some(q) = t.find_body(&r.body.request, Body::as_approval_requested) else {
+        return Err((
+            vec![r.event.id],
+            "the approval answers no request of this task",
+        ));
     };
-    if let Some(why) = resolution_problem(need, (ri, re.time, r), q) {
-        return Err((vec![re.id], why));
+    match resolution_problem(t, need, r, q.body) {
+        Some(why) => Err((vec![r.event.id], why)),
+        None => Ok((r, q.body)),
     }
+}
+
+/// B7 for one action that needs approval: the id of the request whose granted resolutions
+/// approve it, or why it has none. The credential the action used must have been issued
+/// after the cited approval was granted (just in time: after the decision and its approval).
+pub(super) fn b7_action(t: &Task<'_>, need: &Need<'_>) -> Result<EventId, Finding> {
+    let fail = |(ids, why): (Vec<EventId>, &str)| (ids, why.to_owned());
+    let (r, q) = cited_approval(t, need).map_err(fail)?;
     // Quorum: distinct approvers whose resolutions of the same request all count.
     let approvers: BTreeSet<&str> = t
-        .resolutions_of(r.request.id)
+        .resolutions_of(r.body.request.id)
         .iter()
-        .filter(|&&(i, e, other)| {
-            other.request == r.request && resolution_problem(need, (i, e.time, other), q).is_none()
+        .filter(|&&other| {
+            other.body.request == r.body.request && resolution_problem(t, need, other, q).is_none()
         })
-        .map(|(_, _, other)| other.approver.id.as_str())
+        .map(|other| other.body.approver.id.as_str())
         .collect();
-    let quorum = need.requirement.quorum.max(q.quorum).max(1);
+    let quorum = need.quorum.max(q.quorum).max(1);
     if approvers.len() < quorum as usize {
-        return Err((
-            vec![re.id],
+        return Err(fail((
+            vec![r.event.id],
             "fewer distinct approvers than the required quorum",
-        ));
+        )));
     }
-    Ok(r.request.id)
+    let cred = t.credential_by_id.get(need.action.credential_id.as_str());
+    if let Some(c) = cred.filter(|c| c.index < r.index || c.event.time < r.event.time) {
+        return Err(fail((
+            vec![c.event.id, r.event.id],
+            "the credential the action used was issued before the approval was granted",
+        )));
+    }
+    Ok(r.body.request.id)
 }
 
 /// The successful executions under one approval request: how many, and the first two (the
-/// warning names those; a long task may have thousands, which need not be kept).
+/// finding names those; a long task may have thousands, which need not be kept).
 #[derive(Default)]
 struct Uses {
     count: usize,
@@ -115,90 +166,98 @@ impl Uses {
     }
 }
 
+/// What the tier makes of several successful executions under one approval. The approval
+/// binds the action's name and resources, not one request, so a batch job may be approved
+/// once for many; in a payments-like service a second execution is the replay an auditor
+/// must see.
+fn reuse(t: &Task<'_>, uses: &BTreeMap<EventId, Uses>) -> Option<Check> {
+    let reused = uses.values().find(|u| u.count > 1)?;
+    let status = match t.tier().approval_reuse {
+        ApprovalReuse::Allow => return None,
+        ApprovalReuse::Warn => Status::Warn,
+        _ => Status::Fail,
+    };
+    let why = format!(
+        "one approval covers {} successful executions of its action",
+        reused.count
+    );
+    Some(check("B7", status, &reused.first, why))
+}
+
 pub(super) fn b7(t: &Task<'_>) -> Check {
-    let Some((_, _, o)) = t.opened() else {
+    let Some(o) = t.opened else {
         return check("B7", Status::NotApplicable, &[], "no intent");
     };
     let mut checked = 0;
-    // Successful actions per approval request. The approval binds the action's name and
-    // resources, not one request, so a second successful execution under it is not proof of
-    // a replay (a batch job may be approved once for many); it is worth an auditor's look.
     let mut uses: BTreeMap<EventId, Uses> = BTreeMap::new();
-    for (i, e, a) in t.actions() {
-        // The first covering decision's requirement applies; a request for any of them will do.
-        let covering: Vec<_> = coverings(t, i, a).collect();
-        let Some((_, _, d)) = covering.first() else {
-            continue;
-        };
-        let Some(requirement) = &d.obligations.approval else {
+    for a in &t.actions {
+        let Some(need) = need_of(t, o.body, a.index, a.body) else {
             continue;
         };
         checked += 1;
-        let need = Need {
-            decisions: covering.iter().map(|(_, de, _)| de.id).collect(),
-            requirement,
-            principal: &o.principal.id,
-            action: a,
-            index: i,
-            digest: action_digest(&a.operation.name, &a.operation.resources),
-        };
-        let request = match approval_of(t, &need) {
-            Ok(request) => request,
+        match b7_action(t, &need) {
+            Ok(request) if a.body.outcome == ActionOutcome::Success => {
+                uses.entry(request).or_default().add(a.event.id);
+            }
+            Ok(_) => {}
             Err((mut ids, why)) => {
-                ids.insert(0, e.id);
+                ids.insert(0, a.event.id);
                 return check("B7", Status::Fail, &ids, why);
             }
-        };
-        if a.outcome == ActionOutcome::Success {
-            uses.entry(request).or_default().add(e.id);
         }
     }
-    if let Some(reused) = uses.values().find(|u| u.count > 1) {
-        let why = format!(
-            "every action that required approval has one, but one approval covers {} successful executions of its action",
-            reused.count
-        );
-        return check("B7", Status::Warn, &reused.first, why);
+    if let Some(c) = reuse(t, &uses) {
+        return c;
     }
     verdict(
         "B7",
         checked,
         None,
-        "every action that required approval has one from enough different humans with the role, for the exact action",
+        "every action that required approval has one from enough different humans with the role, for the exact action, before it and its credential",
         "no action required approval",
     )
 }
 
-/// Whether override `o` (event `oe`) has its post-hoc approval: a granted resolution of a
-/// request (`asks`: request ids by the event their `decision` refers to) for the override,
-/// by a human other than the one who overrode, resolved by the override's
-/// `post_hoc_approval_due`.
+/// Whether override `o` has its post-hoc approval: a granted resolution of a request
+/// (`asks`: request ids by the event their `decision` refers to) for the override, by a
+/// human other than the one who overrode, resolved by the override's `post_hoc_approval_due`.
 fn post_hoc_approved(
     t: &Task<'_>,
     asks: &HashMap<EventId, Vec<EventId>>,
-    oe: &Event,
-    o: &Override,
+    o: At<'_, Override>,
 ) -> bool {
-    let requests = asks.get(&oe.id).map_or(&[][..], Vec::as_slice);
+    let requests = asks.get(&o.event.id).map_or(&[][..], Vec::as_slice);
     requests.iter().any(|&q| {
-        t.resolutions_of(q).iter().any(|(_, re, r)| {
-            r.outcome == ApprovalOutcome::Granted
-                && t.find(&r.request).is_some()
-                && r.approver.id != o.principal
-                && !is_workload_id(&r.approver.id)
-                && re.time <= o.post_hoc_approval_due
+        t.resolutions_of(q).iter().any(|r| {
+            let b = r.body;
+            b.outcome == ApprovalOutcome::Granted
+                && t.find(&b.request).is_some()
+                && b.approver.id != o.body.principal
+                && t.gov.is_human(&b.approver.id, Some(&b.approver.issuer))
+                && r.event.time <= o.body.post_hoc_approval_due
         })
     })
 }
 
+/// Why an override fails B11, if it does.
+fn override_problem(
+    t: &Task<'_>,
+    asks: &HashMap<EventId, Vec<EventId>>,
+    o: At<'_, Override>,
+) -> Option<&'static str> {
+    if !t.gov.is_human(&o.body.principal, None) {
+        Some("an override's principal is not a human by the trust policy's identity rules")
+    } else if o.body.justification_digest == Digest::of(b"") {
+        Some("an override's justification is empty")
+    } else if !post_hoc_approved(t, asks, o) {
+        Some("an override has no granted post-hoc approval by another human, in time")
+    } else {
+        None
+    }
+}
+
 pub(super) fn b11(t: &Task<'_>) -> Check {
-    let overrides = t.of(|b| {
-        if let Body::Override(o) = b {
-            Some(o)
-        } else {
-            None
-        }
-    });
+    let overrides = super::of(&t.events, Body::as_override);
     let mut asks: HashMap<EventId, Vec<EventId>> = HashMap::new();
     for (_, v) in &t.events {
         if let Body::ApprovalRequested(q) = &v.event().body {
@@ -207,16 +266,12 @@ pub(super) fn b11(t: &Task<'_>) -> Check {
     }
     let finding = overrides
         .iter()
-        .find(|(_, oe, o)| !post_hoc_approved(t, &asks, oe, o))
-        .map(|(_, oe, _)| {
-            let why = "an override has no granted post-hoc approval by another human, in time";
-            (vec![oe.id], why.to_owned())
-        });
+        .find_map(|&o| override_problem(t, &asks, o).map(|why| (vec![o.event.id], why.to_owned())));
     verdict(
         "B11",
         overrides.len(),
         finding,
-        "every override carries a granted post-hoc approval by another human, in time",
+        "every override is a human's, justified, with a granted post-hoc approval by another human, in time",
         "no overrides",
     )
 }

@@ -1,41 +1,15 @@
 //! B5 (the credential an action used), B9 (trust signals revoke what they concern) and B10
 //! (the task closed and no credential outlived it).
 
-use std::collections::HashMap;
-
-use super::actors::acting_workload;
-use super::{Task, verdict};
+use super::{At, Finding, Task, covering, first_action, subset, verdict};
 use crate::audit::{Check, Status, check};
 use crate::event::*;
 
-type Issued<'a> = (u64, &'a Event, &'a CredentialIssued);
-
-/// Credentials issued in the task, by id (the first issuance of an id counts).
-pub(super) fn by_id<'a>(t: &Task<'a>) -> HashMap<&'a str, Issued<'a>> {
-    let mut map = HashMap::new();
-    for (i, e, c) in t.credentials() {
-        map.entry(c.credential.id.as_str()).or_insert((i, e, c));
-    }
-    map
-}
-
-/// Revocations in the task, by credential id, in log order.
-fn revocations_by_id<'a>(t: &Task<'a>) -> HashMap<&'a str, Vec<(u64, &'a CredentialRevoked)>> {
-    let mut map: HashMap<&str, Vec<_>> = HashMap::new();
-    for (i, _, r) in t.revocations() {
-        map.entry(r.credential_id.as_str())
-            .or_default()
-            .push((i, r));
-    }
-    map
-}
-
 /// The allow decision of this task a credential was issued under.
 fn issuing_decision<'a>(t: &Task<'a>, c: &CredentialIssued) -> Option<&'a PolicyDecision> {
-    t.find(&c.decision).and_then(|(_, de)| match &de.body {
-        Body::PolicyDecision(d) if d.effect == Effect::Allow => Some(d),
-        _ => None,
-    })
+    t.find_body(&c.decision, Body::as_policy_decision)
+        .map(|d| d.body)
+        .filter(|d| d.effect == Effect::Allow)
 }
 
 /// Whether a delegation of this task logged before `before` names the holder's workload
@@ -44,136 +18,212 @@ fn issuing_decision<'a>(t: &Task<'a>, c: &CredentialIssued) -> Option<&'a Policy
 fn delegated_instance(t: &Task<'_>, holder: &Holder, before: u64) -> bool {
     t.delegations_to(holder.id.as_str())
         .iter()
-        .any(|(i, _, d)| *i < before && d.delegatee.instance == holder.instance)
+        .any(|d| d.index < before && d.body.delegatee.instance == holder.instance)
 }
 
-/// Why credential `c` (logged at `ci`) could not carry action `a` (logged at `i`), if it
-/// could not. A revocation counts from its effective time wherever it is logged: one
-/// logged after the action but effective before it means the action used a dead credential.
-fn credential_problem(
+/// The longest lifetime allowed a credential issued under `issuing` and used under the
+/// action's covering decision: each decision's cap, or where it sets none the task tier's,
+/// and the smaller of the two (`None`: unbounded).
+fn ttl_cap(
     t: &Task<'_>,
-    (ci, c): (u64, &CredentialIssued),
-    (i, a): (u64, &ActionExecuted),
-    revoked: Option<&Vec<(u64, &CredentialRevoked)>>,
-) -> Option<&'static str> {
-    let cred = &c.credential;
-    let decision = issuing_decision(t, c);
-    if ci > i {
-        Some("was issued after the action")
-    } else if acting_workload(a) != Some(c.holder.id.as_str()) {
-        Some("was issued to another holder")
-    } else if !delegated_instance(t, &c.holder, ci) {
-        Some("was issued to an instance of its holder that no earlier delegation names")
-    } else if !(cred.not_before <= a.started_at && a.started_at <= cred.expires_at) {
-        Some("was not valid (expired or not yet valid) when the action started")
-    } else if revoked.is_some_and(|rs| rs.iter().any(|(_, r)| r.effective_at <= a.started_at)) {
-        Some("was revoked before the action")
-    } else if decision.is_none() {
-        Some("was not issued under an allow decision of this task")
-    } else if decision
-        .and_then(|d| d.obligations.max_credential_ttl_ms)
-        .is_some_and(|max| cred.expires_at.saturating_sub(cred.not_before) > max)
-    {
-        Some("lives longer than the decision allows")
-    } else {
-        None
+    issuing: &PolicyDecision,
+    covering: Option<&PolicyDecision>,
+) -> Option<u64> {
+    let tier = t.tier().max_credential_ttl_ms;
+    let cap = |d: &PolicyDecision| d.obligations.max_credential_ttl_ms.or(tier);
+    match (cap(issuing), covering.and_then(cap)) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
+/// Why the credential cannot have been alive, and this holder's, when action `a` started.
+fn holder_or_time_problem(
+    t: &Task<'_>,
+    c: At<'_, CredentialIssued>,
+    index: u64,
+    a: &ActionExecuted,
+) -> Option<String> {
+    let (body, cred) = (c.body, &c.body.credential);
+    let why = if c.index > index {
+        "was issued after the action".to_owned()
+    } else if c.event.time > a.started_at {
+        "was issued after the action started".to_owned()
+    } else if a.actor_chain.last().map(String::as_str) != Some(body.holder.id.as_str()) {
+        "was issued to another holder".to_owned()
+    } else if body.holder.instance != a.instance {
+        format!(
+            "was issued to instance {}, but instance {} acted",
+            body.holder.instance, a.instance
+        )
+    } else if !delegated_instance(t, &body.holder, c.index) {
+        "was issued to an instance of its holder that no earlier delegation names".to_owned()
+    } else if !(cred.not_before <= a.started_at && a.started_at < cred.expires_at) {
+        "was not valid (expired or not yet valid) when the action started".to_owned()
+    } else if t
+        .revocations_of(&cred.id)
+        .iter()
+        .any(|r| r.body.effective_at <= a.started_at)
+    {
+        // Wherever the revocation is logged: one logged after the action but effective
+        // before it means the action used a dead credential.
+        "was revoked before the action".to_owned()
+    } else {
+        return None;
+    };
+    Some(why)
+}
+
+/// Why the credential did not permit what action `a` (logged at `index`) did, beyond who
+/// held it and when.
+fn grant_problem(
+    t: &Task<'_>,
+    c: &CredentialIssued,
+    index: u64,
+    a: &ActionExecuted,
+) -> Option<String> {
+    let cred = &c.credential;
+    if cred.audience != a.operation.service {
+        return Some(format!(
+            "is for audience {}, not the service the action called ({})",
+            cred.audience, a.operation.service
+        ));
+    }
+    let Some(issuing) = issuing_decision(t, c) else {
+        return Some("was not issued under an allow decision of this task".to_owned());
+    };
+    if !subset(&cred.scopes, &issuing.obligations.granted_scope) {
+        return Some("carries scopes the decision it was issued under did not grant".to_owned());
+    }
+    let cap = ttl_cap(t, issuing, covering(t, index, a).map(|d| d.body))?;
+    let lifetime = cred.expires_at.saturating_sub(cred.not_before);
+    (lifetime > cap).then(|| {
+        format!(
+            "lives {} s, longer than the {} s allowed",
+            lifetime / 1000,
+            cap / 1000
+        )
+    })
+}
+
+/// B5 for one action: the credential it used was issued in this task, by the time the
+/// action started, to its acting workload and instance, under an allow decision granting
+/// its scopes, for the service called; was valid and unrevoked then; and lives no longer
+/// than the decisions (or the risk tier) allow.
+pub(super) fn b5_action(t: &Task<'_>, index: u64, a: &ActionExecuted) -> Option<Finding> {
+    let Some(&c) = t.credential_by_id.get(a.credential_id.as_str()) else {
+        return Some((
+            vec![],
+            format!("credential {} was not issued in this task", a.credential_id),
+        ));
+    };
+    let why =
+        holder_or_time_problem(t, c, index, a).or_else(|| grant_problem(t, c.body, index, a))?;
+    Some((
+        vec![c.event.id],
+        format!("credential {} {why}", c.body.credential.id),
+    ))
+}
+
 pub(super) fn b5(t: &Task<'_>) -> Check {
-    let creds = by_id(t);
-    let revocations = revocations_by_id(t);
-    let actions = t.actions();
-    let finding = actions.iter().find_map(|&(i, e, a)| {
-        let Some(&(ci, ce, c)) = creds.get(a.credential_id.as_str()) else {
-            return Some((
-                vec![e.id],
-                format!("credential {} was not issued in this task", a.credential_id),
-            ));
-        };
-        let revoked = revocations.get(c.credential.id.as_str());
-        let why = credential_problem(t, (ci, c), (i, a), revoked)?;
-        Some((
-            vec![e.id, ce.id],
-            format!("credential {} {why}", c.credential.id),
-        ))
-    });
+    let finding = first_action(t, |a| b5_action(t, a.index, a.body));
     verdict(
         "B5",
-        actions.len(),
+        t.actions.len(),
         finding,
-        "every action used a live, unrevoked credential issued in this task to its holder, within the allowed TTL",
+        "every action used a live, unrevoked credential issued in this task to its acting instance, for the service called, within its grant and the allowed TTL",
         "no actions",
     )
 }
 
-/// B9. A trust signal concerns a credential by its id, its holder, or the task's principal
-/// (a revoked session ends everything done for that human). Each concerned credential
-/// issued before the signal and still unexpired at it must be revoked somewhere in the task
-/// (a revocation logged before the signal counts), and none may be used by an action logged
-/// after the signal.
-pub(super) fn b9(t: &Task<'_>) -> Check {
-    let signals = t.of(|b| {
-        if let Body::TrustSignal(s) = b {
-            Some(s)
-        } else {
-            None
-        }
-    });
-    let creds = t.credentials();
-    let revocations = revocations_by_id(t);
-    // The last action to use each credential: "used after the signal" is one comparison.
-    let mut last_use: HashMap<&str, u64> = HashMap::new();
-    for (ai, _, a) in t.actions() {
-        last_use.insert(a.credential_id.as_str(), ai);
-    }
-    let principal = t.principal();
-    let mut checked = 0;
-    for (si, se, s) in &signals {
-        let concerned = |c: &CredentialIssued| {
-            c.credential.id == s.subject
-                || c.holder.id.as_str() == s.subject
-                || principal == Some(s.subject.as_str())
-        };
-        for (_, ce, c) in creds.iter().filter(|(ci, _, c)| ci < si && concerned(c)) {
-            checked += 1;
-            let id = c.credential.id.as_str();
-            let revoked = revocations.contains_key(id);
-            let expired = c.credential.expires_at <= se.time;
-            let used_after = last_use.get(id).is_some_and(|ai| ai > si);
-            let why = if used_after {
-                "was used after the trust signal"
-            } else if !revoked && !expired {
-                "was not revoked after the trust signal"
+/// Whether trust signal `s` concerns credential `c`: by its id, its holder (every instance,
+/// or the one the signal names), or the task's principal (a revoked session ends everything
+/// done for that human).
+fn concerns(t: &Task<'_>, s: &TrustSignal, c: &CredentialIssued) -> bool {
+    let holder = c.holder.id.as_str() == s.subject
+        && s.instance.as_ref().is_none_or(|i| *i == c.holder.instance);
+    c.credential.id == s.subject || holder || t.principal() == Some(s.subject.as_str())
+}
+
+/// B9 for one action: it used no credential a trust signal logged before it concerns.
+pub(super) fn b9_action(t: &Task<'_>, index: u64, a: &ActionExecuted) -> Option<Finding> {
+    let c = t.credential_by_id.get(a.credential_id.as_str())?;
+    let s = t
+        .signals
+        .iter()
+        .find(|s| s.index > c.index && s.index < index && concerns(t, s.body, c.body))?;
+    Some((
+        vec![s.event.id, c.event.id],
+        format!(
+            "credential {} was used after the trust signal",
+            a.credential_id
+        ),
+    ))
+}
+
+/// After a trust signal: each concerned credential issued before it that had not expired
+/// by its time is revoked in the task (a revocation logged before the signal counts); after
+/// a workload is reported compromised, no credential is issued to it (or to the instance
+/// named).
+fn unanswered_signal(t: &Task<'_>) -> Option<Finding> {
+    t.signals.iter().find_map(|s| {
+        t.credentials.iter().find_map(|c| {
+            let cred = &c.body.credential;
+            let why = if c.index < s.index {
+                let live = cred.expires_at > s.event.time;
+                let revoked = !t.revocations_of(&cred.id).is_empty();
+                (concerns(t, s.body, c.body) && live && !revoked)
+                    .then_some("was not revoked after the trust signal")
             } else {
-                continue;
-            };
-            return check(
-                "B9",
-                Status::Fail,
-                &[se.id, ce.id],
-                format!("credential {id} {why}"),
-            );
-        }
-    }
+                let to_compromised = s.body.signal == SignalType::WorkloadCompromised
+                    && c.body.holder.id.as_str() == s.body.subject
+                    && s.body
+                        .instance
+                        .as_ref()
+                        .is_none_or(|i| *i == c.body.holder.instance);
+                to_compromised.then_some("was issued to a workload reported compromised")
+            }?;
+            Some((
+                vec![s.event.id, c.event.id],
+                format!("credential {} {why}", cred.id),
+            ))
+        })
+    })
+}
+
+pub(super) fn b9(t: &Task<'_>) -> Check {
+    let checked = t
+        .signals
+        .iter()
+        .map(|s| {
+            t.credentials
+                .iter()
+                .filter(|c| concerns(t, s.body, c.body))
+                .count()
+        })
+        .sum::<usize>();
+    let finding =
+        unanswered_signal(t).or_else(|| first_action(t, |a| b9_action(t, a.index, a.body)));
     verdict(
         "B9",
         checked,
-        None,
+        finding,
         "credentials affected by trust signals were revoked and not used again",
         "no trust signals affecting credentials",
     )
 }
 
 /// B10. The task closed; after the close nothing acted and no credential was issued; every
-/// credential had expired by the close's time or was revoked: before the close, or after it
-/// with effect by then (as a revocation the close triggered would be).
+/// credential had expired by the close's time or was revoked: before the close (log order
+/// decides, whatever the token service's clock says against the front door's), or after it
+/// with effect within the revocation grace of the close's time (a token service revoking
+/// *because* the task closed cannot stamp the close's own instant).
 pub(super) fn b10(t: &Task<'_>) -> Check {
-    let Some((ci, ce, _)) = t.closed() else {
+    let Some(close) = t.closed else {
         return check("B10", Status::Fail, &[], "the task was never closed");
     };
     let late = t.events.iter().find(|(i, v)| {
-        *i > ci
+        *i > close.index
             && matches!(
                 v.event().body,
                 Body::ActionExecuted(_) | Body::CredentialIssued(_)
@@ -181,29 +231,28 @@ pub(super) fn b10(t: &Task<'_>) -> Check {
     });
     if let Some((_, v)) = late {
         let why = "an action ran or a credential was issued after the task closed";
-        return check("B10", Status::Fail, &[ce.id, v.event().id], why);
+        return check("B10", Status::Fail, &[close.event.id, v.event().id], why);
     }
-    let revocations = revocations_by_id(t);
-    // Log order decides where it can: a revocation logged before the close ended the
-    // credential in time, whatever the token service's clock says against the front door's.
-    // One logged after the close counts only if it took effect by the close's time.
-    let ended_by_close = |ri: u64, r: &CredentialRevoked| ri < ci || r.effective_at <= ce.time;
+    let grace_end = close.event.time.saturating_add(t.gov.revocation_grace_ms());
+    let ended_by_close =
+        |r: &At<'_, CredentialRevoked>| r.index < close.index || r.body.effective_at <= grace_end;
     let outliving: Vec<EventId> = t
-        .credentials()
-        .into_iter()
-        .filter(|(_, _, c)| {
-            c.credential.expires_at > ce.time
-                && !revocations
-                    .get(c.credential.id.as_str())
-                    .is_some_and(|rs| rs.iter().any(|&(ri, r)| ended_by_close(ri, r)))
+        .credentials
+        .iter()
+        .filter(|c| {
+            c.body.credential.expires_at > close.event.time
+                && !t
+                    .revocations_of(&c.body.credential.id)
+                    .iter()
+                    .any(ended_by_close)
         })
-        .map(|(_, e, _)| e.id)
+        .map(|c| c.event.id)
         .collect();
     if outliving.is_empty() {
         check(
             "B10",
             Status::Pass,
-            &[ce.id],
+            &[close.event.id],
             "the task closed and every credential was revoked or had expired",
         )
     } else {

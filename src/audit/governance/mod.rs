@@ -1,86 +1,145 @@
-//! Governance-chain checks B1–B11 (DESIGN §5) over the verified events of one task.
+//! Governance-chain checks B1–B11 (DESIGN §5) over the verified events of one task, under
+//! the governance settings of the trust policy.
 //!
 //! Each check looks at the events A1 verified, in log order. A check with nothing to look at
-//! is "n/a"; one that finds a violation fails with the events that show it.
+//! is "n/a"; one that finds a violation fails with the events that show it. The checks that
+//! judge actions do so one action at a time (`b2_action`, `b3_action`, …): what an action
+//! needs of the events logged before it, so that the same rules can judge an action that is
+//! about to run.
 
 mod actors;
 mod approval;
 mod credentials;
+mod intent;
 
 use std::collections::HashMap;
 
 use super::Audited;
 use super::{Check, Status, check};
 use crate::event::*;
+use crate::trust::{Governance, TierProfile};
 
-/// The task's events, indexed for the checks. Lookups by id and the delegation list are built
+/// A body of one kind with the event that carries it and its log index.
+#[derive(Debug)]
+pub(super) struct At<'a, T> {
+    pub index: u64,
+    pub event: &'a Event,
+    pub body: &'a T,
+}
+
+// Derived `Clone` would ask `T: Clone`; the fields are references and an index.
+impl<T> Clone for At<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for At<'_, T> {}
+
+/// Who delegates in a hop: the human (the first hop) or a workload, by id.
+type Hop<'a> = (bool, &'a str, &'a str);
+
+/// The task's events, indexed for the checks. Lookups by id and the per-kind lists are built
 /// once, so a bundle of any size is checked in time linear in its events.
 pub(super) struct Task<'a> {
+    /// What the trust policy requires.
+    gov: &'a Governance,
     /// Task events in log order, with their log index.
     events: Vec<(u64, &'a Audited<'a>)>,
     /// Registered policies (ledger-level) with their log index.
     policies: Vec<(u64, &'a Audited<'a>)>,
     /// Task events by id, with their index and envelope digest.
     by_id: HashMap<EventId, (u64, &'a Event, Digest)>,
-    /// Delegations in log order.
-    delegations: Vec<(u64, &'a Event, &'a DelegationGranted)>,
-    /// Delegations by delegatee, in log order, looked up for every action.
-    delegations_to: HashMap<&'a str, Vec<(u64, &'a Event, &'a DelegationGranted)>>,
-    /// The task's (first) intent, looked up by most checks.
-    opened: Option<(u64, &'a Event, &'a TaskOpened)>,
+    /// The task's (first) intent.
+    opened: Option<At<'a, TaskOpened>>,
+    delegations: Vec<At<'a, DelegationGranted>>,
+    /// Delegations by (delegator is the human, delegator id, delegatee id), in log order.
+    hops: HashMap<Hop<'a>, Vec<At<'a, DelegationGranted>>>,
+    /// Delegations by delegatee, in log order.
+    delegations_to: HashMap<&'a str, Vec<At<'a, DelegationGranted>>>,
+    decisions: Vec<At<'a, PolicyDecision>>,
+    actions: Vec<At<'a, ActionExecuted>>,
+    credentials: Vec<At<'a, CredentialIssued>>,
+    /// The first issuance of each credential id.
+    credential_by_id: HashMap<&'a str, At<'a, CredentialIssued>>,
+    revocations: HashMap<&'a str, Vec<At<'a, CredentialRevoked>>>,
+    signals: Vec<At<'a, TrustSignal>>,
     /// Approval resolutions by the id of the request they answer, in log order.
-    resolutions: HashMap<EventId, Vec<(u64, &'a Event, &'a ApprovalResolved)>>,
+    resolutions: HashMap<EventId, Vec<At<'a, ApprovalResolved>>>,
+    closed: Option<At<'a, TaskClosed>>,
+}
+
+/// Every body of one kind among `events`, in log order.
+fn of<'a, T>(events: &[(u64, &'a Audited<'a>)], pick: fn(&Body) -> Option<&T>) -> Vec<At<'a, T>> {
+    events
+        .iter()
+        .filter_map(|&(index, v)| {
+            let event = v.event();
+            pick(&event.body).map(|body| At { index, event, body })
+        })
+        .collect()
 }
 
 impl<'a> Task<'a> {
     pub(super) fn new(
         events: Vec<(u64, &'a Audited<'a>)>,
         policies: Vec<(u64, &'a Audited<'a>)>,
+        gov: &'a Governance,
     ) -> Self {
         let by_id = events
             .iter()
             .map(|(i, e)| (e.event().id, (*i, e.event(), e.digest())))
             .collect();
-        let mut task = Self {
+        let delegations = of(&events, Body::as_delegation_granted);
+        let mut hops: HashMap<Hop<'a>, Vec<_>> = HashMap::new();
+        let mut delegations_to: HashMap<&str, Vec<_>> = HashMap::new();
+        for &d in &delegations {
+            let human = matches!(d.body.delegator, Delegator::Human { .. });
+            let to = d.body.delegatee.id.as_str();
+            hops.entry((human, d.body.delegator.id(), to))
+                .or_default()
+                .push(d);
+            delegations_to.entry(to).or_default().push(d);
+        }
+        let credentials = of(&events, Body::as_credential_issued);
+        let mut credential_by_id = HashMap::new();
+        for &c in &credentials {
+            credential_by_id
+                .entry(c.body.credential.id.as_str())
+                .or_insert(c);
+        }
+        let mut revocations: HashMap<&str, Vec<_>> = HashMap::new();
+        for r in of(&events, Body::as_credential_revoked) {
+            revocations
+                .entry(r.body.credential_id.as_str())
+                .or_default()
+                .push(r);
+        }
+        let mut resolutions: HashMap<EventId, Vec<_>> = HashMap::new();
+        for r in of(&events, Body::as_approval_resolved) {
+            resolutions.entry(r.body.request.id).or_default().push(r);
+        }
+        Self {
+            gov,
+            opened: of(&events, Body::as_task_opened).first().copied(),
+            closed: of(&events, Body::as_task_closed).first().copied(),
+            decisions: of(&events, Body::as_policy_decision),
+            actions: of(&events, Body::as_action_executed),
+            signals: of(&events, Body::as_trust_signal),
+            by_id,
+            delegations,
+            hops,
+            delegations_to,
+            credentials,
+            credential_by_id,
+            revocations,
+            resolutions,
             events,
             policies,
-            by_id,
-            delegations: Vec::new(),
-            delegations_to: HashMap::new(),
-            resolutions: HashMap::new(),
-            opened: None,
-        };
-        task.opened = task.events.iter().find_map(|(i, v)| match &v.event().body {
-            Body::TaskOpened(o) => Some((*i, v.event(), o)),
-            _ => None,
-        });
-        task.delegations = task.of(|b| {
-            if let Body::DelegationGranted(d) = b {
-                Some(d)
-            } else {
-                None
-            }
-        });
-        for &(i, e, d) in &task.delegations {
-            let to = task.delegations_to.entry(d.delegatee.id.as_str());
-            to.or_default().push((i, e, d));
         }
-        let resolutions = task.of(|b| {
-            if let Body::ApprovalResolved(r) = b {
-                Some(r)
-            } else {
-                None
-            }
-        });
-        for (i, e, r) in resolutions {
-            task.resolutions
-                .entry(r.request.id)
-                .or_default()
-                .push((i, e, r));
-        }
-        task
     }
 
+    /// The event a reference names, if it is in the task with that digest.
     fn find(&self, r: &EventRef) -> Option<(u64, &'a Event)> {
         self.by_id
             .get(&r.id)
@@ -88,97 +147,56 @@ impl<'a> Task<'a> {
             .map(|(i, e, _)| (*i, *e))
     }
 
-    fn of<T>(&self, pick: impl Fn(&'a Body) -> Option<&'a T>) -> Vec<(u64, &'a Event, &'a T)> {
-        self.events
-            .iter()
-            .filter_map(|(i, e)| pick(&e.event().body).map(|b| (*i, e.event(), b)))
-            .collect()
-    }
-
-    fn opened(&self) -> Option<(u64, &'a Event, &'a TaskOpened)> {
-        self.opened
+    /// The body of kind `pick` a reference names, in this task.
+    fn find_body<T>(&self, r: &EventRef, pick: fn(&'a Body) -> Option<&'a T>) -> Option<At<'a, T>> {
+        let (index, event) = self.find(r)?;
+        pick(&event.body).map(|body| At { index, event, body })
     }
 
     /// The human principal of the task's intent.
     fn principal(&self) -> Option<&'a str> {
-        self.opened.map(|(_, _, o)| o.principal.id.as_str())
+        self.opened.map(|o| o.body.principal.id.as_str())
     }
 
-    fn actions(&self) -> Vec<(u64, &'a Event, &'a ActionExecuted)> {
-        self.of(|b| {
-            if let Body::ActionExecuted(a) = b {
-                Some(a)
-            } else {
-                None
-            }
-        })
+    /// The tier profile of the task's risk tier (the strictest without an intent, which
+    /// fails B1 anyway).
+    fn tier(&self) -> &'a TierProfile {
+        self.gov
+            .tier(self.opened.map_or(Level::Critical, |o| o.body.risk_tier))
     }
 
-    fn decisions(&self) -> Vec<(u64, &'a Event, &'a PolicyDecision)> {
-        self.of(|b| {
-            if let Body::PolicyDecision(d) = b {
-                Some(d)
-            } else {
-                None
-            }
-        })
-    }
-
-    fn credentials(&self) -> Vec<(u64, &'a Event, &'a CredentialIssued)> {
-        self.of(|b| {
-            if let Body::CredentialIssued(c) = b {
-                Some(c)
-            } else {
-                None
-            }
-        })
-    }
-
-    fn revocations(&self) -> Vec<(u64, &'a Event, &'a CredentialRevoked)> {
-        self.of(|b| {
-            if let Body::CredentialRevoked(c) = b {
-                Some(c)
-            } else {
-                None
-            }
-        })
-    }
-
-    fn delegations(&self) -> &[(u64, &'a Event, &'a DelegationGranted)] {
-        &self.delegations
+    /// Delegations of one hop, in log order.
+    fn hop<'s>(
+        &'s self,
+        from_human: bool,
+        from: &'s str,
+        to: &'s str,
+    ) -> &'s [At<'a, DelegationGranted>] {
+        // The map is covariant in its key, so it is looked up with keys that live shorter
+        // than 'a (the result borrows no longer than they do).
+        let hops: &'s HashMap<(bool, &'s str, &'s str), Vec<At<'a, DelegationGranted>>> =
+            &self.hops;
+        hops.get(&(from_human, from, to)).map_or(&[], Vec::as_slice)
     }
 
     /// Delegations to `workload`, in log order.
-    fn delegations_to(&self, workload: &str) -> &[(u64, &'a Event, &'a DelegationGranted)] {
+    fn delegations_to(&self, workload: &str) -> &[At<'a, DelegationGranted>] {
         self.delegations_to.get(workload).map_or(&[], Vec::as_slice)
     }
 
     /// Resolutions answering the request with this id, in log order.
-    fn resolutions_of(&self, request: EventId) -> &[(u64, &'a Event, &'a ApprovalResolved)] {
+    fn resolutions_of(&self, request: EventId) -> &[At<'a, ApprovalResolved>] {
         self.resolutions.get(&request).map_or(&[], Vec::as_slice)
     }
 
-    fn closed(&self) -> Option<(u64, &'a Event, &'a TaskClosed)> {
-        self.of(|b| {
-            if let Body::TaskClosed(c) = b {
-                Some(c)
-            } else {
-                None
-            }
-        })
-        .into_iter()
-        .next()
+    /// Revocations of a credential id, in log order.
+    fn revocations_of(&self, credential: &str) -> &[At<'a, CredentialRevoked>] {
+        self.revocations.get(credential).map_or(&[], Vec::as_slice)
     }
 }
 
 /// A violation: the events that show it and why.
 type Finding = (Vec<EventId>, String);
-
-/// Whether an id names a workload rather than a human. The trust policy lists no humans, so
-/// an approver is judged by its id: a SPIFFE id is a workload's.
-fn is_workload_id(id: &str) -> bool {
-    id.starts_with("spiffe://")
-}
 
 fn subset(small: &[String], big: &[String]) -> bool {
     small.iter().all(|s| big.contains(s))
@@ -193,6 +211,21 @@ fn verdict(id: &str, checked: usize, finding: Option<Finding>, pass: &str, na: &
     }
 }
 
+/// The first action for which `judge` finds a violation, with the action's id first.
+fn first_action<'a>(
+    t: &Task<'a>,
+    judge: impl Fn(At<'a, ActionExecuted>) -> Option<Finding>,
+) -> Option<Finding> {
+    t.actions.iter().find_map(|&a| {
+        judge(a).map(|(mut ids, why)| {
+            if ids.first() != Some(&a.event.id) {
+                ids.insert(0, a.event.id);
+            }
+            (ids, why)
+        })
+    })
+}
+
 /// The checks by number, the costliest first (B7, B6, B5, B3 and B2 look things up for every
 /// action; the others are light), so that the cores sharing them finish together.
 const CHECKS: [(u8, GovernanceCheck); 11] = [
@@ -201,7 +234,7 @@ const CHECKS: [(u8, GovernanceCheck); 11] = [
     (5, credentials::b5),
     (3, b3),
     (2, actors::b2),
-    (1, b1),
+    (1, intent::b1),
     (4, b4),
     (8, b8),
     (9, credentials::b9),
@@ -238,170 +271,182 @@ pub(super) fn run(t: &Task<'_>) -> Vec<Check> {
     done.into_iter().map(|(_, c)| c).collect()
 }
 
-fn b1(t: &Task<'_>) -> Check {
-    let Some((index, e, o)) = t.opened() else {
-        return check("B1", Status::Fail, &[], "the task has no TaskOpened intent");
-    };
-    let first = t.events.first().map(|(i, _)| *i) == Some(index);
-    let opened_again = t
-        .events
-        .iter()
-        .find(|(i, v)| *i != index && matches!(v.event().body, Body::TaskOpened(_)));
-    let why = if !first || e.assurance != Assurance::Enforced {
-        Some("the task does not start from an intent recorded by an enforcing component")
-    } else if o.principal.auth_methods.is_empty() || o.principal.auth_time > o.confirmed_at {
-        Some("the human was not authenticated before confirming the instruction")
-    } else if o.initiation == TaskInitiation::AgentSpawned {
-        Some("the task was spawned by an agent, not asked for by a human")
-    } else if opened_again.is_some() {
-        Some("the task was opened twice")
-    } else {
-        None
-    };
-    if let Some(why) = why {
-        let ids: Vec<EventId> = [Some(e.id), opened_again.map(|(_, v)| v.event().id)]
-            .into_iter()
-            .flatten()
-            .collect();
-        return check("B1", Status::Fail, &ids, why);
-    }
-    // Allowed, but an auditor should see it: DESIGN §4 records MFA for this judgement.
-    if o.risk_tier == Level::High && !o.principal.mfa {
-        let why = "a high-risk task was confirmed without multi-factor authentication";
-        return check("B1", Status::Warn, &[e.id], why);
-    }
-    check(
-        "B1",
-        Status::Pass,
-        &[e.id],
-        format!(
-            "{} authenticated at {} ({}) and confirmed the instruction",
-            o.principal.id,
-            o.principal.issuer,
-            o.principal.auth_methods.join("+")
-        ),
-    )
-}
-
-/// The allow decision covering an action (the first it cites): cited by it, same task, for
-/// the task's human principal and the same acting workload (a decision about one agent does
-/// not authorise another; the hops between may differ), same action, covering its
-/// resources, still valid when it started, logged before it.
-fn covering<'a>(
-    t: &Task<'a>,
+/// Why decision `d` does not cover action `a` (logged at `index`), if it does not: it must
+/// be logged before it, an allow, for the task's human principal and the same acting
+/// workload (a decision about one agent does not authorise another; the hops between may
+/// differ), the same action, covering its resources, made by the time the action started
+/// and still valid then.
+fn decision_problem(
+    t: &Task<'_>,
+    d: At<'_, PolicyDecision>,
     index: u64,
     a: &ActionExecuted,
-) -> Option<(u64, &'a Event, &'a PolicyDecision)> {
-    coverings(t, index, a).next()
+) -> Option<&'static str> {
+    let (e, b) = (d.event, d.body);
+    if d.index >= index {
+        Some("was logged after the action")
+    } else if b.effect != Effect::Allow {
+        Some("is a deny")
+    } else if t.principal() != Some(b.request.principal.as_str()) {
+        Some("was asked for another human")
+    } else if b.request.actor_chain.last() != a.actor_chain.last() {
+        Some("is about another acting workload")
+    } else if b.request.action != a.operation.name {
+        Some("is for another action")
+    } else if !subset(&a.operation.resources, &b.request.resources) {
+        Some("does not cover the action's resources")
+    } else if e.time > a.started_at {
+        Some("was made after the action started")
+    } else if b.valid_until < a.started_at {
+        Some("had lapsed when the action started")
+    } else {
+        None
+    }
 }
 
-/// Every allow decision covering an action, in the order it cites them.
+/// Every allow decision covering an action (logged at `index`), in the order it cites them.
 fn coverings<'a, 'x>(
     t: &'x Task<'a>,
     index: u64,
     a: &'x ActionExecuted,
-) -> impl Iterator<Item = (u64, &'a Event, &'a PolicyDecision)> + 'x {
+) -> impl Iterator<Item = At<'a, PolicyDecision>> + 'x {
     a.decisions
         .iter()
-        .filter_map(|r| t.find(r))
-        .filter_map(move |(di, de)| match &de.body {
-            Body::PolicyDecision(d)
-                if di < index
-                    && d.effect == Effect::Allow
-                    && t.principal() == Some(d.request.principal.as_str())
-                    && d.request.actor_chain.last() == a.actor_chain.last()
-                    && d.request.action == a.operation.name
-                    && subset(&a.operation.resources, &d.request.resources)
-                    && d.valid_until >= a.started_at =>
-            {
-                Some((di, de, d))
-            }
-            _ => None,
-        })
+        .filter_map(|r| t.find_body(r, Body::as_policy_decision))
+        .filter(move |&d| decision_problem(t, d, index, a).is_none())
+}
+
+/// The first decision covering an action.
+fn covering<'a>(t: &Task<'a>, index: u64, a: &ActionExecuted) -> Option<At<'a, PolicyDecision>> {
+    coverings(t, index, a).next()
+}
+
+/// B3 for one action: why no decision covers it, if none does.
+pub(super) fn b3_action(t: &Task<'_>, index: u64, a: &ActionExecuted) -> Option<Finding> {
+    if covering(t, index, a).is_some() {
+        return None;
+    }
+    let cited = a
+        .decisions
+        .iter()
+        .find_map(|r| t.find_body(r, Body::as_policy_decision));
+    let why = match cited {
+        Some(d) => format!(
+            "{} on {:?}: the decision it cites {}",
+            a.operation.name,
+            a.operation.resources,
+            decision_problem(t, d, index, a).unwrap_or("does not cover it")
+        ),
+        None => format!(
+            "{} on {:?} cites no decision of this task",
+            a.operation.name, a.operation.resources
+        ),
+    };
+    let ids = cited.map(|d| d.event.id).into_iter().collect();
+    Some((ids, why))
 }
 
 fn b3(t: &Task<'_>) -> Check {
-    let actions = t.actions();
-    let finding = actions
-        .iter()
-        .find(|(i, _, a)| covering(t, *i, a).is_none())
-        .map(|(_, e, a)| {
-            (
-                vec![e.id],
-                format!(
-                    "{} on {:?} is not covered by a valid allow decision of this task",
-                    a.operation.name, a.operation.resources
-                ),
-            )
-        });
+    let finding = first_action(t, |a| b3_action(t, a.index, a.body));
     verdict(
         "B3",
-        actions.len(),
+        t.actions.len(),
         finding,
-        "every action is covered by a valid allow decision for the same action and resources",
+        "every action is covered by an allow decision made before it started, for the same action and resources, still valid",
         "no actions",
     )
 }
 
-fn b4(t: &Task<'_>) -> Check {
-    let decisions = t.decisions();
-    let finding = decisions.iter().find_map(|(i, e, d)| {
-        let registered = t.policies.iter().any(|(pi, p)| match &p.event().body {
-            Body::PolicyRegistered(r) => {
-                pi < i && r.policy == d.policy && r.effective_from <= e.time
+/// Why decision `d` is not backed by a policy registration, if it is not: the policy (id,
+/// revision, content digest) registered earlier in the log and effective by the decision's
+/// time, defining every rule the decision cites.
+fn registration_problem(t: &Task<'_>, d: At<'_, PolicyDecision>) -> Option<String> {
+    let registrations: Vec<&PolicyRegistered> = t
+        .policies
+        .iter()
+        .filter_map(|(pi, p)| match &p.event().body {
+            Body::PolicyRegistered(r)
+                if *pi < d.index
+                    && r.policy == d.body.policy
+                    && r.effective_from <= d.event.time =>
+            {
+                Some(r)
             }
-            _ => false,
-        });
-        (!registered).then(|| {
-            (
-                vec![e.id],
-                format!(
-                    "decision cites {} revision {} (digest {}), not registered earlier in the log",
-                    d.policy.id, d.policy.revision, d.policy.digest
-                ),
-            )
+            _ => None,
         })
-    });
+        .collect();
+    let p = &d.body.policy;
+    if registrations.is_empty() {
+        return Some(format!(
+            "decision cites {} revision {} (digest {}), not registered earlier in the log",
+            p.id, p.revision, p.digest
+        ));
+    }
+    let unknown = d
+        .body
+        .rule_ids
+        .iter()
+        .find(|rule| !registrations.iter().any(|r| r.rule_ids.contains(rule)))?;
+    Some(format!(
+        "decision cites rule {unknown:?}, which {} revision {} does not define",
+        p.id, p.revision
+    ))
+}
+
+fn b4(t: &Task<'_>) -> Check {
+    let finding = t
+        .decisions
+        .iter()
+        .find_map(|&d| registration_problem(t, d).map(|why| (vec![d.event.id], why)));
     verdict(
         "B4",
-        decisions.len(),
+        t.decisions.len(),
         finding,
-        "every decision cites a policy version registered earlier with the same content digest",
+        "every decision cites a policy version registered earlier with the same content digest, and rules it defines",
         "no decisions",
     )
 }
 
-/// B8. An action fails if a deny for it (same action name, an overlapping resource) was
-/// logged before it and after the allow decision covering it: the deny superseded that
-/// allow. A deny that a later allow decision re-evaluated (say, once more context was
-/// supplied) does not taint actions under the later allow. With no covering allow (which
-/// fails B3), any earlier deny counts.
-fn b8(t: &Task<'_>) -> Check {
-    // Deny indices by (action, resource), in log order, for a binary search per action.
-    let mut denies: HashMap<(&str, &str), Vec<(u64, EventId)>> = HashMap::new();
-    let mut count = 0;
-    for (i, e, d) in t.decisions() {
-        if d.effect != Effect::Deny {
-            continue;
-        }
-        count += 1;
-        for r in &d.request.resources {
-            let key = (d.request.action.as_str(), r.as_str());
-            denies.entry(key).or_default().push((i, e.id));
+/// Deny decisions by (action, resource), in log order.
+type Denies<'a> = HashMap<(&'a str, &'a str), Vec<(u64, EventId)>>;
+
+fn denies<'a>(t: &Task<'a>) -> Denies<'a> {
+    let mut denies: Denies<'a> = HashMap::new();
+    for d in t.decisions.iter().filter(|d| d.body.effect == Effect::Deny) {
+        for r in &d.body.request.resources {
+            let key = (d.body.request.action.as_str(), r.as_str());
+            denies.entry(key).or_default().push((d.index, d.event.id));
         }
     }
-    let finding = t.actions().into_iter().find_map(|(i, e, a)| {
-        let after = covering(t, i, a).map(|(di, _, _)| di);
-        a.operation.resources.iter().find_map(|r| {
-            let list = denies.get(&(a.operation.name.as_str(), r.as_str()))?;
-            let k = after.map_or(0, |di| list.partition_point(|(x, _)| *x <= di));
-            let &(_, deny) = list.get(k).filter(|(x, _)| *x < i)?;
-            Some((
-                vec![e.id, deny],
-                format!("{} ran after a deny for it", a.operation.name),
-            ))
-        })
-    });
+    denies
+}
+
+/// B8 for one action: a deny for it (same action name, an overlapping resource) logged
+/// before it and after the allow decision covering it superseded that allow. A deny that a
+/// later allow decision re-evaluated (say, once more context was supplied) does not taint
+/// actions under the later allow. With no covering allow (which fails B3), any earlier
+/// deny counts.
+fn b8_action(t: &Task<'_>, denies: &Denies<'_>, index: u64, a: &ActionExecuted) -> Option<Finding> {
+    let after = covering(t, index, a).map(|d| d.index);
+    a.operation.resources.iter().find_map(|r| {
+        let list = denies.get(&(a.operation.name.as_str(), r.as_str()))?;
+        let k = after.map_or(0, |di| list.partition_point(|(x, _)| *x <= di));
+        let &(_, deny) = list.get(k).filter(|(x, _)| *x < index)?;
+        Some((
+            vec![deny],
+            format!("{} ran after a deny for it", a.operation.name),
+        ))
+    })
+}
+
+fn b8(t: &Task<'_>) -> Check {
+    let denies = denies(t);
+    let count = t
+        .decisions
+        .iter()
+        .filter(|d| d.body.effect == Effect::Deny)
+        .count();
+    let finding = first_action(t, |a| b8_action(t, &denies, a.index, a.body));
     verdict(
         "B8",
         count,

@@ -74,6 +74,7 @@ fn body(i: u64) -> Body {
         request_digest: Digest::of(&i.to_le_bytes()),
         response_digest: Digest::of(&(!i).to_le_bytes()),
         credential_id: format!("cred-{}", i / 10),
+        instance: format!("pool-a/{}", i % 3),
         decisions: vec![EventRef {
             id: EventId::new_v7(),
             digest: Digest::of(b"decision"),

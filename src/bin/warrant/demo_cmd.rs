@@ -7,7 +7,7 @@ use anyhow::{Context as _, Result};
 use warrant_ledger::audit::{self, Report, Status, Verdict};
 use warrant_ledger::checkpoint::NoteSigner;
 use warrant_ledger::demo::{Deployment, Scenario, registered_policy, registration_event, run_task};
-use warrant_ledger::ledger::Ledger;
+use warrant_ledger::ledger::{Clock as _, Ledger, SystemClock};
 use warrant_ledger::merkle::HashProfile;
 use warrant_ledger::trust::TrustPolicy;
 
@@ -15,7 +15,6 @@ use crate::cli_io::{Outcome, write_secret};
 use crate::ledger_cmd::{load_trust, progress};
 
 const ORIGIN: &str = "bank.example/agent-ledger";
-const T0: u64 = 1_764_320_400_000;
 
 fn print_report(report: &Report) {
     let line = |s: Status| {
@@ -93,6 +92,11 @@ fn setup(dir: &Path, profile: HashProfile) -> Result<(Deployment, Ledger, PathBu
     Ok((dep, ledger, trust_path))
 }
 
+/// The number of tasks a run makes.
+fn plan_len(tasks: Option<u64>) -> u64 {
+    tasks.unwrap_or(Scenario::ALL.len() as u64 + 1)
+}
+
 pub fn run(dir: Option<PathBuf>, profile: HashProfile, tasks: Option<u64>) -> Result<Outcome> {
     let dir = dir.unwrap_or_else(|| {
         std::env::temp_dir().join(format!("warrant-demo-{}", std::process::id()))
@@ -102,7 +106,12 @@ pub fn run(dir: Option<PathBuf>, profile: HashProfile, tasks: Option<u64>) -> Re
         "warrant demo: ledger, keys and the auditor's trust policy in {}\n",
         dir.display()
     );
-    let policy = registration_event(&dep, T0)?;
+    // Tasks start a second apart and end within a minute, all in the recent past: the
+    // auditor bounds every claimed time by when the log signed it.
+    let t0 = SystemClock
+        .now_ms()
+        .saturating_sub(plan_len(tasks) * 1_000 + 120_000);
+    let policy = registration_event(&dep, t0)?;
     ledger.append(policy.bytes())?;
     println!(
         "policy     {} rev {} registered (digest {})",
@@ -123,14 +132,15 @@ pub fn run(dir: Option<PathBuf>, profile: HashProfile, tasks: Option<u64>) -> Re
         Some(n) => (0..n)
             .map(|i| {
                 if i % 10 == 9 {
-                    (Scenario::ALL[1 + (i / 10) as usize % 6], true)
+                    let violations = Scenario::ALL.len() - 1;
+                    (Scenario::ALL[1 + (i / 10) as usize % violations], true)
                 } else {
                     (Scenario::Compliant, i % 2 == 0)
                 }
             })
             .collect(),
     };
-    let verbose = plan.len() <= 16;
+    let verbose = plan.len() <= 32;
     let bar = progress(plan.len() as u64, "tasks");
     let started = Instant::now();
     let mut runs = Vec::with_capacity(plan.len());
@@ -139,7 +149,7 @@ pub fn run(dir: Option<PathBuf>, profile: HashProfile, tasks: Option<u64>) -> Re
         let mut batch = Vec::new();
         for (k, (scenario, high)) in chunk.iter().enumerate() {
             let n = (chunk_start + k) as u64;
-            let run = run_task(&dep, *scenario, n, T0 + 1_000_000 * n, *high)?;
+            let run = run_task(&dep, *scenario, n, t0 + 1_000 * (n + 1), *high)?;
             batch.extend(run.events.iter().map(|e| e.bytes().to_vec()));
             runs.push((*scenario, *high, run));
         }

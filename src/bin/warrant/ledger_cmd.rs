@@ -54,7 +54,13 @@ pub fn init(dir: &Path, origin: &str, profile: HashProfile) -> Result<Outcome> {
     let verifier = signer.verifier().to_string();
     let trust = format!(
         "# Emitters this ledger accepts events from; add one [[emitters]] block per workload.\n\
-         version = 1\n\n[[logs]]\norigin = {origin:?}\nhash = \"{}\"\nverifier_key = \"{verifier}\"\n",
+         version = 1\n\n[[logs]]\norigin = {origin:?}\nhash = \"{}\"\nverifier_key = \"{verifier}\"\n\n\
+         # An auditor also says who counts as a person (intents, approvals, overrides), for\n\
+         # example:\n\
+         # [governance.humans]\n\
+         # issuers = [\"https://idp.example.com\"]\n\
+         # ids = [\"*@example.com\"]\n\
+         # (docs/trust-policy.md: trust domains, partners, risk-tier profiles)\n",
         profile.name()
     );
     TrustPolicy::from_toml(&trust).context("generated trust policy")?;
