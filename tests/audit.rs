@@ -236,6 +236,40 @@ fn every_kind_of_tampering_fails_the_right_check() {
             "A3",
         ),
         (
+            "checkpoint re-signed without its signed time",
+            mutate(&good, |b| {
+                let cp = warrant_ledger::checkpoint::Checkpoint::parse(&String::from_utf8_lossy(
+                    &b.checkpoint.0
+                        [..b.checkpoint.0.iter().position(|&x| x == 0xe2).expect("sig") - 1],
+                ))
+                .expect("body");
+                b.checkpoint.0 = cp.sign(&[&common::log_key()]).expect("sign");
+            }),
+            "A5",
+        ),
+        (
+            "earlier checkpoint's consistency proof",
+            mutate(&good, |b| {
+                let mut h = *b.earlier[0].proof[0].0.as_bytes();
+                h[0] ^= 1;
+                b.earlier[0].proof[0].0 = warrant_ledger::merkle::Hash::from_bytes(h);
+            }),
+            "A3",
+        ),
+        (
+            "earlier checkpoint byte",
+            mutate(&good, |b| b.earlier[0].old_checkpoint.0[2] ^= 1),
+            "A3",
+        ),
+        (
+            "earlier checkpoints out of order",
+            mutate(&good, |b| {
+                let first = b.earlier[0].clone();
+                b.earlier.push(first);
+            }),
+            "A3",
+        ),
+        (
             "hash profile",
             mutate(&good, |b| b.log.hash = "sha256".into()),
             "A3",
@@ -268,7 +302,7 @@ fn every_kind_of_tampering_fails_the_right_check() {
             "A4",
         ),
         (
-            "dropped consistency proof",
+            "dropped earlier checkpoints",
             mutate(&good, |b| b.earlier.clear()),
             "A3",
         ),

@@ -269,35 +269,14 @@ fn included(items: &[Item<'_>], log: &LogTrust, head: &TreeHead) -> Vec<bool> {
     crate::parallel::map_parts(items, 1024, part, |n| vec![false; n])
 }
 
-/// Why a verified event's key cannot vouch for it although it was valid at the event's
-/// time: the key was retired (`not_after`) before the event entered the log, beyond the
-/// clock skew. A stolen retired key cannot sign new history by backdating.
-fn retired_before_logged(
-    ev: &Audited<'_>,
-    window: Window,
-    trust: &TrustPolicy,
-) -> Option<TrustError> {
-    let e = ev.event();
-    let key = trust.key_for(e.emitter.as_str(), &ev.key_id()).ok()?;
-    let (logged_after, not_after) = (window.0?, key.not_after?);
-    (logged_after > not_after.saturating_add(trust.governance().clock_skew_ms())).then(|| {
-        TrustError::KeyRetiredBeforeLogged {
-            workload: e.emitter.to_string(),
-            not_after,
-            logged_after,
-        }
-    })
-}
-
 fn a2_authorised(items: &[Item<'_>], windows: &[Window], trust: &TrustPolicy) -> Check {
     let mut bad = Vec::new();
     let mut first = None;
     for (item, window) in items.iter().zip(windows) {
         let Some(ev) = &item.verified else { continue };
-        let why = item
-            .refused
-            .clone()
-            .or_else(|| retired_before_logged(ev, *window, trust));
+        // A key valid at the event's time may have been retired before it was logged.
+        let retired = |after| trust.check_logged_at(ev, after).err();
+        let why = item.refused.clone().or_else(|| window.0.and_then(retired));
         if let Some(e) = why {
             bad.push(ev.event().id);
             first.get_or_insert(e.to_string());

@@ -332,9 +332,11 @@ impl<S: Storage> Ledger<S> {
     /// # Errors
     /// [`AppendError`]; the ledger is unchanged (see [`AppendError::Store`]).
     pub fn append(&self, bytes: &[u8]) -> Result<u64, AppendError> {
+        let now = self.clock.now_ms();
         let ev = self
             .trust
             .verify_event(bytes, self.limits)
+            .and_then(|ev| self.trust.check_logged_at(&ev, now).map(|()| ev))
             .map_err(|source| AppendError::Rejected {
                 position: 0,
                 source,
@@ -363,9 +365,14 @@ impl<S: Storage> Ledger<S> {
     /// SHA-256 pass over each envelope, would otherwise run on the appending thread alone.
     fn prepare_parallel(&self, items: &[&[u8]]) -> Vec<Result<Prepared, TrustError>> {
         let profile = self.profile();
+        let now = self.clock.now_ms();
         crate::trust::verify_in_parallel(items, |part| {
             let verified = self.trust.verify_events(part, self.limits);
-            let prepare = |v: Result<VerifiedEvent, _>| v.map(|ev| Self::prepare(ev, profile));
+            let prepare = |v: Result<VerifiedEvent, _>| {
+                let ev = v?;
+                self.trust.check_logged_at(&ev, now)?;
+                Ok(Self::prepare(ev, profile))
+            };
             verified.into_iter().map(prepare).collect()
         })
     }

@@ -421,6 +421,37 @@ impl TrustPolicy {
         Ok(())
     }
 
+    /// Checks that the key of a verified event was not retired (its `not_after`, plus the
+    /// policy's clock skew) before `logged_after`, a time the event is known to have entered
+    /// the log after: a key valid at the event's claimed time cannot vouch for an event
+    /// logged after its retirement (a backdated event under a stolen retired key). The
+    /// ledger checks it against its clock at append; the auditor against the checkpoints
+    /// around the entry.
+    ///
+    /// # Errors
+    /// [`TrustError::KeyRetiredBeforeLogged`], or [`TrustError::UnknownEmitter`] /
+    /// [`TrustError::UnknownKey`] for an event this policy does not pin.
+    pub fn check_logged_at<B: AsRef<[u8]>>(
+        &self,
+        ev: &VerifiedEvent<B>,
+        logged_after: u64,
+    ) -> Result<(), TrustError> {
+        let e = ev.event();
+        let key = self.key_for(e.emitter.as_str(), &ev.key_id())?;
+        match key.not_after {
+            Some(not_after)
+                if logged_after > not_after.saturating_add(self.governance.clock_skew_ms()) =>
+            {
+                Err(TrustError::KeyRetiredBeforeLogged {
+                    workload: e.emitter.to_string(),
+                    not_after,
+                    logged_after,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Verifies an envelope under the issuer's pinned key (strict Ed25519) and authorises it.
     ///
     /// # Errors

@@ -55,6 +55,13 @@ pub struct Story {
     chains: HashMap<&'static str, EmitterChain<ed25519_dalek::SigningKey>>,
     pub events: Vec<VerifiedEvent>,
     steps: HashMap<Step, EventRef>,
+    /// Steps logged at another time than the compliant story's (ms after `T0`).
+    pub times: HashMap<Step, u64>,
+    /// The ledger's clock (ms since the epoch): what its checkpoints are stamped with.
+    pub clock_ms: Option<u64>,
+    /// Sign a checkpoint after this many of the story's events are logged (and before the
+    /// rest).
+    pub checkpoint_after: Option<usize>,
 }
 
 impl Story {
@@ -65,6 +72,9 @@ impl Story {
             chains: HashMap::new(),
             events: Vec::new(),
             steps: HashMap::new(),
+            times: HashMap::new(),
+            clock_ms: None,
+            checkpoint_after: None,
         }
     }
 
@@ -107,6 +117,7 @@ impl Story {
         ] {
             let (who, at, mut body) = self.default_body(step);
             tweak(&mut body);
+            let at = self.times.get(&step).copied().unwrap_or(at);
             self.record(step, who, at, body);
             after(step, self);
         }
@@ -233,9 +244,17 @@ impl Story {
         let doc = self
             .dep
             .trust_document(ORIGIN, "blake3", &log_key.verifier().to_string());
-        let (ledger, _) = crate::common::demo_ledger(&self.dep, dir.path(), log_key, T0);
+        let (mut ledger, _) = crate::common::demo_ledger(&self.dep, dir.path(), log_key, T0);
+        if let Some(now) = self.clock_ms {
+            ledger = ledger.with_clock(std::sync::Arc::new(move || now));
+        }
         let bytes: Vec<&[u8]> = self.events.iter().map(VerifiedEvent::bytes).collect();
-        ledger.append_batch(&bytes).expect("append");
+        let split = self.checkpoint_after.unwrap_or(bytes.len());
+        ledger.append_batch(&bytes[..split]).expect("append");
+        if self.checkpoint_after.is_some() {
+            ledger.checkpoint().expect("checkpoint");
+        }
+        ledger.append_batch(&bytes[split..]).expect("append");
         let bundle = ledger.export_bundle(&self.task, None).expect("export");
         (bundle, doc)
     }
