@@ -13,6 +13,9 @@ pub struct StoryLine {
     pub event: String,
     /// Its log index.
     pub index: u64,
+    /// The time its emitter signed it (ms since the Unix epoch): the story shows when each
+    /// step says it happened, which the time checks (A5, B1–B7) compare across emitters.
+    pub time: u64,
     /// The step: `human`, `agent`, `decision`, `approval`, `credential`, `action`,
     /// `signal`, `revocation`, `close`, `override`, `policy`.
     pub step: &'static str,
@@ -158,6 +161,7 @@ pub(super) fn tell(events: &[(u64, &Audited<'_>)], checks: &[Check]) -> Vec<Stor
             StoryLine {
                 event: id,
                 index,
+                time: e.time,
                 step,
                 text,
                 checks: judging,

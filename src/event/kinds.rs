@@ -82,6 +82,17 @@ pub enum Level {
     Critical,
 }
 
+impl core::fmt::Display for Level {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+            Self::Critical => "critical",
+        })
+    }
+}
+
 /// Risk tier of a task.
 pub type RiskTier = Level;
 

@@ -104,7 +104,7 @@ pub enum PolicyError {
     #[error("governance.humans: {0}")]
     Humans(&'static str),
     /// A tier is more lenient than the one below it, or has a quorum of 0.
-    #[error("governance.tiers.{tier:?}: {setting} is more lenient than the tier below (or zero)")]
+    #[error("governance.tiers.{tier}: {setting} is more lenient than the tier below (or zero)")]
     Tier {
         /// The tier.
         tier: Level,

@@ -26,7 +26,7 @@ fn intent_problem(t: &Task<'_>, o: At<'_, TaskOpened>) -> Option<String> {
         )
     } else if tier.mfa && !p.mfa {
         format!(
-            "a {:?} risk task requires multi-factor authentication; the human did not use it",
+            "a {} risk task requires multi-factor authentication; the human did not use it",
             b.risk_tier
         )
     } else if let Some(max) = tier
@@ -34,7 +34,7 @@ fn intent_problem(t: &Task<'_>, o: At<'_, TaskOpened>) -> Option<String> {
         .filter(|max| b.confirmed_at.saturating_sub(p.auth_time) > *max)
     {
         format!(
-            "the human authenticated {} s before confirming; a {:?} risk task allows {} s",
+            "the human authenticated {} s before confirming; a {} risk task allows {} s",
             b.confirmed_at.saturating_sub(p.auth_time) / 1000,
             b.risk_tier,
             max / 1000

@@ -8,7 +8,7 @@ use clap::Subcommand;
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use serde::Serialize;
 use warrant_ledger::envelope::{self, CONTENT_TYPE, EnvelopeError, event_key_id};
-use warrant_ledger::event::{Digest, Event};
+use warrant_ledger::event::{Digest, Event, EventId, action_digest};
 use warrant_ledger::keys::generate_signing_key;
 use warrant_ledger::trust::public_key_base64;
 use zeroize::Zeroizing;
@@ -27,7 +27,31 @@ pub enum EventCommand {
         /// Output file (default: standard output).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// The emitter's chain-state file: fills in `eseq` and `prev` from the emitter's
+        /// previous event in the same task (created on first use, updated after signing).
+        #[arg(long)]
+        chain: Option<PathBuf>,
+        /// Replaces the event's `id` with a fresh UUIDv7.
+        #[arg(long)]
+        fresh_id: bool,
     },
+    /// Prints the citation digest of a COSE_Sign1 event (FILE, or standard input): what
+    /// `refs`, `prev` and body references carry.
+    Digest {
+        /// The envelope file (default: standard input).
+        file: Option<PathBuf>,
+    },
+    /// Prints the digest an approval request names for an action on resources.
+    ActionDigest {
+        /// The action, e.g. payments:transfer.
+        #[arg(long)]
+        action: String,
+        /// A resource (repeat for several; order and repeats do not matter).
+        #[arg(long = "resource")]
+        resources: Vec<String>,
+    },
+    /// Prints a fresh UUIDv7, for an event or a task id.
+    NewId,
     /// Verifies the COSE_Sign1 event on standard input: exit 0 valid, 1 invalid, 2 malformed.
     Verify {
         /// The emitter's public key, standard base64.
@@ -79,10 +103,21 @@ fn parse_pubkey(b64: &str) -> Result<VerifyingKey> {
 
 pub fn run(cmd: EventCommand) -> Result<Outcome> {
     match cmd {
-        EventCommand::Sign { key, out } => {
+        EventCommand::Sign {
+            key,
+            out,
+            chain,
+            fresh_id,
+        } => {
             let signer = read_signing_key(&key)?;
-            let event: Event = serde_json::from_slice(&read_stdin()?).context("event JSON")?;
-            let signed = envelope::sign(&event, &signer)?;
+            let mut event: Event = serde_json::from_slice(&read_stdin()?).context("event JSON")?;
+            if fresh_id {
+                event.id = EventId::new_v7();
+            }
+            let signed = match &chain {
+                Some(path) => crate::chain_state::sign_next(path, event, &signer)?,
+                None => envelope::sign(&event, &signer)?,
+            };
             match out {
                 Some(path) => std::fs::write(&path, signed.bytes())
                     .with_context(|| format!("writing {}", path.display()))?,
@@ -107,6 +142,24 @@ pub fn run(cmd: EventCommand) -> Result<Outcome> {
             }
         }
         EventCommand::Show => show(&read_stdin()?),
+        EventCommand::Digest { file } => {
+            let bytes = match file {
+                Some(path) => read_file(&path)?,
+                None => read_stdin()?,
+            };
+            envelope::parse(&bytes, warrant_ledger::cbor::Limits::default())
+                .context("not a COSE_Sign1 event")?;
+            println!("{}", Digest::of_envelope(&bytes));
+            Ok(Outcome::Success)
+        }
+        EventCommand::ActionDigest { action, resources } => {
+            println!("{}", action_digest(&action, &resources));
+            Ok(Outcome::Success)
+        }
+        EventCommand::NewId => {
+            println!("{}", EventId::new_v7());
+            Ok(Outcome::Success)
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success or verified, 1 verification failed, 2 usage or input error.
 
 mod bench_cmd;
+mod chain_state;
 mod cli_io;
 mod demo_cmd;
 mod event_cmd;

@@ -39,9 +39,10 @@ pub fn print_story(story: &[StoryLine]) {
             .collect();
         println!("  {:<10} {}", line.step, line.text);
         println!(
-            "  {:<10} #{} {}  [{}]",
+            "  {:<10} #{} {} {}  [{}]",
             "",
             line.index,
+            warrant_ledger::event::format_ms(line.time),
             line.event,
             checks.join(", ")
         );
