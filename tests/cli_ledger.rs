@@ -181,7 +181,7 @@ fn demo_runs_end_to_end_and_catches_every_violation() {
         assert!(text.contains(want), "missing {want:?} in:\n{text}");
     }
     // The directory holds what an auditor needs: bundles and the trust policy.
-    let trust = dir.join("trust.json");
+    let trust = dir.join("trust.toml");
     let bundles: Vec<_> = std::fs::read_dir(dir.join("bundles"))
         .expect("bundles")
         .map(|e| e.expect("entry").path())

@@ -349,3 +349,112 @@ fn remembered_slot_positions_never_misplace_an_id() {
     );
     assert_eq!(ledger.fsck().expect("fsck").problem, None);
 }
+
+#[test]
+fn misconfiguration_is_named_not_passed_over() {
+    use warrant_ledger::checkpoint::NoteSigner;
+    use warrant_ledger::ledger::LedgerError;
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Not a ledger: said so, before any key is asked for.
+    assert!(matches!(
+        Ledger::open(dir.path(), log_key(), trust()),
+        Err(LedgerError::NotALedger(_))
+    ));
+    assert!(matches!(
+        Ledger::open_read_only(dir.path()),
+        Err(LedgerError::NotALedger(_))
+    ));
+    // A key named after another origin cannot create or open it.
+    let other_name = NoteSigner::generate("example.com/other").expect("key");
+    assert!(matches!(
+        Ledger::create(
+            dir.path(),
+            ORIGIN,
+            HashProfile::Blake3,
+            other_name.clone(),
+            trust()
+        ),
+        Err(LedgerError::KeyMismatch { .. })
+    ));
+    let ledger = create(dir.path(), HashProfile::Blake3);
+    let unknown = TaskId::new_v7();
+    for b in events(4, 1) {
+        ledger.append(&b).expect("append");
+    }
+    assert!(matches!(
+        ledger.export_bundle(&unknown, None),
+        Err(LedgerError::UnknownTask(t)) if t == unknown
+    ));
+    drop(ledger);
+    assert!(matches!(
+        Ledger::open(dir.path(), other_name, trust()),
+        Err(LedgerError::KeyMismatch { .. })
+    ));
+    // The right name, another key (a key file from another deployment).
+    let same_name = NoteSigner::generate(ORIGIN).expect("key");
+    let err = Ledger::open(dir.path(), same_name, trust())
+        .err()
+        .expect("refused");
+    assert!(matches!(err, LedgerError::KeyMismatch { .. }), "{err}");
+    assert!(Ledger::open(dir.path(), log_key(), trust()).is_ok());
+}
+
+#[test]
+fn a_reader_beside_the_writer_sees_committed_entries_and_signs_nothing() {
+    use warrant_ledger::ledger::LedgerError;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let writer = create(dir.path(), HashProfile::Sha256);
+    let batches: Vec<Vec<Vec<u8>>> = (0..5).map(|_| events(40, 4)).collect();
+    let reader = Ledger::open_read_only(dir.path()).expect("reader");
+    assert_eq!(reader.size(), 0);
+    assert!(matches!(
+        reader.checkpoint(),
+        Err(LedgerError::NoCheckpoint)
+    ));
+    for (k, batch) in batches.iter().enumerate() {
+        let refs: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
+        writer.append_batch(&refs).expect("append");
+        let note = writer.checkpoint().expect("checkpoint");
+        // Nothing new until the reader refreshes; then all of it.
+        assert_eq!(reader.size(), 40 * k as u64);
+        assert_eq!(reader.refresh().expect("refresh"), 40 * (k as u64 + 1));
+        assert_eq!(reader.checkpoint().expect("latest"), note);
+        let head = open_checkpoint(&note, ORIGIN, &[reader.verifier()])
+            .expect("note")
+            .tree_head();
+        // Every task's entries, as the writer sees them, and proofs against the checkpoint.
+        let task = envelope::decode_unverified(&batch[0], Default::default())
+            .expect("event")
+            .task
+            .expect("task");
+        assert_eq!(
+            reader.task_entries(&task).expect("reader"),
+            writer.task_entries(&task).expect("writer")
+        );
+        for i in reader.task_entries(&task).expect("entries") {
+            let proof = reader.prove_inclusion(i, head.size).expect("proof");
+            let leaf = HashProfile::Sha256.leaf_hash(&reader.entry(i).expect("entry"));
+            verify_inclusion(HashProfile::Sha256, &leaf, &proof, &head).expect("verifies");
+        }
+        assert_eq!(
+            reader.export_bundle(&task, None).expect("bundle"),
+            writer.export_bundle(&task, None).expect("bundle")
+        );
+    }
+    // A reader appends nothing and writes no file.
+    let before = snapshot(dir.path());
+    assert_eq!(reader.append(&batches[0][0]), Err(AppendError::ReadOnly));
+    assert!(matches!(
+        reader.append_batch(&[&batches[0][0]]),
+        Err(AppendError::ReadOnly)
+    ));
+    assert_eq!(snapshot(dir.path()), before);
+    // The writer's lock does not stop a reader, and a reader does not stop the writer.
+    drop(writer);
+    let writer = Ledger::open(dir.path(), log_key(), trust()).expect("reopen beside reader");
+    drop(writer);
+    assert_eq!(
+        Ledger::open_read_only(dir.path()).expect("reader").size(),
+        200
+    );
+}

@@ -19,7 +19,6 @@
 //! proof and checkpoint against what it pins (see `docs/bundle-format.md`).
 
 mod entry;
-mod export;
 mod read;
 
 pub(crate) use read::BundleRef;

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-use super::AppendError;
+use super::{AppendError, SharedStoreError};
 use crate::event::{EventId, TaskId};
 use crate::merkle::Hash;
 use crate::store::{NewEntry, Storage};
@@ -110,9 +110,10 @@ fn commit_group(store: &dyn Storage, group: Vec<(u64, Vec<Prepared>)>) -> Vec<(u
             }
         }
         Err(e) => {
-            let msg = e.to_string();
+            // One failure, reported to every append of the group.
+            let shared = SharedStoreError(std::sync::Arc::new(e));
             for (ticket, _, _) in accepted {
-                results.push((ticket, Err(AppendError::Store(msg.clone()))));
+                results.push((ticket, Err(AppendError::Store(shared.clone()))));
             }
         }
     }
@@ -132,15 +133,10 @@ fn resolve_duplicates(
         if !in_unit.insert(p.id) || seen.contains(&p.id) {
             return Err(AppendError::DuplicateInBatch { position });
         }
-        match store
-            .find_event(&p.id)
-            .map_err(|e| AppendError::Store(e.to_string()))?
-        {
+        match store.find_event(&p.id)? {
             None => out.push(None),
             Some(existing) => {
-                let stored = store
-                    .entry(existing)
-                    .map_err(|e| AppendError::Store(e.to_string()))?;
+                let stored = store.entry(existing)?;
                 if stored == p.bytes {
                     out.push(Some(existing));
                 } else {

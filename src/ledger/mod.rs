@@ -16,112 +16,33 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod clock;
 mod commit;
+mod error;
+mod export;
+mod fsck;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use self::clock::{Clock, SystemClock};
 use self::commit::{Committer, Prepared};
+pub use self::error::{AppendError, LedgerError, SharedStoreError};
 use crate::cbor::Limits;
-use crate::checkpoint::{Checkpoint, NoteSigner, open_checkpoint};
+use crate::checkpoint::{Checkpoint, NoteSigner, NoteVerifier, open_checkpoint};
 use crate::envelope::{self, VerifiedEvent};
 use crate::event::{EventId, TaskId};
-use crate::merkle::{ConsistencyProof, HashProfile, InclusionProof, ProveError, root_at};
+use crate::merkle::{ConsistencyProof, HashProfile, InclusionProof, root_at};
 use crate::store::{FaultHook, FileStore, FsckReport, KeysFn, Storage, StoreError, StoreNodes};
 use crate::trust::{TrustError, TrustPolicy};
-
-/// Why an append was refused. Nothing is written when an append fails, except as stated for
-/// [`AppendError::Store`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum AppendError {
-    /// The envelope failed decoding, verification or the trust policy.
-    #[error("entry {position}: {source}")]
-    Rejected {
-        /// Position in the batch (0 for a single append).
-        position: usize,
-        /// Why.
-        source: TrustError,
-    },
-    /// Another entry with the same event id is already in the log.
-    #[error(
-        "entry {position}: event id already in the log at index {existing} with different bytes"
-    )]
-    DuplicateEventId {
-        /// Position in the batch.
-        position: usize,
-        /// Index of the existing entry.
-        existing: u64,
-    },
-    /// The same event id twice in one batch, or in two batches committed together.
-    #[error("entry {position}: event id repeated within the batch")]
-    DuplicateInBatch {
-        /// Position in the batch.
-        position: usize,
-    },
-    /// Storage failed. The batch may or may not be durable (the commit point may have passed
-    /// before the failure); retrying the same bytes is safe (it returns the existing index).
-    #[error("storage: {0}")]
-    Store(String),
-}
-
-/// Why a ledger operation other than append failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum LedgerError {
-    /// Storage failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// A proof could not be made (bad index or sizes).
-    #[error("{0}")]
-    Prove(String),
-    /// The ledger directory's descriptor is missing or malformed.
-    #[error("ledger descriptor: {0}")]
-    Descriptor(String),
-    /// A checkpoint could not be signed.
-    #[error("checkpoint: {0}")]
-    Checkpoint(String),
-}
-
-impl From<ProveError<StoreError>> for LedgerError {
-    fn from(e: ProveError<StoreError>) -> Self {
-        match e {
-            ProveError::Read(s) => Self::Store(s),
-            other => Self::Prove(other.to_string()),
-        }
-    }
-}
-
-/// Where a ledger reads the time: the system clock by default, a fixed or stepped one in
-/// tests and simulations.
-pub trait Clock: Send + Sync {
-    /// Milliseconds since the Unix epoch.
-    fn now_ms(&self) -> u64;
-}
-
-/// The system clock (a clock set before 1970 reads 0).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_ms(&self) -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-    }
-}
-
-impl<F: Fn() -> u64 + Send + Sync> Clock for F {
-    fn now_ms(&self) -> u64 {
-        self()
-    }
-}
 
 /// An append-only log of signed governance events, durable on local disk.
 pub struct Ledger<S: Storage = FileStore> {
     store: S,
     origin: String,
-    log_key: NoteSigner,
+    /// The log's signing key; `None` for a ledger opened read-only.
+    log_key: Option<NoteSigner>,
+    verifier: NoteVerifier,
     trust: TrustPolicy,
     limits: Limits,
     committer: Committer,
@@ -140,6 +61,8 @@ fn keys_fn() -> KeysFn {
 }
 
 const ORIGIN_FILE: &str = "origin";
+/// The log's verifier key, so that a reader without the signing key can open checkpoints.
+const VERIFIER_FILE: &str = "log.pub";
 
 /// The task id ledger-level events (policy registrations) are indexed under: the nil UUID,
 /// which no event may use as its task.
@@ -149,12 +72,59 @@ fn index_task(task: Option<TaskId>) -> TaskId {
     task.unwrap_or(LEDGER_LEVEL_TASK)
 }
 
+/// Writes a descriptor file durably.
+fn write_descriptor(dir: &Path, name: &str, text: &str) -> Result<(), StoreError> {
+    std::fs::write(dir.join(name), text)?;
+    std::fs::File::open(dir.join(name)).and_then(|f| f.sync_all())?;
+    Ok(())
+}
+
+/// The origin of the ledger in `dir`; [`LedgerError::NotALedger`] for a directory without
+/// one.
+fn ledger_origin(dir: &Path) -> Result<String, LedgerError> {
+    if !dir.join(ORIGIN_FILE).is_file() {
+        return Err(LedgerError::NotALedger(PathBuf::from(dir)));
+    }
+    read_origin(dir)
+}
+
+/// Checks that `key` is the ledger's: named after its origin and, where the ledger recorded
+/// its verifier key, that key.
+fn check_key(dir: &Path, origin: &str, key: &NoteSigner) -> Result<(), LedgerError> {
+    let mismatch = |expected: String| LedgerError::KeyMismatch {
+        key: key.verifier().to_string(),
+        expected,
+    };
+    if key.name() != origin {
+        return Err(mismatch(format!("origin {origin}")));
+    }
+    match std::fs::read_to_string(dir.join(VERIFIER_FILE)) {
+        Ok(text) if text.trim_end() != key.verifier().to_string() => {
+            Err(mismatch(text.trim_end().to_owned()))
+        }
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(StoreError::Io(e).into()),
+    }
+}
+
+/// The verifier key recorded in `dir`.
+fn read_verifier(dir: &Path) -> Result<NoteVerifier, LedgerError> {
+    let bad = |problem: String| LedgerError::Descriptor {
+        file: VERIFIER_FILE,
+        problem,
+    };
+    let text = std::fs::read_to_string(dir.join(VERIFIER_FILE)).map_err(|e| bad(e.to_string()))?;
+    NoteVerifier::parse(text.trim_end()).map_err(|e| bad(e.to_string()))
+}
+
 impl Ledger<FileStore> {
-    /// Creates a ledger in `dir`.
+    /// Creates a ledger in `dir`, logged under `origin` and signed by `log_key` (whose name
+    /// must be the origin).
     ///
     /// # Errors
-    /// [`LedgerError::Descriptor`] for an invalid origin, or a store error (the directory
-    /// already holds a ledger, or I/O).
+    /// [`LedgerError::Descriptor`] for an invalid origin, [`LedgerError::KeyMismatch`] for a
+    /// key named otherwise, or a store error (the directory already holds a ledger, or I/O).
     pub fn create(
         dir: &Path,
         origin: &str,
@@ -178,26 +148,35 @@ impl Ledger<FileStore> {
         hook: Option<Arc<dyn FaultHook>>,
     ) -> Result<Self, LedgerError> {
         if origin.is_empty() || origin.contains(|c: char| c.is_control()) {
-            return Err(LedgerError::Descriptor(
-                "origin must be a non-empty line".into(),
-            ));
+            return Err(LedgerError::Descriptor {
+                file: ORIGIN_FILE,
+                problem: "the origin must be a non-empty line".into(),
+            });
+        }
+        if log_key.name() != origin {
+            return Err(LedgerError::KeyMismatch {
+                key: log_key.verifier().to_string(),
+                expected: format!("origin {origin}"),
+            });
         }
         if dir.join(ORIGIN_FILE).exists() {
             return Err(StoreError::Exists.into());
         }
         let store = FileStore::create(dir, profile, keys_fn(), hook)?;
-        std::fs::write(dir.join(ORIGIN_FILE), format!("{origin}\n")).map_err(StoreError::Io)?;
-        std::fs::File::open(dir.join(ORIGIN_FILE))
-            .and_then(|f| f.sync_all())
-            .map_err(StoreError::Io)?;
+        // The verifier first: a directory with an origin file is a ledger, and a ledger's
+        // readers find its verifier key.
+        write_descriptor(dir, VERIFIER_FILE, &format!("{}\n", log_key.verifier()))?;
+        write_descriptor(dir, ORIGIN_FILE, &format!("{origin}\n"))?;
         Ok(Self::with_store(store, origin, log_key, trust))
     }
 
-    /// Opens the ledger in `dir`, recovering from a crash if needed.
+    /// Opens the ledger in `dir` to append, recovering from a crash if needed.
     ///
     /// # Errors
-    /// [`LedgerError::Descriptor`], or a store error ([`StoreError::Locked`] if another
-    /// process has it open).
+    /// [`LedgerError::NotALedger`], [`LedgerError::KeyMismatch`] when `log_key` is not the
+    /// ledger's (named otherwise than its origin, or another key than the one it was created
+    /// with), [`LedgerError::Descriptor`], or a store error ([`StoreError::Locked`] if
+    /// another process has it open).
     pub fn open(dir: &Path, log_key: NoteSigner, trust: TrustPolicy) -> Result<Self, LedgerError> {
         Self::open_with_hook(dir, log_key, trust, None)
     }
@@ -212,9 +191,39 @@ impl Ledger<FileStore> {
         trust: TrustPolicy,
         hook: Option<Arc<dyn FaultHook>>,
     ) -> Result<Self, LedgerError> {
-        let origin = read_origin(dir)?;
+        let origin = ledger_origin(dir)?;
+        check_key(dir, &origin, &log_key)?;
         let store = FileStore::open(dir, keys_fn(), hook)?;
         Ok(Self::with_store(store, &origin, log_key, trust))
+    }
+
+    /// Opens the ledger in `dir` to read, beside its writer if it has one: no signing key,
+    /// no lock, nothing written. It serves the log as committed when it opened (see
+    /// [`Ledger::refresh`]); proofs and bundles are made against the latest checkpoint the
+    /// writer signed. Events are not re-verified on the way out, so no trust policy is
+    /// needed (give one with [`Ledger::with_trust`] for [`Ledger::fsck`]'s signature checks).
+    ///
+    /// # Errors
+    /// [`LedgerError::NotALedger`], [`LedgerError::Descriptor`] (a ledger without its
+    /// `log.pub`, or with a malformed one), or a store error.
+    pub fn open_read_only(dir: &Path) -> Result<Self, LedgerError> {
+        let origin = ledger_origin(dir)?;
+        let verifier = read_verifier(dir)?;
+        let store = FileStore::open_read_only(dir, keys_fn())?;
+        Ok(Self::without_key(store, &origin, verifier))
+    }
+
+    /// Opens the ledger in `dir` with the writer's exclusive lock but without its signing
+    /// key, recovering from a crash as [`Ledger::open`] does: for `fsck` and other checks
+    /// that must see the store while nobody writes. It cannot append or sign.
+    ///
+    /// # Errors
+    /// As [`Ledger::open_read_only`], and [`StoreError::Locked`] while a writer has it open.
+    pub fn open_exclusive(dir: &Path, trust: TrustPolicy) -> Result<Self, LedgerError> {
+        let origin = ledger_origin(dir)?;
+        let verifier = read_verifier(dir)?;
+        let store = FileStore::open(dir, keys_fn(), None)?;
+        Ok(Self::without_key(store, &origin, verifier).with_trust(trust))
     }
 
     /// Re-checks every stored record, hash, table and checkpoint; names the first problem.
@@ -222,12 +231,8 @@ impl Ledger<FileStore> {
     /// # Errors
     /// Only I/O errors that stop the check.
     pub fn fsck(&self) -> Result<FsckReport, LedgerError> {
-        let mut report = self.store.fsck()?;
-        if report.problem.is_some() {
-            return Ok(report);
-        }
-        report.problem = self.fsck_events()?.or(self.fsck_checkpoints()?);
-        Ok(report)
+        let report = self.store.fsck()?;
+        self.fsck_above_store(report)
     }
 }
 
@@ -236,14 +241,14 @@ impl Ledger<FileStore> {
 /// # Errors
 /// [`LedgerError::Descriptor`].
 pub fn read_origin(dir: &Path) -> Result<String, LedgerError> {
-    let text = std::fs::read_to_string(dir.join(ORIGIN_FILE)).map_err(|e| {
-        LedgerError::Descriptor(format!("{}: {e}", dir.join(ORIGIN_FILE).display()))
-    })?;
+    let bad = |problem: String| LedgerError::Descriptor {
+        file: ORIGIN_FILE,
+        problem,
+    };
+    let text = std::fs::read_to_string(dir.join(ORIGIN_FILE)).map_err(|e| bad(e.to_string()))?;
     let origin = text.strip_suffix('\n').unwrap_or(&text);
     if origin.is_empty() || origin.contains('\n') {
-        return Err(LedgerError::Descriptor(
-            "origin file must hold one non-empty line".into(),
-        ));
+        return Err(bad("it must hold one non-empty line".into()));
     }
     Ok(origin.to_owned())
 }
@@ -254,12 +259,44 @@ impl<S: Storage> Ledger<S> {
         Self {
             store,
             origin: origin.to_owned(),
-            log_key,
+            verifier: log_key.verifier(),
+            log_key: Some(log_key),
             trust,
             limits: Limits::default(),
             committer: Committer::default(),
             clock: Arc::new(SystemClock),
         }
+    }
+
+    /// A ledger over any storage backend without its signing key: it reads, proves and
+    /// exports against stored checkpoints, and neither appends nor signs.
+    pub fn without_key(store: S, origin: &str, verifier: NoteVerifier) -> Self {
+        Self {
+            store,
+            origin: origin.to_owned(),
+            verifier,
+            log_key: None,
+            trust: TrustPolicy::default(),
+            limits: Limits::default(),
+            committer: Committer::default(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Sets the trust policy appends (and `fsck`) check events against.
+    #[must_use]
+    pub fn with_trust(mut self, trust: TrustPolicy) -> Self {
+        self.trust = trust;
+        self
+    }
+
+    /// For a ledger opened read-only beside a writer, catches up with what the writer has
+    /// committed since; returns the size.
+    ///
+    /// # Errors
+    /// A store error.
+    pub fn refresh(&self) -> Result<u64, LedgerError> {
+        Ok(self.store.refresh()?)
     }
 
     /// Sets the clock checkpoints are stamped with (the system clock by default).
@@ -296,8 +333,14 @@ impl<S: Storage> Ledger<S> {
 
     /// The log's checkpoint verifier key.
     #[must_use]
-    pub fn verifier(&self) -> crate::checkpoint::NoteVerifier {
-        self.log_key.verifier()
+    pub fn verifier(&self) -> NoteVerifier {
+        self.verifier.clone()
+    }
+
+    /// Whether the ledger was opened without its signing key (it cannot append or sign).
+    #[must_use]
+    pub const fn is_read_only(&self) -> bool {
+        self.log_key.is_none()
     }
 
     /// The trust policy entries are checked against.
@@ -332,6 +375,9 @@ impl<S: Storage> Ledger<S> {
     /// # Errors
     /// [`AppendError`]; the ledger is unchanged (see [`AppendError::Store`]).
     pub fn append(&self, bytes: &[u8]) -> Result<u64, AppendError> {
+        if self.is_read_only() {
+            return Err(AppendError::ReadOnly);
+        }
         let now = self.clock.now_ms();
         let ev = self
             .trust
@@ -354,6 +400,9 @@ impl<S: Storage> Ledger<S> {
     /// # Errors
     /// The first [`AppendError`]; then nothing of the batch is written.
     pub fn append_batch(&self, items: &[&[u8]]) -> Result<Vec<u64>, AppendError> {
+        if self.is_read_only() {
+            return Err(AppendError::ReadOnly);
+        }
         let mut unit = Vec::with_capacity(items.len());
         for (position, p) in self.prepare_parallel(items).into_iter().enumerate() {
             unit.push(p.map_err(|source| AppendError::Rejected { position, source })?);
@@ -378,7 +427,8 @@ impl<S: Storage> Ledger<S> {
     }
 
     /// Signs a checkpoint for the current size if the log grew since the last one (all are
-    /// kept), and returns the latest checkpoint note.
+    /// kept), and returns the latest checkpoint note. A read-only ledger signs nothing: it
+    /// returns the latest stored checkpoint.
     ///
     /// The note carries the time it was signed (the log key's `cosignature/v1`, from the
     /// ledger's [`Clock`], never earlier than the previous checkpoint's): an auditor bounds
@@ -392,6 +442,9 @@ impl<S: Storage> Ledger<S> {
         if let Some(note) = self.store.checkpoint(size)? {
             return Ok(note);
         }
+        let Some(log_key) = &self.log_key else {
+            return self.latest_checkpoint()?.ok_or(LedgerError::NoCheckpoint);
+        };
         let root = root_at(self.profile(), &StoreNodes(&self.store), size)?;
         let body = Checkpoint {
             origin: self.origin.clone(),
@@ -401,9 +454,7 @@ impl<S: Storage> Ledger<S> {
         };
         let now = self.clock.now_ms() / 1000;
         let time = self.latest_log_time()?.map_or(now, |last| now.max(last));
-        let note = body
-            .sign_timestamped(&self.log_key, time)
-            .map_err(|e| LedgerError::Checkpoint(e.to_string()))?;
+        let note = body.sign_timestamped(log_key, time)?;
         self.store.put_checkpoint(size, &note)?;
         Ok(note)
     }
@@ -413,8 +464,7 @@ impl<S: Storage> Ledger<S> {
         let Some(note) = self.latest_checkpoint()? else {
             return Ok(None);
         };
-        let opened = open_checkpoint(&note, &self.origin, &[self.log_key.verifier()])
-            .map_err(|e| LedgerError::Checkpoint(e.to_string()))?;
+        let opened = open_checkpoint(&note, &self.origin, std::slice::from_ref(&self.verifier))?;
         Ok(opened.log_time())
     }
 
@@ -478,70 +528,5 @@ impl<S: Storage> Ledger<S> {
     /// A store error.
     pub fn task_entries(&self, task: &TaskId) -> Result<Vec<u64>, LedgerError> {
         Ok(self.store.task_entries(task)?)
-    }
-
-    fn fsck_events(&self) -> Result<Option<(String, u64, String)>, LedgerError> {
-        for index in 0..self.store.size() {
-            let bytes = self.store.entry(index)?;
-            if let Err(e) = envelope::parse(&bytes, self.limits)
-                .map_err(TrustError::from)
-                .and_then(|p| {
-                    let key = self.trust.key_for(&p.header().issuer, &p.header().kid)?.key;
-                    Ok(p.verify(&key, self.limits)?)
-                })
-            {
-                return Ok(Some((
-                    "entries.dat".into(),
-                    index,
-                    format!("entry {index}: {e}"),
-                )));
-            }
-        }
-        Ok(None)
-    }
-
-    /// Why a stored checkpoint is not exactly as this ledger signs them (its note signature
-    /// and its signed time, nothing else), if it is not: a damaged signature line could
-    /// otherwise pass as another key's, which a note reader ignores.
-    fn foreign_signature(
-        &self,
-        cp: &crate::checkpoint::VerifiedCheckpoint,
-    ) -> Option<&'static str> {
-        let v = self.log_key.verifier();
-        let time_id = crate::checkpoint::cosigner_key_id(v.name(), v.key());
-        if cp.log_time().is_none() {
-            Some("checkpoint carries no signed time")
-        } else if cp
-            .note()
-            .unverified()
-            .iter()
-            .any(|s| s.name != v.name() || s.key_id != time_id)
-        {
-            Some("checkpoint carries a signature line the log did not write")
-        } else {
-            None
-        }
-    }
-
-    fn fsck_checkpoints(&self) -> Result<Option<(String, u64, String)>, LedgerError> {
-        let verifier = [self.log_key.verifier()];
-        for size in self.store.checkpoint_sizes()? {
-            let file = format!("checkpoints/{size}.note");
-            let Some(note) = self.store.checkpoint(size)? else {
-                continue;
-            };
-            let cp = match open_checkpoint(&note, &self.origin, &verifier) {
-                Ok(cp) => cp,
-                Err(e) => return Ok(Some((file, 0, e.to_string()))),
-            };
-            if let Some(why) = self.foreign_signature(&cp) {
-                return Ok(Some((file, 0, why.into())));
-            }
-            let head = cp.tree_head();
-            if head.size != size || size > self.store.size() || head.root != self.root(size)? {
-                return Ok(Some((file, 0, "checkpoint does not match the log".into())));
-            }
-        }
-        Ok(None)
     }
 }

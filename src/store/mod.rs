@@ -58,6 +58,9 @@ pub enum StoreError {
     /// The directory already holds a store.
     #[error("a store already exists there")]
     Exists,
+    /// The store was opened read-only.
+    #[error("the store is open read-only")]
+    ReadOnly,
 }
 
 /// The storage backend of a ledger.
@@ -120,6 +123,15 @@ pub trait Storage: Send + Sync {
     /// # Errors
     /// An I/O error.
     fn checkpoint_sizes(&self) -> Result<Vec<u64>, StoreError>;
+
+    /// For a store opened read-only beside a writer, catches up with what the writer has
+    /// committed since; returns the size. A writable store is always current.
+    ///
+    /// # Errors
+    /// An I/O error.
+    fn refresh(&self) -> Result<u64, StoreError> {
+        Ok(self.size())
+    }
 }
 
 /// A [`crate::merkle::NodeReader`] over any storage, for proofs.

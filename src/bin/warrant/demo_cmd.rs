@@ -80,8 +80,10 @@ fn setup(dir: &Path, profile: HashProfile) -> Result<(Deployment, Ledger, PathBu
         format!("{}\n", *log_key.to_key_string()).as_bytes(),
     )?;
     let doc = dep.trust_document(ORIGIN, profile.name(), &log_key.verifier().to_string());
-    let trust_path = dir.join("trust.json");
-    std::fs::write(&trust_path, serde_json::to_string_pretty(&doc)?)?;
+    // The auditor's copy, and the ledger's own (which `fsck` reads): the same policy.
+    let text = toml::to_string(&doc).context("trust policy as TOML")?;
+    let trust_path = dir.join("trust.toml");
+    std::fs::write(&trust_path, &text)?;
     let ledger = Ledger::create(
         &dir.join("ledger"),
         ORIGIN,
@@ -89,6 +91,7 @@ fn setup(dir: &Path, profile: HashProfile) -> Result<(Deployment, Ledger, PathBu
         log_key,
         TrustPolicy::try_from(doc)?,
     )?;
+    std::fs::write(dir.join("ledger").join("trust.toml"), &text)?;
     Ok((dep, ledger, trust_path))
 }
 

@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use warrant_ledger::cbor::{Limits, split_envelopes};
 use warrant_ledger::checkpoint::NoteSigner;
-use warrant_ledger::ledger::{AppendError, Ledger};
+use warrant_ledger::ledger::{AppendError, Ledger, LedgerError};
 use warrant_ledger::merkle::{HashProfile, NodeId};
 use warrant_ledger::store::Storage as _;
 use warrant_ledger::trust::TrustPolicy;
@@ -74,13 +74,21 @@ pub fn init(dir: &Path, origin: &str, profile: HashProfile) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// Opens the ledger in `dir` with its key and trust policy.
+/// Opens the ledger in `dir` to append and sign, with its key and trust policy.
 pub fn open(dir: &Path) -> Result<Ledger> {
+    if !dir.join("origin").is_file() {
+        return Err(LedgerError::NotALedger(dir.to_path_buf()).into());
+    }
     let key =
         String::from_utf8(read_file(&dir.join("log.key"))?).context("log.key is not UTF-8")?;
     let key = NoteSigner::parse(key.trim()).context("log.key")?;
     let trust = load_trust(&dir.join("trust.toml"))?;
     Ok(Ledger::open(dir, key, trust)?)
+}
+
+/// Opens the ledger in `dir` to read only: no key, no lock, beside a running writer.
+pub fn open_reader(dir: &Path) -> Result<Ledger> {
+    Ok(Ledger::open_read_only(dir)?)
 }
 
 /// Reads a trust policy: TOML, or JSON when the file name ends in `.json`.
@@ -161,6 +169,8 @@ pub fn append(dir: &Path, files: &[PathBuf]) -> Result<Outcome> {
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
+    // Readers prove against signed checkpoints: sign one for what was appended.
+    ledger.checkpoint()?;
     print_json(&AppendSummary {
         appended: items.len() - rejected - present,
         already_present: present,
@@ -174,14 +184,20 @@ pub fn append(dir: &Path, files: &[PathBuf]) -> Result<Outcome> {
     })
 }
 
-pub fn checkpoint(dir: &Path) -> Result<Outcome> {
-    let note = open(dir)?.checkpoint()?;
+pub fn checkpoint(dir: &Path, latest: bool) -> Result<Outcome> {
+    let note = if latest {
+        open_reader(dir)?
+            .latest_checkpoint()?
+            .ok_or(LedgerError::NoCheckpoint)?
+    } else {
+        open(dir)?.checkpoint()?
+    };
     print!("{}", String::from_utf8_lossy(&note));
     Ok(Outcome::Success)
 }
 
 pub fn entries(dir: &Path, from: u64, to: Option<u64>) -> Result<Outcome> {
-    let ledger = open(dir)?;
+    let ledger = open_reader(dir)?;
     let to = to.unwrap_or(ledger.size()).min(ledger.size());
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for i in from..to {
@@ -194,7 +210,7 @@ pub fn entries(dir: &Path, from: u64, to: Option<u64>) -> Result<Outcome> {
 pub fn prove(cmd: ProveCommand) -> Result<Outcome> {
     match cmd {
         ProveCommand::Inclusion { dir, index, size } => {
-            let ledger = open(&dir)?;
+            let ledger = open_reader(&dir)?;
             let size = size.unwrap_or(ledger.size());
             let p = ledger.prove_inclusion(index, size)?;
             let leaf = ledger.store().node(NodeId::leaf(index))?;
@@ -207,7 +223,7 @@ pub fn prove(cmd: ProveCommand) -> Result<Outcome> {
             })?;
         }
         ProveCommand::Consistency { dir, old, new } => {
-            let ledger = open(&dir)?;
+            let ledger = open_reader(&dir)?;
             let new = new.unwrap_or(ledger.size());
             let p = ledger.prove_consistency(old, new)?;
             print_json(&ConsistencyJson {
@@ -221,8 +237,9 @@ pub fn prove(cmd: ProveCommand) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-pub fn fsck(dir: &Path) -> Result<Outcome> {
-    let ledger = open(dir)?;
+pub fn fsck(dir: &Path, trust: Option<&Path>) -> Result<Outcome> {
+    let trust = load_trust(&trust.map_or_else(|| dir.join("trust.toml"), Path::to_path_buf))?;
+    let ledger = Ledger::open_exclusive(dir, trust)?;
     let report = ledger.fsck()?;
     Ok(match report.problem {
         None => {
@@ -236,6 +253,11 @@ pub fn fsck(dir: &Path) -> Result<Outcome> {
     })
 }
 
+/// The size of the latest stored checkpoint: what a reader's proofs and bundles cover.
+fn covered_size(ledger: &Ledger) -> Option<u64> {
+    ledger.store().checkpoint_sizes().ok()?.last().copied()
+}
+
 #[derive(Serialize)]
 struct InfoOut {
     origin: String,
@@ -246,7 +268,7 @@ struct InfoOut {
 }
 
 pub fn info(dir: &Path) -> Result<Outcome> {
-    let ledger = open(dir)?;
+    let ledger = open_reader(dir)?;
     print_json(&InfoOut {
         origin: ledger.origin().to_owned(),
         hash: ledger.profile().name(),
@@ -263,9 +285,19 @@ pub fn export(
     since: Option<&Path>,
     out: &Path,
 ) -> Result<Outcome> {
-    let ledger = open(dir)?;
+    let ledger = open_reader(dir)?;
     let since = since.map(read_file).transpose()?;
     let bundle = ledger.export_bundle(task, since.as_deref())?;
+    let later = ledger
+        .task_entries(task)?
+        .into_iter()
+        .filter(|&i| i >= covered_size(&ledger).unwrap_or(0))
+        .count();
+    if later > 0 {
+        eprintln!(
+            "warning: {later} entries of the task were logged after the latest checkpoint and are not in the bundle; sign a checkpoint (warrant checkpoint) to include them"
+        );
+    }
     std::fs::write(out, &bundle).with_context(|| format!("writing {}", out.display()))?;
     Ok(Outcome::Success)
 }

@@ -72,6 +72,9 @@ enum Command {
     Checkpoint {
         /// Ledger directory.
         dir: std::path::PathBuf,
+        /// Print the latest stored checkpoint without signing (no key needed).
+        #[arg(long)]
+        latest: bool,
     },
     /// Prints entries [FROM, TO) as base64, one per line.
     Entries {
@@ -91,6 +94,9 @@ enum Command {
     Fsck {
         /// Ledger directory.
         dir: std::path::PathBuf,
+        /// Trust policy to check signatures against (default: DIR/trust.toml).
+        #[arg(long)]
+        trust: Option<std::path::PathBuf>,
     },
     /// Prints size, origin, hash profile and verifier key as JSON.
     Info {
@@ -171,10 +177,10 @@ fn main() -> ExitCode {
             profile,
         } => ledger_cmd::init(&dir, &origin, profile),
         Command::Append { dir, files } => ledger_cmd::append(&dir, &files),
-        Command::Checkpoint { dir } => ledger_cmd::checkpoint(&dir),
+        Command::Checkpoint { dir, latest } => ledger_cmd::checkpoint(&dir, latest),
         Command::Entries { dir, from, to } => ledger_cmd::entries(&dir, from, to),
         Command::Prove(c) => ledger_cmd::prove(c),
-        Command::Fsck { dir } => ledger_cmd::fsck(&dir),
+        Command::Fsck { dir, trust } => ledger_cmd::fsck(&dir, trust.as_deref()),
         Command::Info { dir } => ledger_cmd::info(&dir),
         Command::Export {
             dir,

@@ -176,7 +176,7 @@ mod tests {
         assert_eq!((t.capacity, t.count), (grown, n));
         // What the grown table holds, and what its file held when renamed into place.
         check_slots(
-            &Table::open(dir.path(), Kind::Events, None).expect("open"),
+            &Table::open(dir.path(), Kind::Events, None, true).expect("open"),
             &all,
             &key,
         );
@@ -235,7 +235,7 @@ mod tests {
         t.grow_in_windows(4096, 256, dir.path(), &key)
             .expect("grow");
         check_slots(
-            &Table::open(dir.path(), Kind::Events, None).expect("open"),
+            &Table::open(dir.path(), Kind::Events, None, true).expect("open"),
             &all,
             &key,
         );

@@ -29,6 +29,7 @@ mod fsck;
 mod grow;
 mod io;
 mod lookup;
+mod reader;
 mod records;
 mod summit;
 mod table;
@@ -94,7 +95,8 @@ pub struct FileStore {
     table_key: [u8; 32],
     keys: KeysFn,
     hook: Option<Arc<dyn FaultHook>>,
-    _lock: File,
+    /// The writer's exclusive lock; a reader takes none.
+    _lock: Option<File>,
     data: StoreFile,
     index: StoreFile,
     nodes: StoreFile,
@@ -103,6 +105,9 @@ pub struct FileStore {
     hints: lookup::Hints,
     /// Upper-level node hashes, so proofs need not read their scattered pages.
     summit: summit::Summit,
+    /// A read-only store's own index of the entries its tables may lack; `None` for the
+    /// writer.
+    overlay: Option<RwLock<reader::Overlay>>,
 }
 
 impl core::fmt::Debug for FileStore {
@@ -211,8 +216,8 @@ impl FileStore {
             ))
         };
         let (data, index, nodes) = (file("entries.dat")?, file("index.dat")?, file("nodes.dat")?);
-        let events = Table::open(dir, Kind::Events, hook.clone()).map_err(corrupt)?;
-        let tasks = Table::open(dir, Kind::Tasks, hook.clone()).map_err(corrupt)?;
+        let events = Table::open(dir, Kind::Events, hook.clone(), true).map_err(corrupt)?;
+        let tasks = Table::open(dir, Kind::Tasks, hook.clone(), true).map_err(corrupt)?;
         let writer = Writer {
             events: events.clone(),
             tasks: tasks.clone(),
@@ -234,7 +239,7 @@ impl FileStore {
             table_key,
             keys,
             hook,
-            _lock: lock,
+            _lock: Some(lock),
             data,
             index,
             nodes,
@@ -242,6 +247,7 @@ impl FileStore {
             published: RwLock::new(published),
             hints: lookup::Hints::default(),
             summit: summit::Summit::default(),
+            overlay: None,
         };
         store.recover()?;
         Ok(store)
@@ -524,6 +530,9 @@ impl Storage for FileStore {
     }
 
     fn append(&self, batch: &[NewEntry<'_>]) -> Result<u64, StoreError> {
+        if self.is_read_only() {
+            return Err(StoreError::ReadOnly);
+        }
         let mut w = self.lock_writer();
         if w.poisoned {
             return Err(StoreError::Poisoned);
@@ -549,12 +558,19 @@ impl Storage for FileStore {
 
     fn find_event(&self, id: &EventId) -> Result<Option<u64>, StoreError> {
         let p = self.snapshot();
-        self.lookup_event(&p.events, id, p.size, true)
+        match &self.overlay {
+            Some(o) => self.find_event_read_only(&read(o), id, p.size),
+            None => self.lookup_event(&p.events, id, p.size, true),
+        }
     }
 
     fn task_entries(&self, task: &TaskId) -> Result<Vec<u64>, StoreError> {
         let p = self.snapshot();
-        let Some(mut index) = self.task_head(&p.tasks, task)? else {
+        let head = match &self.overlay {
+            Some(o) => self.task_head_read_only(&read(o), task)?,
+            None => self.task_head(&p.tasks, task)?,
+        };
+        let Some(mut index) = head else {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
@@ -573,6 +589,9 @@ impl Storage for FileStore {
     }
 
     fn put_checkpoint(&self, size: u64, note: &[u8]) -> Result<(), StoreError> {
+        if self.is_read_only() {
+            return Err(StoreError::ReadOnly);
+        }
         write_atomic(
             &self.dir.join("checkpoints"),
             &format!("{size}.note"),
@@ -593,4 +612,14 @@ impl Storage for FileStore {
     fn checkpoint_sizes(&self) -> Result<Vec<u64>, StoreError> {
         self.list_checkpoints()
     }
+
+    fn refresh(&self) -> Result<u64, StoreError> {
+        FileStore::refresh(self)
+    }
+}
+
+/// A read lock that a panicking holder does not poison (the overlay is replaced only after
+/// a complete scan step).
+fn read(o: &RwLock<reader::Overlay>) -> std::sync::RwLockReadGuard<'_, reader::Overlay> {
+    o.read().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -206,10 +206,16 @@ impl Table {
         })
     }
 
-    pub fn open(dir: &Path, kind: Kind, hook: Option<Arc<dyn FaultHook>>) -> Result<Self, String> {
+    /// Opens a table file, for writing or (a reader's) for reading only.
+    pub fn open(
+        dir: &Path,
+        kind: Kind,
+        hook: Option<Arc<dyn FaultHook>>,
+        writable: bool,
+    ) -> Result<Self, String> {
         let f = std::fs::OpenOptions::new()
             .read(true)
-            .write(true)
+            .write(writable)
             .open(dir.join(kind.file_name()))
             .map_err(|e| e.to_string())?;
         let file = StoreFile::new(kind.file_name(), f, hook);

@@ -77,7 +77,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn watermark(dir: &Path) -> u64 {
-    Table::open(dir, Kind::Events, None)
+    Table::open(dir, Kind::Events, None, true)
         .expect("table")
         .watermark
 }
@@ -413,4 +413,106 @@ fn a_torn_first_record_leaves_an_empty_store() {
     assert_consistent(&store, 0);
     append(&store, 0, 3);
     assert_consistent(&store, 3);
+}
+
+/// What a reader serves: every entry below `size` by id, and each task's entries below it.
+fn assert_reader_sees(store: &FileStore, size: u64) {
+    assert_eq!(store.size(), size);
+    for i in 0..size {
+        let (id, _) = (keys())(&entry(i)).expect("keys");
+        assert_eq!(store.find_event(&id).expect("find"), Some(i), "entry {i}");
+    }
+    for t in 0..13u64 {
+        let task = TaskId(uuid::Uuid::from_bytes((u128::from(t) + 1).to_le_bytes()));
+        let want: Vec<u64> = (0..size).filter(|i| i % 13 == t).collect();
+        assert_eq!(store.task_entries(&task).expect("task"), want, "task {t}");
+    }
+}
+
+#[test]
+fn a_reader_serves_its_prefix_while_the_writer_moves_the_tables_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let writer = FileStore::create(dir.path(), HashProfile::Blake3, keys(), None).expect("create");
+    append(&writer, 0, 100);
+    // Opened while the tables lag the log (the sync interval is 64 in unit tests).
+    let reader = FileStore::open_read_only(dir.path(), keys()).expect("reader");
+    assert_reader_sees(&reader, 100);
+    // The writer goes on, syncing its tables past the reader's size several times: the task
+    // slots on disk now point past what the reader serves, which must not change.
+    for k in 0..6 {
+        append(&writer, 100 + 50 * k, 50);
+    }
+    assert!(watermark(dir.path()) > 100);
+    assert_reader_sees(&reader, 100);
+    // A reader opened now starts from the newer watermark, and catches up on refresh.
+    let late = FileStore::open_read_only(dir.path(), keys()).expect("reader");
+    assert_reader_sees(&late, 400);
+    assert_eq!(reader.refresh().expect("refresh"), 400);
+    assert_reader_sees(&reader, 400);
+    // A half-written record at the end (a commit in flight) is not served.
+    let records = dir.path().join("index.dat");
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&records)
+        .expect("open");
+    std::io::Write::write_all(&mut f, &[1u8; 7]).expect("write");
+    assert_eq!(reader.refresh().expect("refresh"), 400);
+    // The reader refuses to write.
+    let bytes = entry(999);
+    let e = NewEntry {
+        bytes: &bytes,
+        leaf: HashProfile::Blake3.leaf_hash(&bytes),
+        event_id: EventId(uuid::Uuid::from_u128(1000)),
+        task: None,
+    };
+    assert!(matches!(
+        reader.append(&[e]),
+        Err(crate::store::StoreError::ReadOnly)
+    ));
+    assert!(matches!(
+        reader.put_checkpoint(1, b"note"),
+        Err(crate::store::StoreError::ReadOnly)
+    ));
+}
+
+/// An entry of task 50 (which no other entry has) with id `id`.
+fn lone_task_entry(id: u64) -> Vec<u8> {
+    let mut b = Vec::with_capacity(40);
+    b.extend_from_slice(&(u128::from(id)).to_le_bytes());
+    b.extend_from_slice(&51u128.to_le_bytes());
+    b.extend_from_slice(&id.to_le_bytes());
+    b
+}
+
+fn append_bytes(store: &dyn Storage, bytes: &[u8]) {
+    let (event_id, task) = (keys())(bytes).expect("keys");
+    let e = NewEntry {
+        bytes,
+        leaf: HashProfile::Blake3.leaf_hash(bytes),
+        event_id,
+        task,
+    };
+    store.append(&[e]).expect("append");
+}
+
+#[test]
+fn a_reader_follows_a_task_slot_the_writer_moved_past_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let writer = FileStore::create(dir.path(), HashProfile::Blake3, keys(), None).expect("create");
+    append(&writer, 0, 100);
+    append_bytes(&writer, &lone_task_entry(10_001)); // index 100, task 50
+    append(&writer, 101, 100);
+    let reader = FileStore::open_read_only(dir.path(), keys()).expect("reader");
+    let size = reader.size();
+    let task = TaskId(uuid::Uuid::from_bytes(51u128.to_le_bytes()));
+    assert_eq!(reader.task_entries(&task).expect("task"), [100]);
+    // The task goes on after the reader's size, and the tables are synced past it.
+    append_bytes(&writer, &lone_task_entry(10_002));
+    append(&writer, 202, 150);
+    // (Slots are synced when the next batch begins.)
+    append(&writer, 352, 1);
+    assert!(watermark(dir.path()) > size);
+    assert_eq!(reader.task_entries(&task).expect("task"), [100]);
+    assert_eq!(reader.refresh().expect("refresh"), 353);
+    assert_eq!(reader.task_entries(&task).expect("task"), [100, 201]);
 }

@@ -1,8 +1,8 @@
-//! Building a bundle from a ledger.
+//! Exporting a task's evidence bundle (`docs/bundle-format.md`).
 
 use std::collections::BTreeMap;
 
-use super::{
+use crate::bundle::{
     BUNDLE_VERSION, Bundle, BundleConsistency, BundleEntry, Bytes, LogDescriptor, NodeHash,
 };
 use crate::cbor::Limits;
@@ -10,7 +10,7 @@ use crate::checkpoint::open_checkpoint;
 use crate::envelope;
 use crate::event::{Body, Digest, TaskId};
 use crate::ledger::{LEDGER_LEVEL_TASK, Ledger, LedgerError};
-use crate::store::Storage;
+use crate::store::{Storage, StoreError};
 
 impl<S: Storage> Ledger<S> {
     fn bundle_entry(&self, index: u64, size: u64) -> Result<BundleEntry, LedgerError> {
@@ -30,22 +30,24 @@ impl<S: Storage> Ledger<S> {
     /// a consistency proof from it is included too.
     ///
     /// # Errors
-    /// [`LedgerError`]; [`LedgerError::Prove`] if `since` is not a checkpoint of this log
-    /// or is newer than the log.
+    /// [`LedgerError::UnknownTask`] when the log (up to the checkpoint) holds no entry of
+    /// the task; [`LedgerError::ForeignCheckpoint`] if `since` is not a checkpoint of this
+    /// log or is newer than the log; other [`LedgerError`]s.
     pub fn export_bundle(
         &self,
         task: &TaskId,
         since: Option<&[u8]>,
     ) -> Result<Vec<u8>, LedgerError> {
         let note = self.checkpoint()?;
-        let head = open_checkpoint(&note, self.origin(), &[self.verifier()])
-            .map_err(|e| LedgerError::Checkpoint(e.to_string()))?
-            .tree_head();
+        let head = open_checkpoint(&note, self.origin(), &[self.verifier()])?.tree_head();
         let indices: Vec<u64> = self
             .task_entries(task)?
             .into_iter()
             .filter(|&i| i < head.size)
             .collect();
+        if indices.is_empty() {
+            return Err(LedgerError::UnknownTask(*task));
+        }
         let entries = indices
             .iter()
             .map(|&i| self.bundle_entry(i, head.size))
@@ -65,9 +67,7 @@ impl<S: Storage> Ledger<S> {
             entries,
             policies,
         };
-        bundle
-            .to_cbor()
-            .map_err(|e| LedgerError::Checkpoint(e.to_string()))
+        Ok(bundle.to_cbor()?)
     }
 
     /// The registration entries of the policies the task's decisions cite.
@@ -115,7 +115,7 @@ impl<S: Storage> Ledger<S> {
         }
         if let Some(old) = since {
             let head = open_checkpoint(old, self.origin(), &[self.verifier()])
-                .map_err(|e| LedgerError::Prove(format!("--since checkpoint: {e}")))?
+                .map_err(|e| LedgerError::ForeignCheckpoint(e.to_string()))?
                 .tree_head();
             if head.size != size {
                 // A checkpoint at the bundle's size needs no proof; a newer one is refused.
@@ -129,7 +129,7 @@ impl<S: Storage> Ledger<S> {
                 None => self
                     .store()
                     .checkpoint(s)?
-                    .ok_or_else(|| LedgerError::Prove(format!("checkpoint {s} vanished")))?,
+                    .ok_or_else(|| StoreError::Corrupt(format!("checkpoint {s} vanished")))?,
             };
             out.push(self.consistency_from(&note, size)?);
         }
@@ -142,12 +142,13 @@ impl<S: Storage> Ledger<S> {
         size: u64,
     ) -> Result<BundleConsistency, LedgerError> {
         let old = open_checkpoint(old_note, self.origin(), &[self.verifier()])
-            .map_err(|e| LedgerError::Prove(format!("--since checkpoint: {e}")))?
+            .map_err(|e| LedgerError::ForeignCheckpoint(e.to_string()))?
             .tree_head();
         if old.size > size || self.root(old.size)? != old.root {
-            return Err(LedgerError::Prove(
-                "--since checkpoint does not match this log".into(),
-            ));
+            return Err(LedgerError::ForeignCheckpoint(format!(
+                "no checkpoint of this log at size {} has that root",
+                old.size
+            )));
         }
         let path = if old.size == 0 {
             Vec::new()

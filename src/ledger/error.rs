@@ -1,0 +1,149 @@
+//! Why a ledger operation failed.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::cbor::CborError;
+use crate::checkpoint::CheckpointError;
+use crate::event::TaskId;
+use crate::merkle::ProveError;
+use crate::store::StoreError;
+use crate::trust::TrustError;
+
+/// A storage failure shared by every append of one group commit (each gets the same one).
+#[derive(Debug, Clone)]
+pub struct SharedStoreError(pub Arc<StoreError>);
+
+impl core::fmt::Display for SharedStoreError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for SharedStoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+/// Two shared store errors are equal when they are the same failure (one group commit's).
+impl PartialEq for SharedStoreError {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for SharedStoreError {}
+
+/// Why an append was refused. Nothing is written when an append fails, except as stated for
+/// [`AppendError::Store`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppendError {
+    /// The envelope failed decoding, verification or the trust policy.
+    #[error("entry {position}: {source}")]
+    Rejected {
+        /// Position in the batch (0 for a single append).
+        position: usize,
+        /// Why.
+        source: TrustError,
+    },
+    /// Another entry with the same event id is already in the log.
+    #[error(
+        "entry {position}: event id already in the log at index {existing} with different bytes"
+    )]
+    DuplicateEventId {
+        /// Position in the batch.
+        position: usize,
+        /// Index of the existing entry.
+        existing: u64,
+    },
+    /// The same event id twice in one batch, or in two batches committed together.
+    #[error("entry {position}: event id repeated within the batch")]
+    DuplicateInBatch {
+        /// Position in the batch.
+        position: usize,
+    },
+    /// Storage failed. The batch may or may not be durable (the commit point may have passed
+    /// before the failure); retrying the same bytes is safe (it returns the existing index).
+    #[error("storage: {0}")]
+    Store(#[source] SharedStoreError),
+    /// The ledger was opened read-only.
+    #[error("the ledger is open read-only")]
+    ReadOnly,
+}
+
+impl From<StoreError> for AppendError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(SharedStoreError(Arc::new(e)))
+    }
+}
+
+/// Why a ledger operation other than append failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LedgerError {
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A proof could not be made: a bad index or tree sizes.
+    #[error("{0}")]
+    Prove(#[source] ProveError<core::convert::Infallible>),
+    /// The directory holds no ledger.
+    #[error("{} is not a ledger (no origin file)", .0.display())]
+    NotALedger(PathBuf),
+    /// A descriptor file of the ledger directory (`origin`, `log.pub`) is malformed.
+    #[error("ledger descriptor {file}: {problem}")]
+    Descriptor {
+        /// The file.
+        file: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The log key given is not this ledger's: another name than its origin, or another key
+    /// than its `log.pub`.
+    #[error("the log key {key} is not this ledger's ({expected})")]
+    KeyMismatch {
+        /// The key's verifier string.
+        key: String,
+        /// What the ledger expects: its origin, or its verifier key.
+        expected: String,
+    },
+    /// The log holds no entry of this task.
+    #[error("no entry of task {0} in the log")]
+    UnknownTask(TaskId),
+    /// The operation writes, and the ledger was opened read-only.
+    #[error("the ledger is open read-only")]
+    ReadOnly,
+    /// Read-only, and no checkpoint is stored yet: nothing to prove against.
+    #[error("no checkpoint has been signed yet")]
+    NoCheckpoint,
+    /// A checkpoint could not be signed or opened.
+    #[error("checkpoint: {0}")]
+    Checkpoint(#[from] CheckpointError),
+    /// The older checkpoint given for a consistency proof is not one of this log's.
+    #[error("the older checkpoint is not of this log: {0}")]
+    ForeignCheckpoint(String),
+    /// A bundle could not be encoded.
+    #[error("bundle encoding: {0}")]
+    Encode(#[from] CborError),
+}
+
+impl From<ProveError<StoreError>> for LedgerError {
+    fn from(e: ProveError<StoreError>) -> Self {
+        use ProveError as P;
+        Self::Prove(match e {
+            P::Read(s) => return Self::Store(s),
+            P::SizeBeyondLog {
+                requested,
+                available,
+            } => P::SizeBeyondLog {
+                requested,
+                available,
+            },
+            P::IndexOutOfRange { index, size } => P::IndexOutOfRange { index, size },
+            P::EmptyOldTree => P::EmptyOldTree,
+            P::OldSizeExceedsNew { old, new } => P::OldSizeExceedsNew { old, new },
+        })
+    }
+}

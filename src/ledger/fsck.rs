@@ -1,0 +1,87 @@
+//! `fsck` above the store: every entry's signature under the trust policy, and every stored
+//! checkpoint signed by the log key, stamped with its time and matching the log.
+
+use super::{Ledger, LedgerError};
+use crate::checkpoint::{VerifiedCheckpoint, cosigner_key_id, open_checkpoint};
+use crate::envelope;
+use crate::store::{FsckReport, Storage};
+use crate::trust::TrustError;
+
+/// A problem found: the file, the offset (or entry index) and what is wrong.
+type Problem = Option<(String, u64, String)>;
+
+impl<S: Storage> Ledger<S> {
+    /// The checks above the store's own (`Storage::fsck` comes first, in `Ledger::fsck`):
+    /// each entry's signature, then each checkpoint.
+    pub(super) fn fsck_above_store(
+        &self,
+        mut report: FsckReport,
+    ) -> Result<FsckReport, LedgerError> {
+        if report.problem.is_none() {
+            report.problem = self.fsck_events()?.or(self.fsck_checkpoints()?);
+        }
+        Ok(report)
+    }
+
+    fn fsck_events(&self) -> Result<Problem, LedgerError> {
+        for index in 0..self.store.size() {
+            let bytes = self.store.entry(index)?;
+            if let Err(e) = envelope::parse(&bytes, self.limits)
+                .map_err(TrustError::from)
+                .and_then(|p| {
+                    let key = self.trust.key_for(&p.header().issuer, &p.header().kid)?.key;
+                    Ok(p.verify(&key, self.limits)?)
+                })
+            {
+                return Ok(Some((
+                    "entries.dat".into(),
+                    index,
+                    format!("entry {index}: {e}"),
+                )));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Why a stored checkpoint is not exactly as this ledger signs them (its note signature
+    /// and its signed time, nothing else), if it is not: a damaged signature line could
+    /// otherwise pass as another key's, which a note reader ignores.
+    fn foreign_signature(&self, cp: &VerifiedCheckpoint) -> Option<&'static str> {
+        let v = &self.verifier;
+        let time_id = cosigner_key_id(v.name(), v.key());
+        if cp.log_time().is_none() {
+            Some("checkpoint carries no signed time")
+        } else if cp
+            .note()
+            .unverified()
+            .iter()
+            .any(|s| s.name != v.name() || s.key_id != time_id)
+        {
+            Some("checkpoint carries a signature line the log did not write")
+        } else {
+            None
+        }
+    }
+
+    fn fsck_checkpoints(&self) -> Result<Problem, LedgerError> {
+        let verifier = std::slice::from_ref(&self.verifier);
+        for size in self.store.checkpoint_sizes()? {
+            let file = format!("checkpoints/{size}.note");
+            let Some(note) = self.store.checkpoint(size)? else {
+                continue;
+            };
+            let cp = match open_checkpoint(&note, &self.origin, verifier) {
+                Ok(cp) => cp,
+                Err(e) => return Ok(Some((file, 0, e.to_string()))),
+            };
+            if let Some(why) = self.foreign_signature(&cp) {
+                return Ok(Some((file, 0, why.into())));
+            }
+            let head = cp.tree_head();
+            if head.size != size || size > self.store.size() || head.root != self.root(size)? {
+                return Ok(Some((file, 0, "checkpoint does not match the log".into())));
+            }
+        }
+        Ok(None)
+    }
+}
