@@ -169,6 +169,21 @@ impl Bundle {
         cbor::to_vec(self)
     }
 
+    /// Whether bytes starting with `prefix` can be a bundle at all: a canonical bundle is a
+    /// map of six or seven entries whose first key is `log`. Refuses only what
+    /// [`Bundle::from_cbor`] refuses, so a reader can turn away a large input that is not a
+    /// bundle from its first five bytes, before reading the rest.
+    #[must_use]
+    pub fn may_start_with(prefix: &[u8]) -> bool {
+        const LOG: [u8; 4] = [0x63, b'l', b'o', b'g'];
+        match prefix.split_first() {
+            None => true,
+            Some((&head, rest)) => {
+                matches!(head, 0xa6 | 0xa7) && LOG.starts_with(&rest[..rest.len().min(4)])
+            }
+        }
+    }
+
     /// Strictly decodes a bundle.
     ///
     /// # Errors

@@ -21,7 +21,7 @@ mod encode;
 mod raw;
 mod ser;
 
-pub(crate) use decode::{head_at, shortest_head_at};
+pub(crate) use decode::{first_item_len, head_at, shortest_head_at};
 pub(crate) use encode::{
     write_array_head, write_bstr, write_bstr_head, write_map_head, write_tstr,
 };

@@ -14,8 +14,10 @@
 pub mod batch;
 mod chain;
 mod header;
+mod sequence;
 
 pub use chain::EmitterChain;
+pub use sequence::{SequenceError, SequenceReader};
 
 use ciborium::Value;
 use ed25519_dalek::ed25519::signature::{Keypair, Signer};

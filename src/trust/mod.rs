@@ -334,14 +334,28 @@ impl TryFrom<TrustDocument> for TrustPolicy {
     }
 }
 
+/// A TOML error, cut to a few hundred bytes: the parser quotes the offending line, which in
+/// a hostile file may be megabytes long.
+fn syntax_excerpt(message: &str) -> String {
+    const MAX: usize = 400;
+    if message.len() <= MAX {
+        return message.to_owned();
+    }
+    let mut end = MAX;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{} …", &message[..end])
+}
+
 impl TrustPolicy {
     /// Parses and validates a TOML trust policy.
     ///
     /// # Errors
     /// [`PolicyError`], with the position for syntax errors.
     pub fn from_toml(text: &str) -> Result<Self, PolicyError> {
-        let doc: TrustDocument =
-            toml::from_str(text).map_err(|e| PolicyError::Syntax(e.to_string()))?;
+        let doc: TrustDocument = toml::from_str(text)
+            .map_err(|e| PolicyError::Syntax(syntax_excerpt(&e.to_string())))?;
         Self::try_from(doc)
     }
 

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use warrant_ledger::envelope::{self, VerifiedEvent};
 use warrant_ledger::event::{Digest, Event};
 
-use crate::cli_io::read_file;
+use crate::cli_io::{Input, read_file};
 
 /// Where one emitter's chain stands in one task (or among its ledger-level events).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -40,7 +40,7 @@ fn load(path: &Path) -> Result<State> {
     if !path.exists() {
         return Ok(State::default());
     }
-    serde_json::from_slice(&read_file(path)?)
+    serde_json::from_slice(&read_file(path, Input::ChainState)?)
         .with_context(|| format!("{} is not a chain-state file", path.display()))
 }
 

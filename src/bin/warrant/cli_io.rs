@@ -15,34 +15,136 @@ pub enum Outcome {
     Failed(String),
 }
 
-/// Largest standard input accepted, so a runaway pipe cannot exhaust memory.
-const MAX_STDIN: u64 = 1 << 30;
+/// What a command reads, for its size limit and its error messages. Every input is read
+/// with its limit: a larger one is refused once the limit is passed, never read whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    /// A COSE_Sign1 event (64 KiB, the decoder's limit).
+    Envelope,
+    /// An event as JSON.
+    EventJson,
+    /// A trust policy file.
+    Trust,
+    /// A signed note or checkpoint (64 KiB, the note parser's limit), or note text to sign.
+    Note,
+    /// A key file.
+    Key,
+    /// An evidence bundle (1 GiB, the bundle decoder's limit).
+    Bundle,
+    /// A proof as JSON.
+    Proof,
+    /// A chain-state file.
+    ChainState,
+}
 
-pub fn read_stdin() -> Result<Vec<u8>> {
+impl Input {
+    pub const fn max(self) -> u64 {
+        match self {
+            Self::Envelope | Self::Note => 64 * 1024,
+            Self::EventJson | Self::Trust | Self::Proof | Self::ChainState => 1 << 20,
+            Self::Key => 4096,
+            Self::Bundle => warrant_ledger::bundle::MAX_BUNDLE_LEN as u64,
+        }
+    }
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Envelope => "an event envelope",
+            Self::EventJson => "event JSON",
+            Self::Trust => "a trust policy",
+            Self::Note => "a note",
+            Self::Key => "a key file",
+            Self::Bundle => "a bundle",
+            Self::Proof => "a proof",
+            Self::ChainState => "a chain-state file",
+        }
+    }
+}
+
+/// An input over its kind's size limit.
+#[derive(Debug, thiserror::Error)]
+#[error("{source_name} is larger than the {max} bytes {what} may be")]
+pub struct TooLarge {
+    source_name: String,
+    what: &'static str,
+    max: u64,
+}
+
+/// Reads at most `kind.max()` bytes from `r`, refusing more.
+fn read_bounded(r: impl std::io::Read, kind: Input, source_name: &str) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
-    std::io::stdin()
-        .take(MAX_STDIN + 1)
+    r.take(kind.max() + 1)
         .read_to_end(&mut buf)
-        .context("reading standard input")?;
-    if buf.len() as u64 > MAX_STDIN {
-        bail!("standard input is larger than {MAX_STDIN} bytes");
+        .with_context(|| format!("reading {source_name}"))?;
+    if buf.len() as u64 > kind.max() {
+        return Err(TooLarge {
+            source_name: source_name.to_owned(),
+            what: kind.name(),
+            max: kind.max(),
+        }
+        .into());
     }
     Ok(buf)
 }
 
+/// Standard input, whole, within `kind`'s limit.
+pub fn read_stdin(kind: Input) -> Result<Vec<u8>> {
+    read_bounded(std::io::stdin().lock(), kind, "standard input")
+}
+
+/// A file, whole, within `kind`'s limit (refused from its length before any read).
+pub fn read_file(path: &Path, kind: Input) -> Result<Vec<u8>> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).with_context(|| format!("reading {name}"))?;
+    if file
+        .metadata()
+        .is_ok_and(|m| m.is_file() && m.len() > kind.max())
+    {
+        return Err(TooLarge {
+            source_name: name,
+            what: kind.name(),
+            max: kind.max(),
+        }
+        .into());
+    }
+    read_bounded(file, kind, &name)
+}
+
+/// A file, or standard input when none is named.
+pub fn read_input(path: Option<&Path>, kind: Input) -> Result<Vec<u8>> {
+    path.map_or_else(|| read_stdin(kind), |p| read_file(p, kind))
+}
+
+/// Longest line of entries `warrant merkle` reads (base64 of a 768 KiB entry).
+const MAX_ENTRY_LINE: usize = 1 << 20;
+
 /// Entries from standard input: one standard base64 entry per line; an empty line is the
-/// empty entry.
+/// empty entry. Read line by line: a line over the limit, or one that is not base64, stops
+/// the read there.
 pub fn read_entries() -> Result<Vec<Vec<u8>>> {
-    let input = String::from_utf8(read_stdin()?).context("standard input is not UTF-8")?;
-    input
-        .lines()
-        .enumerate()
-        .map(|(i, line)| {
-            base64::engine::general_purpose::STANDARD
-                .decode(line.trim())
-                .with_context(|| format!("line {}: not standard base64", i + 1))
-        })
-        .collect()
+    use std::io::BufRead as _;
+    let mut input = std::io::stdin().lock();
+    let mut out = Vec::new();
+    let mut line = Vec::new();
+    for n in 1.. {
+        line.clear();
+        let read = (&mut input)
+            .take(MAX_ENTRY_LINE as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .context("reading standard input")?;
+        if read == 0 {
+            break;
+        }
+        if line.len() > MAX_ENTRY_LINE {
+            bail!("line {n} is longer than {MAX_ENTRY_LINE} bytes");
+        }
+        let text = core::str::from_utf8(&line).with_context(|| format!("line {n} is not UTF-8"))?;
+        let entry = base64::engine::general_purpose::STANDARD
+            .decode(text.trim_end_matches(['\n', '\r']).trim())
+            .with_context(|| format!("line {n}: not standard base64"))?;
+        out.push(entry);
+    }
+    Ok(out)
 }
 
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
@@ -50,10 +152,6 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     serde_json::to_writer(&mut out, value)?;
     writeln!(out)?;
     Ok(())
-}
-
-pub fn read_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
 }
 
 /// Writes a secret file readable by its owner only (mode 0600 on Unix), refusing to replace

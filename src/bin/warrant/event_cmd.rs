@@ -14,7 +14,8 @@ use warrant_ledger::trust::public_key_base64;
 use zeroize::Zeroizing;
 
 use crate::cli_io::{
-    Outcome, b64_decode, b64_encode, hex_encode, read_file, read_stdin, write_secret,
+    Input, Outcome, b64_decode, b64_encode, hex_encode, read_file, read_input, read_stdin,
+    write_secret,
 };
 
 #[derive(Subcommand)]
@@ -58,8 +59,12 @@ pub enum EventCommand {
         #[arg(long)]
         pubkey: String,
     },
-    /// Prints the COSE_Sign1 event on standard input as JSON, header included (no verification).
-    Show,
+    /// Prints a COSE_Sign1 event (FILE, or standard input) as JSON, header included (no
+    /// verification).
+    Show {
+        /// The envelope file (default: standard input).
+        file: Option<PathBuf>,
+    },
 }
 
 #[derive(Serialize)]
@@ -82,8 +87,9 @@ pub fn keygen(out: &Path) -> Result<Outcome> {
 
 /// Reads a secret key file: standard base64 of the 32-byte Ed25519 seed.
 pub fn read_signing_key(path: &Path) -> Result<SigningKey> {
-    let text =
-        Zeroizing::new(String::from_utf8(read_file(path)?).context("key file is not UTF-8")?);
+    let text = Zeroizing::new(
+        String::from_utf8(read_file(path, Input::Key)?).context("key file is not UTF-8")?,
+    );
     let seed = Zeroizing::new(b64_decode(text.trim()).context("key file is not base64")?);
     let seed: &[u8; 32] = seed
         .as_slice()
@@ -110,7 +116,8 @@ pub fn run(cmd: EventCommand) -> Result<Outcome> {
             fresh_id,
         } => {
             let signer = read_signing_key(&key)?;
-            let mut event: Event = serde_json::from_slice(&read_stdin()?).context("event JSON")?;
+            let mut event: Event =
+                serde_json::from_slice(&read_stdin(Input::EventJson)?).context("event JSON")?;
             if fresh_id {
                 event.id = EventId::new_v7();
             }
@@ -127,7 +134,7 @@ pub fn run(cmd: EventCommand) -> Result<Outcome> {
         }
         EventCommand::Verify { pubkey } => {
             let key = parse_pubkey(&pubkey)?;
-            match envelope::verify(&read_stdin()?, &key) {
+            match envelope::verify(&read_stdin(Input::Envelope)?, &key) {
                 Ok(v) => {
                     println!("valid {} {} {}", v.event().kind(), v.event().id, v.digest());
                     Ok(Outcome::Success)
@@ -141,12 +148,9 @@ pub fn run(cmd: EventCommand) -> Result<Outcome> {
                 Err(e) => Err(anyhow::Error::new(e).context("malformed event")),
             }
         }
-        EventCommand::Show => show(&read_stdin()?),
+        EventCommand::Show { file } => show(&read_input(file.as_deref(), Input::Envelope)?),
         EventCommand::Digest { file } => {
-            let bytes = match file {
-                Some(path) => read_file(&path)?,
-                None => read_stdin()?,
-            };
+            let bytes = read_input(file.as_deref(), Input::Envelope)?;
             envelope::parse(&bytes, warrant_ledger::cbor::Limits::default())
                 .context("not a COSE_Sign1 event")?;
             println!("{}", Digest::of_envelope(&bytes));

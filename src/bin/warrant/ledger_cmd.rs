@@ -9,14 +9,15 @@ use anyhow::{Context as _, Result, bail};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
-use warrant_ledger::cbor::{Limits, split_envelopes};
+use warrant_ledger::cbor::Limits;
 use warrant_ledger::checkpoint::NoteSigner;
+use warrant_ledger::envelope::{self, SequenceReader};
 use warrant_ledger::ledger::{AppendError, Ledger, LedgerError};
 use warrant_ledger::merkle::{HashProfile, NodeId};
-use warrant_ledger::store::Storage as _;
+use warrant_ledger::store::{Storage as _, StoreError};
 use warrant_ledger::trust::TrustPolicy;
 
-use crate::cli_io::{Outcome, b64_encode, print_json, read_file, read_stdin, write_secret};
+use crate::cli_io::{Input, Outcome, b64_encode, print_json, read_file, write_secret};
 use crate::merkle_cmd::{ConsistencyJson, InclusionJson, hex_path};
 
 #[derive(Subcommand)]
@@ -79,8 +80,8 @@ pub fn open(dir: &Path) -> Result<Ledger> {
     if !dir.join("origin").is_file() {
         return Err(LedgerError::NotALedger(dir.to_path_buf()).into());
     }
-    let key =
-        String::from_utf8(read_file(&dir.join("log.key"))?).context("log.key is not UTF-8")?;
+    let key = String::from_utf8(read_file(&dir.join("log.key"), Input::Key)?)
+        .context("log.key is not UTF-8")?;
     let key = NoteSigner::parse(key.trim()).context("log.key")?;
     let trust = load_trust(&dir.join("trust.toml"))?;
     Ok(Ledger::open(dir, key, trust)?)
@@ -93,7 +94,7 @@ pub fn open_reader(dir: &Path) -> Result<Ledger> {
 
 /// Reads a trust policy: TOML, or JSON when the file name ends in `.json`.
 pub fn load_trust(path: &Path) -> Result<TrustPolicy> {
-    let text = String::from_utf8(read_file(path)?)
+    let text = String::from_utf8(read_file(path, Input::Trust)?)
         .with_context(|| format!("{} is not UTF-8", path.display()))?;
     if path.extension().is_some_and(|e| e == "json") {
         let doc: warrant_ledger::trust::TrustDocument =
@@ -124,63 +125,102 @@ struct AppendSummary {
     size: u64,
 }
 
-pub fn append(dir: &Path, files: &[PathBuf]) -> Result<Outcome> {
-    let ledger = open(dir)?;
-    let stdin;
-    let owned: Vec<Vec<u8>>;
-    let (items, names): (Vec<&[u8]>, Vec<String>) = if files.is_empty() {
-        stdin = read_stdin()?;
-        let items = split_envelopes(&stdin, Limits::default().with_max_len(usize::MAX))
-            .context("standard input is not a CBOR sequence of envelopes")?;
-        let names = (0..items.len())
-            .map(|i| format!("stdin item {i}"))
-            .collect();
-        (items, names)
-    } else {
-        owned = files.iter().map(|f| read_file(f)).collect::<Result<_>>()?;
-        (
-            owned.iter().map(Vec::as_slice).collect(),
-            files.iter().map(|f| f.display().to_string()).collect(),
-        )
-    };
-    let bar = progress(items.len() as u64, "entries");
-    let (mut rejected, mut present) = (0, 0);
-    // This process holds the ledger's lock, so an index below the size before an append is
-    // an entry that was already there.
-    for (chunk, chunk_names) in items.chunks(1024).zip(names.chunks(1024)) {
+/// Rejections named one by one on standard error; past them, only counted.
+const REJECTIONS_SHOWN: usize = 20;
+
+/// Entries appended at a time (one group commit each).
+const APPEND_CHUNK: usize = 1024;
+
+/// What an append run did so far.
+#[derive(Default)]
+struct Tally {
+    seen: usize,
+    present: usize,
+    rejected: usize,
+}
+
+impl Tally {
+    /// Appends one chunk of named items; names the first rejections.
+    fn append(&mut self, ledger: &Ledger, chunk: &[(String, Vec<u8>)]) -> Result<()> {
+        self.seen += chunk.len();
+        let items: Vec<&[u8]> = chunk.iter().map(|(_, b)| b.as_slice()).collect();
+        // This process holds the ledger's lock, so an index below the size before an append
+        // is an entry that was already there.
         let before = ledger.size();
-        if let Ok(indices) = ledger.append_batch(chunk) {
-            present += indices.iter().filter(|&&i| i < before).count();
-        } else {
-            // The batch is all or nothing: retry one by one to accept the good entries and
-            // name the bad ones.
-            for (item, name) in chunk.iter().zip(chunk_names) {
-                let before = ledger.size();
-                match ledger.append(item) {
-                    Ok(i) => present += usize::from(i < before),
-                    Err(AppendError::Store(e)) => bail!("{name}: {e}"),
-                    Err(e) => {
+        if let Ok(indices) = ledger.append_batch(&items) {
+            self.present += indices.iter().filter(|&&i| i < before).count();
+            return Ok(());
+        }
+        // The batch is all or nothing: retry one by one to accept the good entries and name
+        // the bad ones.
+        for (name, item) in chunk {
+            let before = ledger.size();
+            match ledger.append(item) {
+                Ok(i) => self.present += usize::from(i < before),
+                Err(AppendError::Store(e)) => bail!("{name}: {e}"),
+                Err(e) => {
+                    if self.rejected < REJECTIONS_SHOWN {
                         eprintln!("{name}: rejected: {e}");
-                        rejected += 1;
                     }
+                    self.rejected += 1;
                 }
             }
         }
-        bar.inc(chunk.len() as u64);
+        Ok(())
     }
+}
+
+/// The envelopes to append, named: the files given (each one envelope), or the CBOR
+/// sequence on standard input, read one envelope at a time. Input that is not an envelope
+/// stops the command (exit 2) before anything of it is appended.
+fn envelopes(files: &[PathBuf]) -> Box<dyn Iterator<Item = Result<(String, Vec<u8>)>> + '_> {
+    if files.is_empty() {
+        let stdin = std::io::stdin().lock();
+        let items = SequenceReader::new(stdin, Limits::default(), u64::MAX);
+        return Box::new(
+            items
+                .enumerate()
+                .map(|(k, item)| Ok((format!("standard input item {k}"), item?))),
+        );
+    }
+    Box::new(files.iter().map(|f| {
+        let bytes = read_file(f, Input::Envelope)?;
+        envelope::parse(&bytes, Limits::default())
+            .with_context(|| format!("{} is not an event envelope", f.display()))?;
+        Ok((f.display().to_string(), bytes))
+    }))
+}
+
+pub fn append(dir: &Path, files: &[PathBuf]) -> Result<Outcome> {
+    let ledger = open(dir)?;
+    let bar = progress(files.len() as u64, "entries");
+    let mut tally = Tally::default();
+    let mut chunk = Vec::with_capacity(APPEND_CHUNK);
+    for item in envelopes(files) {
+        chunk.push(item?);
+        if chunk.len() == APPEND_CHUNK {
+            tally.append(&ledger, &chunk)?;
+            bar.inc(chunk.len() as u64);
+            chunk.clear();
+        }
+    }
+    tally.append(&ledger, &chunk)?;
     bar.finish_and_clear();
+    if tally.rejected > REJECTIONS_SHOWN {
+        eprintln!("… and {} more rejected", tally.rejected - REJECTIONS_SHOWN);
+    }
     // Readers prove against signed checkpoints: sign one for what was appended.
     ledger.checkpoint()?;
     print_json(&AppendSummary {
-        appended: items.len() - rejected - present,
-        already_present: present,
-        rejected,
+        appended: tally.seen - tally.rejected - tally.present,
+        already_present: tally.present,
+        rejected: tally.rejected,
         size: ledger.size(),
     })?;
-    Ok(if rejected == 0 {
+    Ok(if tally.rejected == 0 {
         Outcome::Success
     } else {
-        Outcome::Failed(format!("{rejected} entries rejected"))
+        Outcome::Failed(format!("{} entries rejected", tally.rejected))
     })
 }
 
@@ -239,7 +279,14 @@ pub fn prove(cmd: ProveCommand) -> Result<Outcome> {
 
 pub fn fsck(dir: &Path, trust: Option<&Path>) -> Result<Outcome> {
     let trust = load_trust(&trust.map_or_else(|| dir.join("trust.toml"), Path::to_path_buf))?;
-    let ledger = Ledger::open_exclusive(dir, trust)?;
+    let ledger = match Ledger::open_exclusive(dir, trust) {
+        Ok(l) => l,
+        // A store too damaged to open is a problem found, not a usage error.
+        Err(LedgerError::Store(StoreError::Corrupt(what))) => {
+            return Ok(Outcome::Failed(format!("the store does not open: {what}")));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let report = ledger.fsck()?;
     Ok(match report.problem {
         None => {
@@ -286,7 +333,7 @@ pub fn export(
     out: &Path,
 ) -> Result<Outcome> {
     let ledger = open_reader(dir)?;
-    let since = since.map(read_file).transpose()?;
+    let since = since.map(|p| read_file(p, Input::Note)).transpose()?;
     let bundle = ledger.export_bundle(task, since.as_deref())?;
     let later = ledger
         .task_entries(task)?

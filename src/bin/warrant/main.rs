@@ -27,7 +27,13 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// Signed evidence of what AI agents did, in a verifiable append-only log.
 #[derive(Parser)]
-#[command(name = "warrant", version, about)]
+#[command(
+    name = "warrant",
+    version,
+    about,
+    after_help = "Exit codes, for every command: 0 success (or verified), 1 verification failed \
+                  or problem found, 2 usage or input error."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -126,8 +132,8 @@ enum Command {
         /// Hash profile.
         #[arg(long = "hash", default_value = "blake3")]
         profile: warrant_ledger::merkle::HashProfile,
-        /// Number of tasks (default: one per scenario, with their stories).
-        #[arg(long)]
+        /// Number of tasks (default: one per scenario, with their stories), 1 to 10^7.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
         tasks: Option<u64>,
     },
     /// Audits an evidence bundle offline: exit 0 pass, 1 fail, 2 unusable input.
@@ -147,8 +153,9 @@ enum Command {
     /// Measures durable ingest against the raw Ed25519 batch-verification limit, proof
     /// latency, storage overhead and peak memory, in one run.
     Bench {
-        /// Number of events.
-        #[arg(long, default_value_t = 100_000)]
+        /// Number of events, 1 000 to 10^9.
+        #[arg(long, default_value_t = 100_000,
+              value_parser = clap::value_parser!(u64).range(1_000..=1_000_000_000))]
         events: u64,
         /// Print JSON.
         #[arg(long)]
@@ -209,7 +216,7 @@ fn main() -> ExitCode {
     match outcome {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Failed(reason)) => {
-            eprintln!("verification failed: {reason}");
+            eprintln!("verification failed: {}", excerpt(&reason));
             ExitCode::from(1)
         }
         Err(e) => {
@@ -229,5 +236,20 @@ fn error_chain(e: &anyhow::Error) -> String {
             out.push(text);
         }
     }
-    out.join(": ")
+    excerpt(&out.join(": "))
+}
+
+/// Longest error line printed: an error quoting its input (a parser's excerpt of a line
+/// hundreds of megabytes long) is cut, not echoed.
+const MAX_ERROR_LEN: usize = 1000;
+
+fn excerpt(text: &str) -> String {
+    if text.len() <= MAX_ERROR_LEN {
+        return text.to_owned();
+    }
+    let mut end = MAX_ERROR_LEN;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{} … ({} bytes in all)", &text[..end], text.len())
 }

@@ -11,7 +11,7 @@ use warrant_ledger::merkle::{
     verify_inclusion,
 };
 
-use crate::cli_io::{Outcome, print_json, read_entries, read_file};
+use crate::cli_io::{Input, Outcome, print_json, read_entries, read_file};
 
 #[derive(Subcommand)]
 pub enum MerkleCommand {
@@ -150,7 +150,11 @@ pub fn run(cmd: MerkleCommand) -> Result<Outcome> {
             root,
             old_root,
         } => {
-            return verify(&read_file(&proof)?, &root, old_root.as_deref());
+            return verify(
+                &read_file(&proof, Input::Proof)?,
+                &root,
+                old_root.as_deref(),
+            );
         }
     }
     Ok(Outcome::Success)

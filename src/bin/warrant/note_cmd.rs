@@ -6,7 +6,7 @@ use anyhow::{Context as _, Result, bail};
 use clap::Subcommand;
 use warrant_ledger::checkpoint::{Note, NoteError, NoteSigner, NoteVerifier, sign};
 
-use crate::cli_io::{Outcome, read_file, read_stdin, write_secret};
+use crate::cli_io::{Input, Outcome, read_file, read_stdin, write_secret};
 
 #[derive(Subcommand)]
 pub enum NoteCommand {
@@ -46,9 +46,11 @@ pub fn run(cmd: NoteCommand) -> Result<Outcome> {
             println!("{}", signer.verifier());
         }
         NoteCommand::Sign { key } => {
-            let text = String::from_utf8(read_file(&key)?).context("key file is not UTF-8")?;
+            let text =
+                String::from_utf8(read_file(&key, Input::Key)?).context("key file is not UTF-8")?;
             let signer = NoteSigner::parse(text.trim()).context("parsing the signer key")?;
-            let msg = String::from_utf8(read_stdin()?).context("note text is not UTF-8")?;
+            let msg =
+                String::from_utf8(read_stdin(Input::Note)?).context("note text is not UTF-8")?;
             print!("{}", String::from_utf8_lossy(&sign(&msg, &[&signer])?));
         }
         NoteCommand::Verify { key } => {
@@ -56,7 +58,7 @@ pub fn run(cmd: NoteCommand) -> Result<Outcome> {
                 .iter()
                 .map(|k| verifier(k))
                 .collect::<Result<Vec<_>>>()?;
-            let note = Note::parse(&read_stdin()?).context("malformed note")?;
+            let note = Note::parse(&read_stdin(Input::Note)?).context("malformed note")?;
             return Ok(match note.verify(&verifiers) {
                 Ok(v) => {
                     print!("{}", v.text());
@@ -79,8 +81,8 @@ fn verifier(arg: &str) -> Result<NoteVerifier> {
     match NoteVerifier::parse(arg) {
         Ok(v) => Ok(v),
         Err(inline) if Path::new(arg).is_file() => {
-            let text =
-                String::from_utf8(read_file(Path::new(arg))?).context("key file is not UTF-8")?;
+            let text = String::from_utf8(read_file(Path::new(arg), Input::Key)?)
+                .context("key file is not UTF-8")?;
             NoteVerifier::parse(text.trim()).with_context(|| format!("{arg}: {inline}"))
         }
         Err(e) => Err(e).with_context(|| format!("verifier key {arg:?}")),

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use warrant_ledger::audit::{self, Status, StoryLine, Verdict};
 
-use crate::cli_io::{Outcome, print_json, read_file};
+use crate::cli_io::{Input, Outcome, print_json, read_file};
 use crate::ledger_cmd::load_trust;
 
 fn mark(s: Status) -> &'static str {
@@ -52,13 +52,31 @@ pub fn print_story(story: &[StoryLine]) {
     }
 }
 
+/// A bundle file: turned away from its first bytes when it cannot be one (a large file of
+/// anything else is not read), else read within the bundle limit.
+fn read_bundle(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut head = Vec::with_capacity(5);
+    std::fs::File::open(path)
+        .with_context(|| format!("reading {}", path.display()))?
+        .take(5)
+        .read_to_end(&mut head)?;
+    if !warrant_ledger::bundle::Bundle::may_start_with(&head) {
+        anyhow::bail!(
+            "{} is not a bundle (it does not start as one)",
+            path.display()
+        );
+    }
+    read_file(path, Input::Bundle)
+}
+
 pub fn run(bundle: &Path, trust: &Path, trusted: &[PathBuf], json: bool) -> Result<Outcome> {
     let trust = load_trust(trust)?;
     let trusted: Vec<Vec<u8>> = trusted
         .iter()
-        .map(|p| read_file(p))
+        .map(|p| read_file(p, Input::Note))
         .collect::<Result<_>>()?;
-    let bytes = read_file(bundle)?;
+    let bytes = read_bundle(bundle)?;
     let (report, story) =
         audit::verify_with_story(&bytes, &trust, &trusted).context("unusable bundle")?;
     if json {
