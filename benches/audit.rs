@@ -15,7 +15,8 @@ use warrant_ledger::cbor::Limits;
 use warrant_ledger::checkpoint::NoteSigner;
 use warrant_ledger::demo::{Deployment, registration_event, run_long_task};
 use warrant_ledger::envelope;
-use warrant_ledger::ledger::Ledger;
+use warrant_ledger::event::Timestamp;
+use warrant_ledger::ledger::{Ledger, TimeBounds};
 use warrant_ledger::merkle::HashProfile;
 use warrant_ledger::trust::TrustPolicy;
 
@@ -42,10 +43,13 @@ fn audit_bench(c: &mut Criterion) {
         log_key,
         trust.clone(),
     )
-    .expect("ledger");
-    let reg = registration_event(&dep, 1).expect("policy");
+    .expect("ledger")
+    .with_time_bounds(TimeBounds::history());
+    // The task an hour ago, as a service logs it.
+    let t0 = Timestamp::now().minus_ms(3_600_000);
+    let reg = registration_event(&dep, t0.minus_ms(1_000)).expect("policy");
     ledger.append(reg.bytes()).expect("append");
-    let run = run_long_task(&dep, n, 1_764_320_400_000).expect("task");
+    let run = run_long_task(&dep, n, t0).expect("task");
     for chunk in run.events.chunks(4096) {
         let refs: Vec<&[u8]> = chunk.iter().map(|e| e.bytes()).collect();
         ledger.append_batch(&refs).expect("append");

@@ -6,6 +6,7 @@
 use warrant_ledger::audit;
 use warrant_ledger::checkpoint::NoteSigner;
 use warrant_ledger::demo::{Deployment, Scenario, registration_event, run_task};
+use warrant_ledger::event::Timestamp;
 use warrant_ledger::ledger::Ledger;
 use warrant_ledger::merkle::HashProfile;
 use warrant_ledger::trust::TrustPolicy;
@@ -25,13 +26,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ledger = Ledger::create(&dir, origin, HashProfile::Sha256, log_key, trust.clone())?;
 
     // The policy registry registers the policy version decisions will cite.
-    let registration = registration_event(&services, 1_764_320_000_000)?;
+    let registration = registration_event(&services, Timestamp::now().minus_ms(60_000))?;
     ledger.append(registration.bytes())?;
 
     // Each service signs its own events; the ledger verifies and appends them durably.
     // (`run_task` plays every service of one task; a real service emits its own events with
     // an `EmitterChain` and `Ledger::append`.)
-    let task = run_task(&services, Scenario::Compliant, 0, 1_764_320_400_000, true)?;
+    let task = run_task(
+        &services,
+        Scenario::Compliant,
+        0,
+        Timestamp::now().minus_ms(50_000),
+        true,
+    )?;
     for event in &task.events {
         let index = ledger.append(event.bytes())?;
         println!(

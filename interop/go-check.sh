@@ -71,7 +71,7 @@ printf '\n[[emitters]]\nworkload = "%s"\nassurance = "enforced"\nkinds = [%s]\nk
   "spiffe://bank.example/any" "$kinds" "$pub" >> "$L/trust.toml"
 for f in "$here"/../examples/events/*.json; do
   sed 's#"emitter": "[^"]*"#"emitter": "spiffe://bank.example/any"#' "$f" |
-    "$warrant" event sign --key "$work/emitter.key" --out "$work/$(basename "$f" .json).cose"
+    "$warrant" event sign --key "$work/emitter.key" --at now --out "$work/$(basename "$f" .json).cose"
 done
 "$warrant" append "$L" "$work"/*.cose > /dev/null
 "$warrant" checkpoint "$L" > "$work/checkpoint.note"

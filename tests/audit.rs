@@ -3,13 +3,13 @@
 
 mod common;
 
-use common::ORIGIN;
+use common::{ORIGIN, ts};
 use warrant_ledger::audit::{self, Status, Verdict};
 use warrant_ledger::bundle::Bundle;
 use warrant_ledger::checkpoint::NoteSigner;
 use warrant_ledger::envelope::{EmitterChain, VerifiedEvent};
 use warrant_ledger::event::*;
-use warrant_ledger::ledger::Ledger;
+use warrant_ledger::ledger::{Ledger, TimeBounds};
 use warrant_ledger::merkle::HashProfile;
 use warrant_ledger::trust::TrustPolicy;
 
@@ -41,43 +41,45 @@ fn task_events(policy: &VerifiedEvent) -> (TaskId, Vec<VerifiedEvent>) {
     let mut sts = chain("spiffe://bank.example/sts", Some(task));
     let mut gw = chain("spiffe://bank.example/gateway", Some(task));
     let t = common::T0;
-    let opened = front.emit(bodies[1].clone(), t, vec![]).expect("opened");
+    let opened = front
+        .emit(bodies[1].clone(), ts(t), vec![])
+        .expect("opened");
     let delegated = front
-        .emit(bodies[2].clone(), t + 1, vec![r(&opened)])
+        .emit(bodies[2].clone(), ts(t + 1), vec![r(&opened)])
         .expect("delegation");
     let decided = pdp
-        .emit(bodies[3].clone(), t + 2, vec![r(&delegated), r(policy)])
+        .emit(bodies[3].clone(), ts(t + 2), vec![r(&delegated), r(policy)])
         .expect("decision");
     let Body::ApprovalRequested(mut asked) = bodies[4].clone() else {
         panic!()
     };
     asked.decision = r(&decided);
     let asked = approvals
-        .emit(Body::ApprovalRequested(asked), t + 3, vec![])
+        .emit(Body::ApprovalRequested(asked), ts(t + 3), vec![])
         .expect("asked");
     let Body::ApprovalResolved(mut granted) = bodies[5].clone() else {
         panic!()
     };
     granted.request = r(&asked);
     let granted = approvals
-        .emit(Body::ApprovalResolved(granted), t + 4, vec![])
+        .emit(Body::ApprovalResolved(granted), ts(t + 4), vec![])
         .expect("granted");
     let Body::CredentialIssued(mut issued) = bodies[6].clone() else {
         panic!()
     };
     (issued.decision, issued.approval) = (r(&decided), Some(r(&granted)));
     let issued = sts
-        .emit(Body::CredentialIssued(issued), t + 5, vec![])
+        .emit(Body::CredentialIssued(issued), ts(t + 5), vec![])
         .expect("issued");
     let Body::ActionExecuted(mut acted) = bodies[7].clone() else {
         panic!()
     };
     (acted.decisions, acted.approval) = (vec![r(&decided)], Some(r(&granted)));
     let acted = gw
-        .emit(Body::ActionExecuted(acted), t + 6, vec![r(&issued)])
+        .emit(Body::ActionExecuted(acted), ts(t + 6), vec![r(&issued)])
         .expect("acted");
     let revoked = sts
-        .emit(bodies[9].clone(), t + 7, vec![r(&acted)])
+        .emit(bodies[9].clone(), ts(t + 7), vec![r(&acted)])
         .expect("revoked");
     let manifest = [&pdp, &approvals, &sts, &gw, &front]
         .iter()
@@ -88,7 +90,9 @@ fn task_events(policy: &VerifiedEvent) -> (TaskId, Vec<VerifiedEvent>) {
         manifest,
         credentials_open: vec![],
     });
-    let closed = front.emit(close, t + 8, vec![r(&revoked)]).expect("closed");
+    let closed = front
+        .emit(close, ts(t + 8), vec![r(&revoked)])
+        .expect("closed");
     (
         task,
         vec![
@@ -110,7 +114,7 @@ fn world() -> World {
     let dir = tempfile::tempdir().expect("tempdir");
     let ledger = common::sample_ledger(dir.path(), HashProfile::Blake3);
     let policy = chain("spiffe://bank.example/policy-registry", None)
-        .emit(common::sample_bodies()[0].0.clone(), common::T0, vec![])
+        .emit(common::sample_bodies()[0].0.clone(), ts(common::T0), vec![])
         .expect("policy");
     ledger.append(policy.bytes()).expect("policy");
     let (task, events) = task_events(&policy);
@@ -250,9 +254,11 @@ fn every_kind_of_tampering_fails_the_right_check() {
         (
             "earlier checkpoint's consistency proof",
             mutate(&good, |b| {
-                let mut h = *b.earlier[0].proof[0].0.as_bytes();
+                // The last earlier checkpoint: the one the auditor holds, with a proof.
+                let last = b.earlier.last_mut().expect("earlier");
+                let mut h = *last.proof[0].0.as_bytes();
                 h[0] ^= 1;
-                b.earlier[0].proof[0].0 = warrant_ledger::merkle::Hash::from_bytes(h);
+                last.proof[0].0 = warrant_ledger::merkle::Hash::from_bytes(h);
             }),
             "A3",
         ),
@@ -356,11 +362,16 @@ fn large_bundles_are_checked_in_parallel_without_missing_anything() {
     });
     let trust = TrustPolicy::try_from(doc).expect("trust");
     let ledger = Ledger::create(dir.path(), ORIGIN, HashProfile::Blake3, log, trust.clone())
-        .expect("ledger");
+        .expect("ledger")
+        .with_time_bounds(TimeBounds::history());
     ledger
-        .append(registration_event(&dep, 1).expect("policy").bytes())
+        .append(
+            registration_event(&dep, ts(common::T0 - 1))
+                .expect("policy")
+                .bytes(),
+        )
         .expect("append");
-    let run = run_long_task(&dep, 1500, common::T0).expect("task");
+    let run = run_long_task(&dep, 1500, ts(common::T0)).expect("task");
     let refs: Vec<&[u8]> = run.events.iter().map(|e| e.bytes()).collect();
     ledger.append_batch(&refs).expect("append");
     let good = ledger.export_bundle(&run.task, None).expect("export");

@@ -8,7 +8,7 @@ use warrant_ledger::cbor::CborError;
 use warrant_ledger::checkpoint::open_checkpoint;
 use warrant_ledger::envelope;
 use warrant_ledger::event::Kind;
-use warrant_ledger::ledger::Ledger;
+use warrant_ledger::ledger::{Ledger, TimeBounds};
 use warrant_ledger::merkle::{
     HashProfile, InclusionProof, TreeHead, verify_consistency, verify_inclusion,
 };
@@ -82,11 +82,15 @@ fn exported_bundle_carries_verifiable_entries_policies_and_consistency() {
         (bundle.policies.len(), policy.event().kind()),
         (1, Kind::PolicyRegistered)
     );
-    // The one checkpoint signed while the task was logged: the latest before its second
-    // half and the first after its first half, and the one the auditor asked about.
-    let [c] = bundle.earlier.as_slice() else {
-        panic!("one earlier checkpoint: {:?}", bundle.earlier.len());
+    // The empty log's (when the log was created: the latest before the first half), and
+    // the one signed while the task was logged: the latest before its second half, the
+    // first after its first half, and the one the auditor asked about.
+    let [created, c] = bundle.earlier.as_slice() else {
+        panic!("two earlier checkpoints: {:?}", bundle.earlier.len());
     };
+    assert!(
+        String::from_utf8_lossy(&created.old_checkpoint.0).starts_with("example.com/agents\n0\n")
+    );
     assert_eq!(c.old_checkpoint.0, old_note);
     let old = open_checkpoint(&c.old_checkpoint.0, ORIGIN, &[ledger.verifier()])
         .expect("old")
@@ -114,7 +118,8 @@ fn exported_bundle_carries_verifiable_entries_policies_and_consistency() {
         warrant_ledger::checkpoint::NoteSigner::generate(ORIGIN).expect("key"),
         common::sample_trust(),
     )
-    .expect("create");
+    .expect("create")
+    .with_time_bounds(TimeBounds::history());
     assert!(
         ledger
             .export_bundle(&task, Some(&foreign.checkpoint().expect("note")))

@@ -61,7 +61,11 @@ fn ledger_commands_end_to_end() {
     let mut v: serde_json::Value = serde_json::from_str(&example).expect("json");
     v["eseq"] = 0.into();
     v.as_object_mut().expect("object").remove("prev");
-    let cose = warrant(&["event", "sign", "--key", k], v.to_string().as_bytes()).stdout;
+    let cose = warrant(
+        &["event", "sign", "--key", k, "--at", "now"],
+        v.to_string().as_bytes(),
+    )
+    .stdout;
     let file = tmp.path().join("opened.cose");
     std::fs::write(&file, &cose).expect("write");
     let f = file.to_str().expect("utf8");

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::{ORIGIN, log_key, trust};
 use warrant_ledger::event::{Assurance, Digest, TaskId, WorkloadId};
-use warrant_ledger::ledger::Ledger;
+use warrant_ledger::ledger::{Ledger, TimeBounds};
 use warrant_ledger::merkle::HashProfile;
 
 const CHILD_ENV: &str = "WARRANT_CRASH_CHILD_DIR";
@@ -23,7 +23,9 @@ fn crash_child_appender() {
     let Some(dir) = std::env::var_os(CHILD_ENV) else {
         return;
     };
-    let ledger = Ledger::open(Path::new(&dir), log_key(), trust()).expect("child open");
+    let ledger = Ledger::open(Path::new(&dir), log_key(), trust())
+        .expect("child open")
+        .with_time_bounds(TimeBounds::history());
     let w = WorkloadId::new("spiffe://bank.example/gateway").expect("id");
     let mut out = std::io::stdout().lock();
     for round in 0u64.. {
@@ -36,7 +38,7 @@ fn crash_child_appender() {
         let batch: Vec<Vec<u8>> = (0..1 + round % 17)
             .map(|i| {
                 chain
-                    .emit(common::signal_body(i), common::T0 + i, vec![])
+                    .emit(common::signal_body(i), common::ts(common::T0 + i), vec![])
                     .expect("sign")
                     .into_bytes()
             })
@@ -63,7 +65,8 @@ fn run_kills(kills: usize) {
     let dir = tempfile::tempdir().expect("tempdir");
     drop(
         Ledger::create(dir.path(), ORIGIN, HashProfile::Blake3, log_key(), trust())
-            .expect("create"),
+            .expect("create")
+            .with_time_bounds(TimeBounds::history()),
     );
     let mut acked: Vec<(u64, String)> = Vec::new();
     let mut rng = 0x9e37_79b9_7f4a_7c15u64;

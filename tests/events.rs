@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::ts;
+
 use ed25519_dalek::SigningKey;
 use proptest::prelude::*;
 use warrant_ledger::cbor::{CborError, Limits};
@@ -376,12 +378,12 @@ fn emitter_chain_links_events() {
     assert_eq!(chain.last(), None);
     let bodies = common::sample_bodies();
     let a = chain
-        .emit(bodies[8].0.clone(), common::T0, vec![])
+        .emit(bodies[8].0.clone(), ts(common::T0), vec![])
         .expect("first");
     let b = chain
         .emit(
             bodies[8].0.clone(),
-            common::T0 + 1,
+            ts(common::T0 + 1),
             vec![a.event().reference(a.digest())],
         )
         .expect("second");
@@ -397,11 +399,15 @@ fn emitter_chain_links_events() {
     );
     assert!(
         ledger
-            .emit(bodies[8].0.clone(), common::T0, vec![])
+            .emit(bodies[8].0.clone(), ts(common::T0), vec![])
             .is_err()
     );
     assert_eq!(ledger.last(), None);
-    assert!(ledger.emit(bodies[0].0.clone(), common::T0, vec![]).is_ok());
+    assert!(
+        ledger
+            .emit(bodies[0].0.clone(), ts(common::T0), vec![])
+            .is_ok()
+    );
 }
 
 fn trust_toml(assurance: &str, kinds: &str, key: &SigningKey, window: &str) -> String {
@@ -564,13 +570,13 @@ prop_compose! {
         e.id = EventId(uuid::Uuid::from_u128((id & !(0xf << 76) & !(0x3 << 62)) | (0x7 << 76) | (0x2 << 62)));
         e.eseq = eseq;
         e.prev = (eseq > 0).then(|| Digest::of(&n.to_le_bytes()));
-        e.time = time;
+        e.time = ts(time);
         e.ext = ext;
         match &mut e.body {
-            Body::ActionExecuted(a) => { a.operation.name = text; a.started_at = n; a.within_confirmed_scope = flag; }
-            Body::PolicyDecision(d) => { d.decision_id = text; d.valid_until = n; d.obligations.approval = None; }
-            Body::TaskOpened(t) => { t.purpose = text; t.principal.mfa = flag; t.expires_at = n; }
-            Body::CredentialIssued(c) => { c.credential.scopes.push(text); c.credential.expires_at = n; if flag { c.approval = None; } }
+            Body::ActionExecuted(a) => { a.operation.name = text; a.started_at = ts(n); a.within_confirmed_scope = flag; }
+            Body::PolicyDecision(d) => { d.decision_id = text; d.valid_until = ts(n); d.obligations.approval = None; }
+            Body::TaskOpened(t) => { t.purpose = text; t.principal.mfa = flag; t.expires_at = ts(n); }
+            Body::CredentialIssued(c) => { c.credential.scopes.push(text); c.credential.expires_at = ts(n); if flag { c.approval = None; } }
             Body::TrustSignal(s) => { s.subject = text; }
             _ => {}
         }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use common::{ORIGIN, events, log_key, trust};
-use warrant_ledger::ledger::Ledger;
+use warrant_ledger::ledger::{Ledger, TimeBounds};
 use warrant_ledger::merkle::HashProfile;
 use warrant_ledger::store::{FaultHook, Op};
 
@@ -42,7 +42,8 @@ fn failing_the_nth_operation_leaves_a_consistent_prefix() {
         let dir = tempfile::tempdir().expect("tempdir");
         {
             let l = Ledger::create(dir.path(), ORIGIN, HashProfile::Sha256, log_key(), trust())
-                .expect("create");
+                .expect("create")
+                .with_time_bounds(TimeBounds::history());
             let first: Vec<&[u8]> = evs[..5].iter().map(Vec::as_slice).collect();
             l.append_batch(&first).expect("seed");
         }
@@ -137,7 +138,8 @@ fn any_flipped_byte_is_detected() {
     let evs = events(60, 5);
     {
         let l = Ledger::create(base.path(), ORIGIN, HashProfile::Blake3, log_key(), trust())
-            .expect("create");
+            .expect("create")
+            .with_time_bounds(TimeBounds::history());
         for chunk in evs.chunks(20) {
             let refs: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
             l.append_batch(&refs).expect("append");

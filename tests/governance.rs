@@ -28,7 +28,7 @@ fn each_scenario_fails_exactly_its_check() {
                 &dep,
                 *scenario,
                 n as u64,
-                T0 + 100_000 * n as u64,
+                ts(T0 + 100_000 * n as u64),
                 high_risk,
             )
             .expect("task");
@@ -134,7 +134,7 @@ fn retimed(times: &[(Step, u64)]) -> Story {
 fn rule_1_an_action_before_the_human_confirmed_fails_b2() {
     let story = Story::tweaked(&|b| {
         if let Body::TaskOpened(o) = b {
-            o.confirmed_at = T0 + 10_001;
+            o.confirmed_at = ts(T0 + 10_001);
         }
     });
     let report = expect(&story, &["B2"]);
@@ -214,7 +214,7 @@ fn rule_2_an_action_claiming_to_start_after_the_log_signed_it_fails_a5() {
     story.play(
         &|b| {
             if let Body::ActionExecuted(a) = b {
-                (a.started_at, a.ended_at) = (T0 + 900_000, T0 + 900_001);
+                (a.started_at, a.ended_at) = (ts(T0 + 900_000), ts(T0 + 900_001));
             }
         },
         &mut |_, _| {},
@@ -258,7 +258,7 @@ fn rule_3_an_event_logged_after_its_key_retired_fails_a2() {
 #[test]
 fn rule_3_the_ledger_refuses_an_event_whose_key_retired_before_now() {
     use warrant_ledger::checkpoint::NoteSigner;
-    use warrant_ledger::ledger::{AppendError, Ledger};
+    use warrant_ledger::ledger::{AppendError, Ledger, TimeBounds};
     use warrant_ledger::trust::{TrustError, TrustPolicy};
     let story = Story::tweaked(&nothing);
     let dep = warrant_ledger::demo::Deployment::new([5; 32]);
@@ -278,6 +278,7 @@ fn rule_3_the_ledger_refuses_an_event_whose_key_retired_before_now() {
         trust,
     )
     .expect("ledger")
+    .with_time_bounds(TimeBounds::history())
     .with_clock(now);
     let err = ledger.append(story.events[0].bytes()).expect_err("refused");
     assert!(matches!(
@@ -303,7 +304,7 @@ fn rule_4_an_action_starting_exactly_at_expiry_fails_b5() {
     let expiring = |at: u64| {
         Story::tweaked(&move |b| {
             if let Body::CredentialIssued(c) = b {
-                c.credential.expires_at = T0 + at;
+                c.credential.expires_at = ts(T0 + at);
             }
         })
     };
@@ -603,7 +604,7 @@ fn issued_under(grant: impl Fn(&mut PolicyDecision) + 'static, lifetime: u64) ->
         &|b| {
             if let (Body::CredentialIssued(c), Some(o)) = (&mut *b, other.get()) {
                 c.decision = o;
-                c.credential.expires_at = c.credential.not_before + lifetime;
+                c.credential.expires_at = c.credential.not_before.plus_ms(lifetime);
             }
         },
         &mut |step, s| {
@@ -646,7 +647,7 @@ fn rule_9_and_14_the_tier_caps_a_credential_when_no_decision_does() {
     let uncapped = |lifetime: u64| {
         Story::tweaked(&move |b| match b {
             Body::PolicyDecision(d) => d.obligations.max_credential_ttl_ms = None,
-            Body::CredentialIssued(c) => c.credential.expires_at = T0 + 5_000 + lifetime,
+            Body::CredentialIssued(c) => c.credential.expires_at = ts(T0 + 5_000 + lifetime),
             _ => {}
         })
     };
@@ -712,7 +713,7 @@ fn overridden(principal: &str, justification: &[u8]) -> Story {
                 action: OverrideAction::Stop,
                 target,
                 justification_digest: Digest::of(&justification),
-                post_hoc_approval_due: T0 + 86_400_000,
+                post_hoc_approval_due: ts(T0 + 86_400_000),
             }),
         );
         let asked = s.emit(APPROVALS, 12_000, s.request(overridden));
@@ -855,7 +856,7 @@ fn rule_15_a_credential_issued_before_the_approval_fails_b7() {
         &|b| {
             if let Body::CredentialIssued(c) = b {
                 c.approval = None;
-                c.credential.not_before = T0 + 3_500;
+                c.credential.not_before = ts(T0 + 3_500);
             }
         },
         &mut |_, _| {},

@@ -11,13 +11,15 @@ use std::sync::Arc;
 use warrant_ledger::checkpoint::open_checkpoint;
 use warrant_ledger::envelope::{self, EmitterChain};
 use warrant_ledger::event::*;
-use warrant_ledger::ledger::{AppendError, Ledger};
+use warrant_ledger::ledger::{AppendError, Ledger, TimeBounds};
 use warrant_ledger::merkle::{HashProfile, TreeHead, verify_consistency, verify_inclusion};
 use warrant_ledger::store::StoreError;
 use warrant_ledger::trust::TrustError;
 
 fn create(dir: &Path, profile: HashProfile) -> Ledger {
-    Ledger::create(dir, ORIGIN, profile, log_key(), trust()).expect("create")
+    Ledger::create(dir, ORIGIN, profile, log_key(), trust())
+        .expect("create")
+        .with_time_bounds(TimeBounds::history())
 }
 
 fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -53,7 +55,9 @@ fn append_prove_checkpoint_reopen() {
                 "no new checkpoint without growth"
             );
         }
-        let ledger = Ledger::open(dir.path(), log_key(), trust()).expect("reopen");
+        let ledger = Ledger::open(dir.path(), log_key(), trust())
+            .expect("reopen")
+            .with_time_bounds(TimeBounds::history());
         assert_eq!(ledger.size(), 300);
         let head = open_checkpoint(
             &ledger.latest_checkpoint().expect("read").expect("some"),
@@ -126,7 +130,7 @@ fn duplicates_and_bad_input_leave_the_store_unchanged() {
     let w = WorkloadId::new("spiffe://bank.example/gateway").expect("id");
     let mut stranger = EmitterChain::for_task(other_key, w, TaskId::new_v7(), Assurance::Enforced);
     let unknown_key = stranger
-        .emit(common::signal_body(1), common::T0, vec![])
+        .emit(common::signal_body(1), common::ts(common::T0), vec![])
         .expect("sign")
         .into_bytes();
     let unknown_emitter = envelope::sign(&common::sample_events()[3], &common::test_key())
@@ -138,7 +142,7 @@ fn duplicates_and_bad_input_leave_the_store_unchanged() {
     // Same event id, different bytes (re-signed with another time).
     let original = envelope::verify(&evs[0], &common::test_key().verifying_key()).expect("ok");
     let mut twin = original.event().clone();
-    twin.time += 1;
+    twin.time = twin.time.plus_ms(1);
     let twin = envelope::sign(&twin, &common::test_key())
         .expect("sign")
         .into_bytes();
@@ -340,7 +344,9 @@ fn remembered_slot_positions_never_misplace_an_id() {
     assert_eq!(ledger.fsck().expect("fsck").problem, None);
     // And the tables survive a reopen.
     drop(ledger);
-    let ledger = Ledger::open(dir.path(), log_key(), trust()).expect("open");
+    let ledger = Ledger::open(dir.path(), log_key(), trust())
+        .expect("open")
+        .with_time_bounds(TimeBounds::history());
     let tail = ledger.append_batch(&refs[2500..]).expect("append tail");
     assert_eq!(tail, (2500..3000).collect::<Vec<u64>>());
     assert_eq!(
@@ -401,16 +407,14 @@ fn misconfiguration_is_named_not_passed_over() {
 
 #[test]
 fn a_reader_beside_the_writer_sees_committed_entries_and_signs_nothing() {
-    use warrant_ledger::ledger::LedgerError;
     let dir = tempfile::tempdir().expect("tempdir");
     let writer = create(dir.path(), HashProfile::Sha256);
     let batches: Vec<Vec<Vec<u8>>> = (0..5).map(|_| events(40, 4)).collect();
     let reader = Ledger::open_read_only(dir.path()).expect("reader");
     assert_eq!(reader.size(), 0);
-    assert!(matches!(
-        reader.checkpoint(),
-        Err(LedgerError::NoCheckpoint)
-    ));
+    // The one checkpoint is the empty log's, signed when it was created.
+    let empty = reader.checkpoint().expect("created");
+    assert!(String::from_utf8_lossy(&empty).starts_with("example.com/agents\n0\n"));
     for (k, batch) in batches.iter().enumerate() {
         let refs: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
         writer.append_batch(&refs).expect("append");
@@ -451,10 +455,105 @@ fn a_reader_beside_the_writer_sees_committed_entries_and_signs_nothing() {
     assert_eq!(snapshot(dir.path()), before);
     // The writer's lock does not stop a reader, and a reader does not stop the writer.
     drop(writer);
-    let writer = Ledger::open(dir.path(), log_key(), trust()).expect("reopen beside reader");
+    let writer = Ledger::open(dir.path(), log_key(), trust())
+        .expect("reopen beside reader")
+        .with_time_bounds(TimeBounds::history());
     drop(writer);
     assert_eq!(
         Ledger::open_read_only(dir.path()).expect("reader").size(),
         200
+    );
+}
+
+#[test]
+fn implausible_event_times_are_refused_at_append() {
+    use warrant_ledger::ledger::{TimeBounds, TimeError};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let created = common::T0 + 3_600_000;
+    let clock = std::sync::Arc::new(move || created);
+    let ledger = Ledger::create_with_clock(
+        dir.path(),
+        ORIGIN,
+        HashProfile::Blake3,
+        log_key(),
+        trust(),
+        clock,
+    )
+    .expect("create");
+    assert_eq!(
+        ledger.creation_time().expect("created"),
+        Some(common::ts(created))
+    );
+    let w = WorkloadId::new("spiffe://bank.example/gateway").expect("id");
+    let sign = |time: u64| {
+        EmitterChain::for_task(
+            common::test_key(),
+            w.clone(),
+            TaskId::new_v7(),
+            Assurance::Enforced,
+        )
+        .emit(common::signal_body(1), common::ts(time), vec![])
+        .expect("sign")
+        .into_bytes()
+    };
+    let refused = |time: u64| match ledger.append(&sign(time)) {
+        Err(AppendError::Time { source, .. }) => source,
+        other => panic!("{time}: {other:?}"),
+    };
+    // A service giving seconds: dated 1970.
+    assert!(matches!(
+        refused(created / 1000),
+        TimeError::BeforeEarliest { .. }
+    ));
+    // Ahead of the clock by more than five minutes; dated before the ledger existed.
+    assert!(matches!(
+        refused(created + 300_001),
+        TimeError::Ahead { .. }
+    ));
+    assert!(matches!(
+        refused(created - 300_001),
+        TimeError::BeforeCreation { .. }
+    ));
+    assert_eq!(ledger.size(), 0, "nothing refused was written");
+    // Within the bounds: appended; in a batch, the refusal names the entry.
+    assert!(ledger.append(&sign(created + 300_000)).is_ok());
+    assert!(ledger.append(&sign(created - 300_000)).is_ok());
+    let (good, bad) = (sign(created), sign(created + 10_000_000));
+    assert!(matches!(
+        ledger.append_batch(&[&good, &bad]),
+        Err(AppendError::Time { position: 1, .. })
+    ));
+    assert_eq!(ledger.size(), 2);
+    // A ledger given history accepts what came before it; reopened, it knows when it was
+    // created.
+    let history = ledger.with_time_bounds(TimeBounds::history());
+    assert!(history.append(&sign(common::T0)).is_ok());
+    drop(history);
+    let reopened = Ledger::open(dir.path(), log_key(), trust()).expect("open");
+    assert_eq!(
+        reopened.creation_time().expect("created"),
+        Some(common::ts(created))
+    );
+}
+
+#[test]
+fn an_event_moved_in_time_keeps_its_own_intervals() {
+    let mut e = common::sample_events()
+        .into_iter()
+        .find(|e| e.kind() == Kind::ActionExecuted)
+        .expect("action");
+    let Body::ActionExecuted(before) = e.body.clone() else {
+        unreachable!()
+    };
+    let later = e.time.plus_ms(86_400_000);
+    e.retime(later);
+    let Body::ActionExecuted(after) = e.body.clone() else {
+        unreachable!()
+    };
+    assert_eq!(e.time, later);
+    assert_eq!(after.started_at, before.started_at.plus_ms(86_400_000));
+    assert_eq!(
+        after.ended_at.millis_since(after.started_at),
+        before.ended_at.millis_since(before.started_at)
     );
 }

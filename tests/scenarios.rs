@@ -138,7 +138,7 @@ fn a_delegation_through_an_orchestrator_passes() {
 
 #[test]
 fn an_expired_link_in_a_delegation_path_fails() {
-    expect(&two_hops(|d| d.expires_at = T0 + 5_000), &["B2"]);
+    expect(&two_hops(|d| d.expires_at = ts(T0 + 5_000)), &["B2"]);
 }
 
 #[test]
@@ -169,7 +169,7 @@ fn a_delegation_graph_too_large_to_search_fails() {
             for _ in 0..4_097 {
                 let mut body = delegation(human(), AGENT);
                 if let Body::DelegationGranted(d) = &mut body {
-                    d.expires_at = T0 + 1_100;
+                    d.expires_at = ts(T0 + 1_100);
                 }
                 s.emit(FRONT_DOOR, 1_100, body);
             }
@@ -187,7 +187,7 @@ fn a_later_valid_delegation_replaces_an_expired_one() {
     story.play(
         &|b| {
             if let Body::DelegationGranted(d) = b {
-                d.expires_at = T0 + 1_800;
+                d.expires_at = ts(T0 + 1_800);
             }
         },
         &mut |step, s| {
@@ -240,7 +240,7 @@ fn a_cross_domain_delegation_fails() {
 fn acting_after_the_intent_expired_fails() {
     let story = Story::tweaked(&|b| {
         if let Body::TaskOpened(o) = b {
-            o.expires_at = T0 + 9_000;
+            o.expires_at = ts(T0 + 9_000);
         }
     });
     expect(&story, &["B2"]);
@@ -272,7 +272,7 @@ fn an_action_citing_no_decision_fails() {
 fn an_action_after_its_decision_lapsed_fails() {
     let story = Story::tweaked(&|b| {
         if let Body::PolicyDecision(d) = b {
-            d.valid_until = T0 + 9_000;
+            d.valid_until = ts(T0 + 9_000);
         }
     });
     expect(&story, &["B3"]);
@@ -373,7 +373,7 @@ fn an_action_citing_only_a_deny_fails() {
 fn a_credential_living_longer_than_allowed_fails() {
     let story = Story::tweaked(&|b| {
         if let Body::CredentialIssued(c) = b {
-            c.credential.expires_at = T0 + 905_000;
+            c.credential.expires_at = ts(T0 + 905_000);
         }
     });
     expect(&story, &["B5"]);
@@ -403,7 +403,7 @@ fn a_credential_issued_to_an_instance_never_delegated_to_fails() {
 fn a_credential_not_yet_valid_fails() {
     let story = Story::tweaked(&|b| {
         if let Body::CredentialIssued(c) = b {
-            c.credential.not_before = T0 + 11_000;
+            c.credential.not_before = ts(T0 + 11_000);
         }
     });
     expect(&story, &["B5"]);
@@ -423,7 +423,7 @@ fn a_credential_of_another_task_fails() {
 fn a_revocation_logged_late_but_effective_before_the_action_fails() {
     let story = Story::tweaked(&|b| {
         if let Body::CredentialRevoked(r) = b {
-            r.effective_at = T0 + 8_000;
+            r.effective_at = ts(T0 + 8_000);
         }
     });
     expect(&story, &["B5"]);
@@ -540,7 +540,7 @@ fn the_requester_approving_fails() {
 fn an_approval_after_its_request_expired_fails() {
     let story = Story::tweaked(&|b| {
         if let Body::ApprovalRequested(q) = b {
-            q.expires_at = T0 + 3_500;
+            q.expires_at = ts(T0 + 3_500);
         }
     });
     expect(&story, &["B7"]);
@@ -612,7 +612,7 @@ fn acted_twice(first: ActionOutcome) -> Story {
                 let (who, at, mut body) = s.default_body(Step::Acted);
                 if let Body::ActionExecuted(a) = &mut body {
                     a.action_id = "act-2".into();
-                    (a.started_at, a.ended_at) = (T0 + 10_500, T0 + 10_900);
+                    (a.started_at, a.ended_at) = (ts(T0 + 10_500), ts(T0 + 10_900));
                 }
                 s.emit(who, at + 500, body);
             }
@@ -701,7 +701,7 @@ fn a_credential_never_revoked_after_a_trust_signal_fails() {
                 r.credential_id = "cred-unrelated".into();
             }
             if let Body::CredentialIssued(c) = b {
-                c.credential.expires_at = T0 + 25_000;
+                c.credential.expires_at = ts(T0 + 25_000);
             }
         },
         &mut |step, s| {
@@ -719,7 +719,7 @@ fn a_credential_never_revoked_after_a_trust_signal_fails() {
 fn an_action_ending_before_it_starts_fails() {
     let story = Story::tweaked(&|b| {
         if let Body::ActionExecuted(a) = b {
-            a.ended_at = a.started_at - 1;
+            a.ended_at = a.started_at.minus_ms(1);
         }
     });
     expect(&story, &["A5"]);
@@ -755,7 +755,7 @@ fn after_close(late: Step, who: &'static str, tweak: impl Fn(&mut Body)) -> Stor
 fn acting_after_the_close_fails() {
     let story = after_close(Step::Acted, GATEWAY, |b| {
         if let Body::ActionExecuted(a) = b {
-            (a.started_at, a.ended_at) = (T0 + 30_500, T0 + 30_900);
+            (a.started_at, a.ended_at) = (ts(T0 + 30_500), ts(T0 + 30_900));
         }
     });
     // The credential was revoked before the late action too (B5), and the late action is a
@@ -767,7 +767,7 @@ fn acting_after_the_close_fails() {
 fn a_revocation_the_close_triggered_may_follow_it() {
     let story = after_close(Step::Revoked, STS, |b| {
         if let Body::CredentialRevoked(r) = b {
-            r.effective_at = T0 + 30_000;
+            r.effective_at = ts(T0 + 30_000);
         }
     });
     expect(&story, &[]);
@@ -779,7 +779,7 @@ fn a_revocation_effective_after_the_close_counts_only_within_the_grace() {
     let within = |at| {
         after_close(Step::Revoked, STS, move |b| {
             if let Body::CredentialRevoked(r) = b {
-                r.effective_at = T0 + at;
+                r.effective_at = ts(T0 + at);
             }
         })
     };
@@ -818,7 +818,7 @@ fn overridden(approver: Option<&'static str>, at: u64) -> Story {
                 action: OverrideAction::Stop,
                 target,
                 justification_digest: Digest::of(b"suspicious payee"),
-                post_hoc_approval_due: T0 + 86_400_000,
+                post_hoc_approval_due: ts(T0 + 86_400_000),
             }),
         );
         let Some(approver) = approver else { return };
@@ -850,7 +850,7 @@ fn a_revocation_logged_before_the_close_counts_whatever_its_clock_says() {
     // before the close, says it took effect after the close's time.
     let story = Story::tweaked(&|b| {
         if let Body::CredentialRevoked(r) = b {
-            r.effective_at = T0 + 31_000;
+            r.effective_at = ts(T0 + 31_000);
         }
     });
     expect(&story, &[]);
@@ -860,7 +860,7 @@ fn a_revocation_logged_before_the_close_counts_whatever_its_clock_says() {
 // give a full report, never a panic (debug builds would also catch an overflow).
 
 /// Sets every time field of `b` from `pick` (called once per field, in a fixed order).
-fn retime(b: &mut Body, pick: &mut dyn FnMut() -> u64) {
+fn retime(b: &mut Body, pick: &mut dyn FnMut() -> Timestamp) {
     match b {
         Body::TaskOpened(o) => {
             (o.principal.auth_time, o.confirmed_at, o.expires_at) = (pick(), pick(), pick());
@@ -896,7 +896,7 @@ proptest::proptest! {
             retime(b, &mut || {
                 let k = next.get();
                 next.set(k + 1);
-                times[k % times.len()]
+                ts(times[k % times.len()])
             });
         });
         let report = story.audit();

@@ -9,7 +9,7 @@ use crate::bundle::BundleRef;
 use crate::cbor::Limits;
 use crate::checkpoint::open_checkpoint;
 use crate::envelope::{self, EnvelopeError};
-use crate::event::{Body, Digest, Event, EventId, WorkloadId};
+use crate::event::{Body, Digest, Event, EventId, Timestamp, WorkloadId};
 use crate::merkle::{Hash, HashProfile, TreeHead, verify_inclusions};
 use crate::trust::{LogTrust, TrustError, TrustPolicy};
 
@@ -275,7 +275,11 @@ fn a2_authorised(items: &[Item<'_>], windows: &[Window], trust: &TrustPolicy) ->
     for (item, window) in items.iter().zip(windows) {
         let Some(ev) = &item.verified else { continue };
         // A key valid at the event's time may have been retired before it was logged.
-        let retired = |after| trust.check_logged_at(ev, after).err();
+        let retired = |after| {
+            trust
+                .check_logged_at(ev, Timestamp::from_millis(after))
+                .err()
+        };
         let why = item.refused.clone().or_else(|| window.0.and_then(retired));
         if let Some(e) = why {
             bad.push(ev.event().id);
@@ -524,7 +528,7 @@ fn inverted_range(body: &Body) -> bool {
 /// Instants an event states about its own past: when it was made and, in its body, when an
 /// action started and ended and when the task's human authenticated and confirmed. None of
 /// them can be later than the log's signature over the event.
-fn claimed_times(e: &Event) -> [Option<(&'static str, u64)>; 3] {
+fn claimed_times(e: &Event) -> [Option<(&'static str, Timestamp)>; 3] {
     let time = Some(("time", e.time));
     match &e.body {
         Body::ActionExecuted(a) => [
@@ -555,11 +559,11 @@ fn time_after_log(items: &[Item<'_>], logged: &Logged<'_>) -> Option<(Vec<EventI
         claimed_times(ev.event())
             .into_iter()
             .flatten()
-            .find(|(_, t)| *t > hi.saturating_add(logged.skew))
+            .find(|(_, t)| t.as_millis() > hi.saturating_add(logged.skew))
             .map(|(name, t)| {
                 let why = format!(
                     "an event's {name} ({}) is later than the log signed a checkpoint including it ({})",
-                    crate::encoding::format_ms(t),
+                    t,
                     crate::encoding::format_ms(hi)
                 );
                 (vec![ev.event().id], why)
@@ -610,14 +614,16 @@ fn a5_references(items: &[Item<'_>], logged: &Logged<'_>) -> Check {
         );
     }
     // Each emitter's clock must not run backwards along its chain.
-    let mut last_time: HashMap<&WorkloadId, u64> = HashMap::new();
+    let mut last_time: HashMap<&WorkloadId, Timestamp> = HashMap::new();
     let mut backwards = Vec::new();
     for ev in items
         .iter()
         .filter(|i| !i.is_policy)
         .filter_map(|i| i.verified.as_ref())
     {
-        let t = last_time.entry(&ev.event().emitter).or_insert(0);
+        let t = last_time
+            .entry(&ev.event().emitter)
+            .or_insert(Timestamp::EPOCH);
         if ev.event().time < *t {
             backwards.push(ev.event().id);
         }

@@ -4,7 +4,7 @@
 
 use super::Audited;
 use super::{Check, Status};
-use crate::event::{Body, Kind};
+use crate::event::{Body, Kind, Timestamp};
 
 /// One step of the chain, as its verified event tells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,7 +15,7 @@ pub struct StoryLine {
     pub index: u64,
     /// The time its emitter signed it (ms since the Unix epoch): the story shows when each
     /// step says it happened, which the time checks (A5, B1–B7) compare across emitters.
-    pub time: u64,
+    pub time: Timestamp,
     /// The step: `human`, `agent`, `decision`, `approval`, `credential`, `action`,
     /// `signal`, `revocation`, `close`, `override`, `policy`.
     pub step: &'static str,
@@ -105,7 +105,7 @@ fn describe(body: &Body) -> (&'static str, String) {
                 c.credential.scopes,
                 c.credential
                     .expires_at
-                    .saturating_sub(c.credential.not_before)
+                    .millis_since(c.credential.not_before)
                     / 1000
             ),
         ),

@@ -49,7 +49,7 @@ struct Run<'d> {
     dep: &'d Deployment,
     scenario: Scenario,
     n: u64,
-    t0: u64,
+    t0: Timestamp,
     high_risk: bool,
     task: TaskId,
     chains: Vec<(&'static str, EmitterChain<SigningKey>)>,
@@ -82,7 +82,7 @@ impl Run<'_> {
                 self.chains.len() - 1
             }
         };
-        let event = self.chains[k].1.emit(body, self.t0 + at, refs)?;
+        let event = self.chains[k].1.emit(body, self.t0.plus_ms(at), refs)?;
         let reference = r(&event);
         self.events.push(event);
         Ok(reference)
@@ -107,7 +107,7 @@ impl Run<'_> {
             interpretation_digest: Digest::of(
                 format!("transfer for invoice {n} to ACME").as_bytes(),
             ),
-            confirmed_at: t0 + 1_000,
+            confirmed_at: t0.plus_ms(1_000),
             purpose: "vendor payment".into(),
             data_class: "financial".into(),
             scope_ceiling: s(&[ACTION, "payments:read"]),
@@ -116,7 +116,7 @@ impl Run<'_> {
             } else {
                 Level::Low
             },
-            expires_at: t0 + 3_600_000,
+            expires_at: t0.plus_ms(3_600_000),
             initiation: TaskInitiation::Human,
         });
         self.emit(FRONT_DOOR, 1_000, body, vec![])
@@ -145,7 +145,7 @@ impl Run<'_> {
                 instance: self.instances[k].clone(),
             },
             scope: s(&[ACTION, "payments:read"]),
-            expires_at: self.t0 + 3_600_000,
+            expires_at: self.t0.plus_ms(3_600_000),
             mode: DelegationMode::Delegation,
             // The lie ForeignAgent tells: its own flag says "not cross-domain".
             cross_domain: false,
@@ -198,7 +198,7 @@ impl Run<'_> {
                 max_credential_ttl_ms: capped.then_some(300_000),
                 granted_scope: s(grant),
             },
-            valid_until: self.t0 + 600_000,
+            valid_until: self.t0.plus_ms(600_000),
         })
     }
 
@@ -209,7 +209,7 @@ impl Run<'_> {
             action_digest: action_digest(ACTION, std::slice::from_ref(&self.account)),
             required_role: "payments-approver".into(),
             quorum: 1,
-            expires_at: self.t0 + 900_000,
+            expires_at: self.t0.plus_ms(900_000),
         });
         self.emit(APPROVALS, 3_000, body, vec![])
     }
@@ -229,7 +229,7 @@ impl Run<'_> {
                 roles: s(&["payments-approver"]),
                 issuer: IDP.into(),
             },
-            valid_until: self.t0 + 900_000,
+            valid_until: self.t0.plus_ms(900_000),
         });
         self.emit(APPROVALS, 4_000, body, vec![])
     }
@@ -241,7 +241,7 @@ impl Run<'_> {
         decision: EventRef,
         approval: Option<EventRef>,
     ) -> Result<EventRef, EnvelopeError> {
-        let not_before = self.t0 + at;
+        let not_before = self.t0.plus_ms(at);
         let lifetime = match self.scenario {
             Scenario::ExpiredCredential => 2_000,
             Scenario::ReadOnlyGrant => 86_400_000,
@@ -256,7 +256,7 @@ impl Run<'_> {
                 audience: SERVICE.into(),
                 scopes: s(&[ACTION]),
                 not_before,
-                expires_at: not_before + lifetime,
+                expires_at: not_before.plus_ms(lifetime),
                 bound_key_digest: Some(Digest::of(b"dpop key")),
             },
             holder: Holder {
@@ -300,8 +300,8 @@ impl Run<'_> {
             initiation: ActionInitiation::AgentPlanned,
             within_confirmed_scope: true,
             outcome: ActionOutcome::Success,
-            started_at: t0 + 10_000,
-            ended_at: t0 + 10_400,
+            started_at: t0.plus_ms(10_000),
+            ended_at: t0.plus_ms(10_400),
         });
         self.emit(GATEWAY, 10_400, body, vec![issued])
     }
@@ -316,7 +316,7 @@ impl Run<'_> {
             credential_id: format!("cred-{}", self.n),
             reason,
             trigger: None,
-            effective_at: self.t0 + at,
+            effective_at: self.t0.plus_ms(at),
         });
         self.emit(STS, at, body, vec![cause])
     }
@@ -403,7 +403,7 @@ impl Run<'_> {
     }
 }
 
-/// Runs task number `n` of a scenario starting at time `t0` (ms); `high_risk` tasks need an
+/// Runs task number `n` of a scenario starting at `t0`; `high_risk` tasks need an
 /// approval. Returns the signed events in log order.
 ///
 /// # Errors
@@ -412,7 +412,7 @@ pub fn run_task(
     dep: &Deployment,
     scenario: Scenario,
     n: u64,
-    t0: u64,
+    t0: Timestamp,
     high_risk: bool,
 ) -> Result<TaskRun, EnvelopeError> {
     let run = Run {
@@ -446,7 +446,11 @@ pub fn run_task(
 ///
 /// # Errors
 /// Only if signing fails.
-pub fn run_long_task(dep: &Deployment, actions: u64, t0: u64) -> Result<TaskRun, EnvelopeError> {
+pub fn run_long_task(
+    dep: &Deployment,
+    actions: u64,
+    t0: Timestamp,
+) -> Result<TaskRun, EnvelopeError> {
     let base = run_task(dep, Scenario::Compliant, 0, t0, true)?;
     // Reuse the compliant task's first six events (intent to credential) and repeat its
     // action, then revoke and close with a matching manifest.
@@ -460,7 +464,7 @@ pub fn run_long_task(dep: &Deployment, actions: u64, t0: u64) -> Result<TaskRun,
         let mut a = template.clone();
         a.action_id = format!("act-{k}");
         a.request_digest = Digest::of(&k.to_le_bytes());
-        events.push(gw.emit(Body::ActionExecuted(a), t0 + 10_400 + k, vec![])?);
+        events.push(gw.emit(Body::ActionExecuted(a), t0.plus_ms(10_400 + k), vec![])?);
     }
     let mut sts = dep.chain(STS, Some(task));
     let mut front = dep.chain(FRONT_DOOR, Some(task));
@@ -482,9 +486,9 @@ pub fn run_long_task(dep: &Deployment, actions: u64, t0: u64) -> Result<TaskRun,
             credential_id: cred,
             reason: RevocationReason::TaskClosed,
             trigger: None,
-            effective_at: t0 + 200_000,
+            effective_at: t0.plus_ms(200_000),
         }),
-        t0 + 200_000,
+        t0.plus_ms(200_000),
         vec![],
     )?);
     let mut manifest = Vec::new();
@@ -506,7 +510,7 @@ pub fn run_long_task(dep: &Deployment, actions: u64, t0: u64) -> Result<TaskRun,
             manifest,
             credentials_open: vec![],
         }),
-        t0 + 210_000,
+        t0.plus_ms(210_000),
         vec![],
     )?);
     Ok(TaskRun { task, events })
@@ -516,7 +520,7 @@ pub fn run_long_task(dep: &Deployment, actions: u64, t0: u64) -> Result<TaskRun,
 ///
 /// # Errors
 /// Only if signing fails.
-pub fn registration_event(dep: &Deployment, at: u64) -> Result<VerifiedEvent, EnvelopeError> {
+pub fn registration_event(dep: &Deployment, at: Timestamp) -> Result<VerifiedEvent, EnvelopeError> {
     let policy = PolicyRegistered {
         policy: registered_policy(),
         engine: "opa".into(),

@@ -9,7 +9,7 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use super::{EnvelopeError, VerifiedEvent, sign};
 use crate::event::{
     Assurance, Body, Digest, Event, EventId, EventRef, ManifestEntry, SCHEMA_VERSION, TaskId,
-    WorkloadId,
+    Timestamp, WorkloadId,
 };
 
 /// One emitter's sequence of events within one task (or its ledger-level events).
@@ -28,8 +28,8 @@ use crate::event::{
 ///     instance: None,
 ///     severity: Severity::Low,
 /// });
-/// let first = chain.emit(signal.clone(), 1_700_000_000_000, vec![])?;
-/// let second = chain.emit(signal, 1_700_000_000_001, vec![])?;
+/// let first = chain.emit(signal.clone(), Timestamp::from_millis(1_700_000_000_000), vec![])?;
+/// let second = chain.emit(signal, Timestamp::from_millis(1_700_000_000_001), vec![])?;
 /// assert_eq!(second.event().eseq, 1);
 /// assert_eq!(second.event().prev, Some(first.digest()));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -84,10 +84,10 @@ where
     pub fn emit(
         &mut self,
         body: Body,
-        time_ms: u64,
+        time: Timestamp,
         refs: Vec<EventRef>,
     ) -> Result<VerifiedEvent, EnvelopeError> {
-        self.emit_with_id(EventId::new_v7(), body, time_ms, refs)
+        self.emit_with_id(EventId::new_v7(), body, time, refs)
     }
 
     /// As [`EmitterChain::emit`] with a caller-chosen id (for reproducible test vectors).
@@ -98,7 +98,7 @@ where
         &mut self,
         id: EventId,
         body: Body,
-        time_ms: u64,
+        time: Timestamp,
         refs: Vec<EventRef>,
     ) -> Result<VerifiedEvent, EnvelopeError> {
         let event = Event {
@@ -108,7 +108,7 @@ where
             emitter: self.emitter.clone(),
             eseq: self.next_eseq,
             prev: self.prev,
-            time: time_ms,
+            time,
             refs,
             assurance: self.assurance,
             body,

@@ -5,12 +5,12 @@
 //! strict decode's re-encoding then has nothing to sort (a fifth of an event's decode
 //! time when they were in reading order; `docs/performance.md`). A test keeps it so.
 //!
-//! Times are integer milliseconds since the Unix epoch. Secrets, tokens and instructions
+//! Times are [`Timestamp`]s: integer milliseconds since the Unix epoch on the wire. Secrets, tokens and instructions
 //! are never carried, only their digests.
 
 use serde::{Deserialize, Serialize};
 
-use super::types::{Digest, EventRef, WorkloadId};
+use super::types::{Digest, EventRef, Timestamp, WorkloadId};
 
 /// A policy version: id, revision and the digest of its exact content.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -35,7 +35,7 @@ pub struct PolicyRegistered {
     /// Rule ids the policy defines.
     pub rule_ids: Vec<String>,
     /// From when decisions may cite it.
-    pub effective_from: u64,
+    pub effective_from: Timestamp,
 }
 
 /// A human principal and how they authenticated.
@@ -49,7 +49,7 @@ pub struct HumanPrincipal {
     /// The identity provider (issuer URL).
     pub issuer: String,
     /// When they authenticated.
-    pub auth_time: u64,
+    pub auth_time: Timestamp,
     /// Authentication methods (`amr`), e.g. `pwd`, `hwk`, `otp`.
     pub auth_methods: Vec<String>,
     /// Assurance level (`acr`), e.g. `aal2`.
@@ -112,11 +112,11 @@ pub struct TaskOpened {
     /// Data classification, e.g. `pii`, `financial`.
     pub data_class: String,
     /// When the task's authority ends.
-    pub expires_at: u64,
+    pub expires_at: Timestamp,
     /// How it started.
     pub initiation: TaskInitiation,
     /// When the human confirmed it.
-    pub confirmed_at: u64,
+    pub confirmed_at: Timestamp,
     /// The most any actor of the task may do.
     pub scope_ceiling: Vec<String>,
     /// Digest of the original instruction.
@@ -187,7 +187,7 @@ pub struct DelegationGranted {
     /// Who delegates.
     pub delegator: Delegator,
     /// Until when.
-    pub expires_at: u64,
+    pub expires_at: Timestamp,
     /// Whether the delegatee is in another trust domain.
     pub cross_domain: bool,
 }
@@ -261,7 +261,7 @@ pub struct PolicyDecision {
     /// Conditions.
     pub obligations: Obligations,
     /// Until when the decision may be relied on.
-    pub valid_until: u64,
+    pub valid_until: Timestamp,
     /// Digest of the full decision input.
     pub input_digest: Digest,
 }
@@ -275,7 +275,7 @@ pub struct ApprovalRequested {
     /// The decision (or, for a post-hoc approval, the override) that requires it.
     pub decision: EventRef,
     /// When the request lapses.
-    pub expires_at: u64,
+    pub expires_at: Timestamp,
     /// Approval id.
     pub approval_id: String,
     /// Digest of the exact action to approve (see [`crate::event::action_digest`]).
@@ -322,7 +322,7 @@ pub struct ApprovalResolved {
     /// Approval id.
     pub approval_id: String,
     /// Until when a grant may be used.
-    pub valid_until: u64,
+    pub valid_until: Timestamp,
 }
 
 /// A credential, described without its secret value.
@@ -340,9 +340,9 @@ pub struct Credential {
     /// Type, e.g. `oauth_access_token`, `aws_sts`.
     pub cred_type: String,
     /// Valid until.
-    pub expires_at: u64,
+    pub expires_at: Timestamp,
     /// Valid from.
-    pub not_before: u64,
+    pub not_before: Timestamp,
     /// Digest of the secret value.
     pub value_digest: Digest,
     /// Digest of the key it is bound to (proof of possession), if any.
@@ -421,7 +421,7 @@ pub struct ActionExecuted {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<EventRef>,
     /// End.
-    pub ended_at: u64,
+    pub ended_at: Timestamp,
     /// The instance of the acting workload (the last of `actor_chain`) that acted: in a
     /// shared agent pool, the credential it used must have been issued to this instance.
     pub instance: String,
@@ -434,7 +434,7 @@ pub struct ActionExecuted {
     /// How it came about.
     pub initiation: ActionInitiation,
     /// Start.
-    pub started_at: u64,
+    pub started_at: Timestamp,
     /// Actors from the human down to the acting workload.
     pub actor_chain: Vec<String>,
     /// The credential presented.
@@ -505,7 +505,7 @@ pub struct CredentialRevoked {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trigger: Option<EventRef>,
     /// From when it no longer works.
-    pub effective_at: u64,
+    pub effective_at: Timestamp,
     /// Credential id.
     pub credential_id: String,
 }
@@ -570,5 +570,5 @@ pub struct Override {
     pub justification_digest: Digest,
     /// When the post-hoc approval is due. The approval itself is an `ApprovalRequested`
     /// whose `decision` refers to this override, answered by an `ApprovalResolved`.
-    pub post_hoc_approval_due: u64,
+    pub post_hoc_approval_due: Timestamp,
 }

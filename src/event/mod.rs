@@ -21,8 +21,8 @@ pub use kinds::{
 };
 pub use model::{Body, Event, EventError, Kind, MAX_EXT, MAX_REFS, SCHEMA_VERSION};
 pub use types::{
-    Assurance, Digest, EventId, EventRef, InvalidId, MAX_ID_LEN, TaskId, WorkloadId, is_valid_id,
-    spiffe_trust_domain,
+    Assurance, Digest, EventId, EventRef, InvalidId, MAX_ID_LEN, TaskId, Timestamp, WorkloadId,
+    is_valid_id, spiffe_trust_domain,
 };
 
 use crate::cbor::{self, CborError, Limits};

@@ -9,7 +9,9 @@ use super::kinds::{
     DelegationGranted, Override, PolicyDecision, PolicyRegistered, TaskClosed, TaskOpened,
     TrustSignal,
 };
-use super::types::{Assurance, Digest, EventId, EventRef, TaskId, WorkloadId, is_valid_id};
+use super::types::{
+    Assurance, Digest, EventId, EventRef, TaskId, Timestamp, WorkloadId, is_valid_id,
+};
 
 /// The schema version this crate writes and reads.
 ///
@@ -175,6 +177,30 @@ body_accessors! {
 }
 
 impl Body {
+    /// Every time the body holds (when a human authenticated, until when a decision is
+    /// valid, when an action started…), for tools that move a whole event in time.
+    pub fn times_mut(&mut self) -> Vec<&mut Timestamp> {
+        match self {
+            Self::PolicyRegistered(p) => vec![&mut p.effective_from],
+            Self::TaskOpened(t) => vec![
+                &mut t.principal.auth_time,
+                &mut t.expires_at,
+                &mut t.confirmed_at,
+            ],
+            Self::DelegationGranted(d) => vec![&mut d.expires_at],
+            Self::PolicyDecision(d) => vec![&mut d.valid_until],
+            Self::ApprovalRequested(a) => vec![&mut a.expires_at],
+            Self::ApprovalResolved(a) => vec![&mut a.valid_until],
+            Self::CredentialIssued(c) => {
+                vec![&mut c.credential.expires_at, &mut c.credential.not_before]
+            }
+            Self::ActionExecuted(a) => vec![&mut a.ended_at, &mut a.started_at],
+            Self::CredentialRevoked(c) => vec![&mut c.effective_at],
+            Self::TaskClosed(_) | Self::TrustSignal(_) => vec![],
+            Self::Override(o) => vec![&mut o.post_hoc_approval_due],
+        }
+    }
+
     /// This body's kind.
     #[must_use]
     pub const fn kind(&self) -> Kind {
@@ -222,8 +248,8 @@ pub struct Event {
     /// The task; absent exactly for ledger-level kinds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task: Option<TaskId>,
-    /// Emitter's clock, milliseconds since the Unix epoch.
-    pub time: u64,
+    /// Emitter's clock.
+    pub time: Timestamp,
     /// The emitting workload; must be the identity that signs the envelope.
     pub emitter: WorkloadId,
     /// Enforced or self-reported.
@@ -325,6 +351,24 @@ impl Event {
             id: self.id,
             digest: envelope_digest,
         }
+    }
+
+    /// Moves the event to `time`, and every time of its body by as much, so that what it says
+    /// about its own moments holds (for replaying a recorded event now: a fixture, an
+    /// example). Times saturate at the epoch and at the last representable instant.
+    pub fn retime(&mut self, time: Timestamp) {
+        let (from, to) = (self.time.as_millis(), time.as_millis());
+        let shift = |t: &mut Timestamp| {
+            *t = if to >= from {
+                t.plus_ms(to - from)
+            } else {
+                t.minus_ms(from - to)
+            };
+        };
+        for t in self.body.times_mut() {
+            shift(t);
+        }
+        self.time = time;
     }
 
     /// Checks the model's structural rules (not the governance checks, which need the whole

@@ -64,6 +64,84 @@ uuid_id!(
     TaskId
 );
 
+/// An instant: milliseconds since the Unix epoch, as every time of the event model is.
+///
+/// On the wire (CBOR and JSON) it is the bare integer; in Rust it is its own type, built
+/// from milliseconds or from a [`std::time::SystemTime`] by name, so that seconds cannot
+/// pass for milliseconds unnoticed (the ledger also refuses times before 2001-09-09, which
+/// is where seconds since the epoch land when read as milliseconds).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Timestamp(u64);
+
+impl Timestamp {
+    /// The epoch.
+    pub const EPOCH: Self = Self(0);
+
+    /// The instant `ms` milliseconds after the epoch.
+    #[must_use]
+    pub const fn from_millis(ms: u64) -> Self {
+        Self(ms)
+    }
+
+    /// The instant of `t`, to the millisecond (before the epoch: the epoch; after year
+    /// 584 million: the last representable instant).
+    #[must_use]
+    pub fn from_system_time(t: std::time::SystemTime) -> Self {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map_or(Self::EPOCH, |d| {
+                Self(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            })
+    }
+
+    /// Now, by the system clock.
+    #[must_use]
+    pub fn now() -> Self {
+        Self::from_system_time(std::time::SystemTime::now())
+    }
+
+    /// Milliseconds since the epoch.
+    #[must_use]
+    pub const fn as_millis(self) -> u64 {
+        self.0
+    }
+
+    /// `ms` milliseconds later (the last representable instant at most).
+    #[must_use]
+    pub const fn plus_ms(self, ms: u64) -> Self {
+        Self(self.0.saturating_add(ms))
+    }
+
+    /// `ms` milliseconds earlier (the epoch at least).
+    #[must_use]
+    pub const fn minus_ms(self, ms: u64) -> Self {
+        Self(self.0.saturating_sub(ms))
+    }
+
+    /// Milliseconds from `earlier` to this instant (0 if `earlier` is later).
+    #[must_use]
+    pub const fn millis_since(self, earlier: Self) -> u64 {
+        self.0.saturating_sub(earlier.0)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::encoding::format_ms(self.0))
+    }
+}
+
+impl fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Timestamp({} = {})",
+            self.0,
+            crate::encoding::format_ms(self.0)
+        )
+    }
+}
+
 /// A 32-byte BLAKE3 digest (of a signed event, a document, a secret, an instruction…).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Digest(pub [u8; 32]);

@@ -48,6 +48,15 @@ pub enum AppendError {
         /// Why.
         source: TrustError,
     },
+    /// The event's time is implausible (before 2001, ahead of the ledger's clock, before the
+    /// ledger was created): see [`super::TimeBounds`].
+    #[error("entry {position}: {source}")]
+    Time {
+        /// Position in the batch (0 for a single append).
+        position: usize,
+        /// Which bound.
+        source: super::TimeError,
+    },
     /// Another entry with the same event id is already in the log.
     #[error(
         "entry {position}: event id already in the log at index {existing} with different bytes"

@@ -21,6 +21,7 @@ mod commit;
 mod error;
 mod export;
 mod fsck;
+mod time;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,10 +29,11 @@ use std::sync::Arc;
 pub use self::clock::{Clock, SystemClock};
 use self::commit::{Committer, Prepared};
 pub use self::error::{AppendError, LedgerError, SharedStoreError};
+pub use self::time::{EARLIEST, TimeBounds, TimeError};
 use crate::cbor::Limits;
 use crate::checkpoint::{Checkpoint, NoteSigner, NoteVerifier, open_checkpoint};
 use crate::envelope::{self, VerifiedEvent};
-use crate::event::{EventId, TaskId};
+use crate::event::{EventId, TaskId, Timestamp};
 use crate::merkle::{ConsistencyProof, HashProfile, InclusionProof, root_at};
 use crate::store::{FaultHook, FileStore, FsckReport, KeysFn, Storage, StoreError, StoreNodes};
 use crate::trust::{TrustError, TrustPolicy};
@@ -47,6 +49,10 @@ pub struct Ledger<S: Storage = FileStore> {
     limits: Limits,
     committer: Committer,
     clock: Arc<dyn Clock>,
+    /// The times appends accept.
+    bounds: TimeBounds,
+    /// When the log was created: its first checkpoint's signed time, if it has one.
+    created: Option<Timestamp>,
 }
 
 /// Event id and task of an envelope, without verifying it (for store indexing).
@@ -63,6 +69,21 @@ fn keys_fn() -> KeysFn {
 const ORIGIN_FILE: &str = "origin";
 /// The log's verifier key, so that a reader without the signing key can open checkpoints.
 const VERIFIER_FILE: &str = "log.pub";
+
+/// Why one entry of a batch is refused.
+enum Refused {
+    Trust(TrustError),
+    Time(TimeError),
+}
+
+impl Refused {
+    fn at(self, position: usize) -> AppendError {
+        match self {
+            Self::Trust(source) => AppendError::Rejected { position, source },
+            Self::Time(source) => AppendError::Time { position, source },
+        }
+    }
+}
 
 /// The task id ledger-level events (policy registrations) are indexed under: the nil UUID,
 /// which no event may use as its task.
@@ -135,6 +156,22 @@ impl Ledger<FileStore> {
         Self::create_with_hook(dir, origin, profile, log_key, trust, None)
     }
 
+    /// As [`Ledger::create`], with the clock the ledger reads from its creation on (its
+    /// first checkpoint, which records when it was created, included).
+    ///
+    /// # Errors
+    /// As [`Ledger::create`].
+    pub fn create_with_clock(
+        dir: &Path,
+        origin: &str,
+        profile: HashProfile,
+        log_key: NoteSigner,
+        trust: TrustPolicy,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, LedgerError> {
+        Self::create_inner(dir, origin, profile, log_key, trust, None, clock)
+    }
+
     /// As [`Ledger::create`], with a fault-injection hook on every store write (for tests).
     ///
     /// # Errors
@@ -146,6 +183,26 @@ impl Ledger<FileStore> {
         log_key: NoteSigner,
         trust: TrustPolicy,
         hook: Option<Arc<dyn FaultHook>>,
+    ) -> Result<Self, LedgerError> {
+        Self::create_inner(
+            dir,
+            origin,
+            profile,
+            log_key,
+            trust,
+            hook,
+            Arc::new(SystemClock),
+        )
+    }
+
+    fn create_inner(
+        dir: &Path,
+        origin: &str,
+        profile: HashProfile,
+        log_key: NoteSigner,
+        trust: TrustPolicy,
+        hook: Option<Arc<dyn FaultHook>>,
+        clock: Arc<dyn Clock>,
     ) -> Result<Self, LedgerError> {
         if origin.is_empty() || origin.contains(|c: char| c.is_control()) {
             return Err(LedgerError::Descriptor {
@@ -167,7 +224,12 @@ impl Ledger<FileStore> {
         // readers find its verifier key.
         write_descriptor(dir, VERIFIER_FILE, &format!("{}\n", log_key.verifier()))?;
         write_descriptor(dir, ORIGIN_FILE, &format!("{origin}\n"))?;
-        Ok(Self::with_store(store, origin, log_key, trust))
+        let mut ledger = Self::with_store(store, origin, log_key, trust).with_clock(clock);
+        // The empty log's checkpoint records when the log was created: no entry can have
+        // entered it before.
+        ledger.checkpoint()?;
+        ledger.created = ledger.creation_time()?;
+        Ok(ledger)
     }
 
     /// Opens the ledger in `dir` to append, recovering from a crash if needed.
@@ -194,7 +256,9 @@ impl Ledger<FileStore> {
         let origin = ledger_origin(dir)?;
         check_key(dir, &origin, &log_key)?;
         let store = FileStore::open(dir, keys_fn(), hook)?;
-        Ok(Self::with_store(store, &origin, log_key, trust))
+        let mut ledger = Self::with_store(store, &origin, log_key, trust);
+        ledger.created = ledger.creation_time()?;
+        Ok(ledger)
     }
 
     /// Opens the ledger in `dir` to read, beside its writer if it has one: no signing key,
@@ -265,6 +329,8 @@ impl<S: Storage> Ledger<S> {
             limits: Limits::default(),
             committer: Committer::default(),
             clock: Arc::new(SystemClock),
+            bounds: TimeBounds::default(),
+            created: None,
         }
     }
 
@@ -280,6 +346,8 @@ impl<S: Storage> Ledger<S> {
             limits: Limits::default(),
             committer: Committer::default(),
             clock: Arc::new(SystemClock),
+            bounds: TimeBounds::default(),
+            created: None,
         }
     }
 
@@ -297,6 +365,34 @@ impl<S: Storage> Ledger<S> {
     /// A store error.
     pub fn refresh(&self) -> Result<u64, LedgerError> {
         Ok(self.store.refresh()?)
+    }
+
+    /// Sets the times appends accept ([`TimeBounds::default`]: five minutes ahead of the
+    /// clock at most, and no earlier than five minutes before the log was created).
+    #[must_use]
+    pub const fn with_time_bounds(mut self, bounds: TimeBounds) -> Self {
+        self.bounds = bounds;
+        self
+    }
+
+    /// When the log was created: the signed time of its checkpoint of size 0, which a ledger
+    /// signs when it is created.
+    ///
+    /// # Errors
+    /// A store error, or [`LedgerError::Checkpoint`] for a checkpoint that does not open.
+    pub fn creation_time(&self) -> Result<Option<Timestamp>, LedgerError> {
+        let Some(note) = self.store.checkpoint(0)? else {
+            return Ok(None);
+        };
+        let opened = open_checkpoint(&note, &self.origin, std::slice::from_ref(&self.verifier))?;
+        Ok(opened
+            .log_time()
+            .map(|s| Timestamp::from_millis(s.saturating_mul(1000))))
+    }
+
+    /// Why the ledger refuses a verified event's time at `now`, if it does.
+    fn check_time(&self, ev: &VerifiedEvent, now: Timestamp) -> Result<(), TimeError> {
+        self.bounds.check(ev.event().time, now, self.created)
     }
 
     /// Sets the clock checkpoints are stamped with (the system clock by default).
@@ -378,12 +474,17 @@ impl<S: Storage> Ledger<S> {
         if self.is_read_only() {
             return Err(AppendError::ReadOnly);
         }
-        let now = self.clock.now_ms();
+        let now = Timestamp::from_millis(self.clock.now_ms());
         let ev = self
             .trust
             .verify_event(bytes, self.limits)
             .and_then(|ev| self.trust.check_logged_at(&ev, now).map(|()| ev))
             .map_err(|source| AppendError::Rejected {
+                position: 0,
+                source,
+            })?;
+        self.check_time(&ev, now)
+            .map_err(|source| AppendError::Time {
                 position: 0,
                 source,
             })?;
@@ -405,25 +506,35 @@ impl<S: Storage> Ledger<S> {
         }
         let mut unit = Vec::with_capacity(items.len());
         for (position, p) in self.prepare_parallel(items).into_iter().enumerate() {
-            unit.push(p.map_err(|source| AppendError::Rejected { position, source })?);
+            unit.push(p.map_err(|refused| refused.at(position))?);
         }
         self.committer.submit(&self.store, unit)
     }
 
     /// Verifies and prepares (leaf hash included) on all cores: the leaf hash, a BLAKE3 or
     /// SHA-256 pass over each envelope, would otherwise run on the appending thread alone.
-    fn prepare_parallel(&self, items: &[&[u8]]) -> Vec<Result<Prepared, TrustError>> {
+    fn prepare_parallel(&self, items: &[&[u8]]) -> Vec<Result<Prepared, Refused>> {
         let profile = self.profile();
-        let now = self.clock.now_ms();
-        crate::trust::verify_in_parallel(items, |part| {
+        let now = Timestamp::from_millis(self.clock.now_ms());
+        let parts = crate::trust::verify_in_parallel(items, |part| {
             let verified = self.trust.verify_events(part, self.limits);
-            let prepare = |v: Result<VerifiedEvent, _>| {
+            let prepare = |v: Result<VerifiedEvent, TrustError>| {
                 let ev = v?;
                 self.trust.check_logged_at(&ev, now)?;
-                Ok(Self::prepare(ev, profile))
+                Ok((ev.event().time, Self::prepare(ev, profile)))
             };
             verified.into_iter().map(prepare).collect()
-        })
+        });
+        parts
+            .into_iter()
+            .map(|r| {
+                let (time, prepared) = r.map_err(Refused::Trust)?;
+                self.bounds
+                    .check(time, now, self.created)
+                    .map_err(Refused::Time)?;
+                Ok(prepared)
+            })
+            .collect()
     }
 
     /// Signs a checkpoint for the current size if the log grew since the last one (all are

@@ -21,7 +21,7 @@ use crate::cbor::Limits;
 use crate::checkpoint::{KeyError, NoteVerifier};
 use crate::encoding::{b64_decode, b64_encode};
 use crate::envelope::{self, EnvelopeError, KEY_ID_LEN, VerifiedEvent, event_key_id};
-use crate::event::{Assurance, Kind, Level, WorkloadId};
+use crate::event::{Assurance, Kind, Level, Timestamp, WorkloadId};
 use crate::merkle::HashProfile;
 
 /// Why a trust policy file was rejected.
@@ -132,7 +132,7 @@ pub enum TrustError {
         /// The emitter.
         workload: String,
         /// The event's time.
-        time: u64,
+        time: Timestamp,
     },
     /// The key was valid at the event's claimed time, but retired (`not_after`) before the
     /// event entered the log: a backdated event under a retired key.
@@ -143,9 +143,9 @@ pub enum TrustError {
         /// The emitter.
         workload: String,
         /// The key's `not_after`.
-        not_after: u64,
-        /// When the event was known to be not yet logged (ms since the epoch).
-        logged_after: u64,
+        not_after: Timestamp,
+        /// When the event was known to be not yet logged.
+        logged_after: Timestamp,
     },
     /// The emitter may not sign this kind.
     #[error("emitter {workload:?} may not sign {kind} events")]
@@ -190,15 +190,15 @@ pub struct PinnedKey {
     /// Its event key id.
     pub kid: [u8; KEY_ID_LEN],
     /// First event time it is valid for.
-    pub not_before: Option<u64>,
+    pub not_before: Option<Timestamp>,
     /// Last event time it is valid for.
-    pub not_after: Option<u64>,
+    pub not_after: Option<Timestamp>,
 }
 
 impl PinnedKey {
     /// Whether the key may sign an event of time `t`.
     #[must_use]
-    pub fn valid_at(&self, t: u64) -> bool {
+    pub fn valid_at(&self, t: Timestamp) -> bool {
         self.not_before.is_none_or(|nb| t >= nb) && self.not_after.is_none_or(|na| t <= na)
     }
 }
@@ -247,8 +247,8 @@ fn parse_key(workload: &str, index: usize, k: &KeyEntry) -> Result<PinnedKey, Po
     Ok(PinnedKey {
         kid: event_key_id(&key),
         key,
-        not_before: k.not_before,
-        not_after: k.not_after,
+        not_before: k.not_before.map(Timestamp::from_millis),
+        not_after: k.not_after.map(Timestamp::from_millis),
     })
 }
 
@@ -448,13 +448,13 @@ impl TrustPolicy {
     pub fn check_logged_at<B: AsRef<[u8]>>(
         &self,
         ev: &VerifiedEvent<B>,
-        logged_after: u64,
+        logged_after: Timestamp,
     ) -> Result<(), TrustError> {
         let e = ev.event();
         let key = self.key_for(e.emitter.as_str(), &ev.key_id())?;
         match key.not_after {
             Some(not_after)
-                if logged_after > not_after.saturating_add(self.governance.clock_skew_ms()) =>
+                if logged_after > not_after.plus_ms(self.governance.clock_skew_ms()) =>
             {
                 Err(TrustError::KeyRetiredBeforeLogged {
                     workload: e.emitter.to_string(),

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use warrant_ledger::checkpoint::NoteSigner;
 use warrant_ledger::envelope::EmitterChain;
 use warrant_ledger::event::*;
-use warrant_ledger::ledger::Ledger;
+use warrant_ledger::ledger::{Ledger, TimeBounds};
 use warrant_ledger::merkle::HashProfile;
 use warrant_ledger::trust::{TrustPolicy, public_key_base64};
 
@@ -61,7 +61,7 @@ pub fn sample_bodies() -> Vec<(Body, &'static str, Assurance)> {
                     "allow_small_transfer".into(),
                     "require_approval_large".into(),
                 ],
-                effective_from: T0,
+                effective_from: ts(T0),
             }),
             "spiffe://bank.example/policy-registry",
             Assurance::Enforced,
@@ -72,18 +72,18 @@ pub fn sample_bodies() -> Vec<(Body, &'static str, Assurance)> {
                     id: "alice@bank.example".into(),
                     issuer: "https://idp.bank.example".into(),
                     auth_methods: vec!["pwd".into(), "hwk".into()],
-                    auth_time: T0 + 1_000,
+                    auth_time: ts(T0 + 1_000),
                     assurance_level: "aal2".into(),
                     mfa: true,
                 },
                 instruction_digest: d("pay invoice 1142"),
                 interpretation_digest: d("transfer 4200 EUR to ACME"),
-                confirmed_at: T0 + 2_000,
+                confirmed_at: ts(T0 + 2_000),
                 purpose: "vendor payment".into(),
                 data_class: "financial".into(),
                 scope_ceiling: vec!["payments:transfer".into(), "payments:read".into()],
                 risk_tier: RiskTier::High,
-                expires_at: T0 + 3_600_000,
+                expires_at: ts(T0 + 3_600_000),
                 initiation: TaskInitiation::Human,
             }),
             "spiffe://bank.example/front-door",
@@ -100,7 +100,7 @@ pub fn sample_bodies() -> Vec<(Body, &'static str, Assurance)> {
                     instance: "pool-a/3".into(),
                 },
                 scope: vec!["payments:transfer".into()],
-                expires_at: T0 + 3_600_000,
+                expires_at: ts(T0 + 3_600_000),
                 mode: DelegationMode::Delegation,
                 cross_domain: false,
             }),
@@ -130,7 +130,7 @@ pub fn sample_bodies() -> Vec<(Body, &'static str, Assurance)> {
                     max_credential_ttl_ms: Some(300_000),
                     granted_scope: vec!["payments:transfer".into()],
                 },
-                valid_until: T0 + 600_000,
+                valid_until: ts(T0 + 600_000),
             }),
             "spiffe://bank.example/pdp",
             Assurance::Enforced,
@@ -142,7 +142,7 @@ pub fn sample_bodies() -> Vec<(Body, &'static str, Assurance)> {
                 action_digest: action_digest("payments:transfer", &["account:DE89-0001".into()]),
                 required_role: "payments-approver".into(),
                 quorum: 1,
-                expires_at: T0 + 900_000,
+                expires_at: ts(T0 + 900_000),
             }),
             "spiffe://bank.example/approvals",
             Assurance::Enforced,
@@ -157,7 +157,7 @@ pub fn sample_bodies() -> Vec<(Body, &'static str, Assurance)> {
                     roles: vec!["payments-approver".into()],
                     issuer: "https://idp.bank.example".into(),
                 },
-                valid_until: T0 + 900_000,
+                valid_until: ts(T0 + 900_000),
             }),
             "spiffe://bank.example/approvals",
             Assurance::Enforced,
@@ -171,8 +171,8 @@ pub fn sample_bodies() -> Vec<(Body, &'static str, Assurance)> {
                     issuer: "https://sts.bank.example".into(),
                     audience: "https://payments.bank.example".into(),
                     scopes: vec!["payments:transfer".into()],
-                    not_before: T0 + 10_000,
-                    expires_at: T0 + 310_000,
+                    not_before: ts(T0 + 10_000),
+                    expires_at: ts(T0 + 310_000),
                     bound_key_digest: Some(d("dpop key")),
                 },
                 holder: Holder {
@@ -204,8 +204,8 @@ pub fn sample_bodies() -> Vec<(Body, &'static str, Assurance)> {
                 initiation: ActionInitiation::AgentPlanned,
                 within_confirmed_scope: true,
                 outcome: ActionOutcome::Success,
-                started_at: T0 + 20_000,
-                ended_at: T0 + 20_250,
+                started_at: ts(T0 + 20_000),
+                ended_at: ts(T0 + 20_250),
             }),
             "spiffe://bank.example/gateway",
             Assurance::Enforced,
@@ -226,7 +226,7 @@ pub fn sample_bodies() -> Vec<(Body, &'static str, Assurance)> {
                 credential_id: "cred-5f2c".into(),
                 reason: RevocationReason::TaskClosed,
                 trigger: None,
-                effective_at: T0 + 30_000,
+                effective_at: ts(T0 + 30_000),
             }),
             "spiffe://bank.example/sts",
             Assurance::Enforced,
@@ -250,7 +250,7 @@ pub fn sample_bodies() -> Vec<(Body, &'static str, Assurance)> {
                 action: OverrideAction::Stop,
                 target: r(8, "action envelope"),
                 justification_digest: d("suspicious pattern"),
-                post_hoc_approval_due: T0 + 86_400_000,
+                post_hoc_approval_due: ts(T0 + 86_400_000),
             }),
             "spiffe://bank.example/front-door",
             Assurance::Enforced,
@@ -281,7 +281,7 @@ pub fn sample_events() -> Vec<Event> {
                 emitter: w(emitter),
                 eseq,
                 prev: (eseq > 0).then(|| d("previous envelope")),
-                time: T0 + 1_000 * i as u64,
+                time: ts(T0 + 1_000 * i as u64),
                 refs: if i >= 4 {
                     vec![r(4, "decision envelope")]
                 } else {
@@ -301,7 +301,9 @@ pub const ORIGIN: &str = "example.com/agents";
 
 /// A new ledger in `dir` under [`ORIGIN`], [`log_key`] and [`sample_trust`].
 pub fn sample_ledger(dir: &std::path::Path, profile: HashProfile) -> Ledger {
-    Ledger::create(dir, ORIGIN, profile, log_key(), sample_trust()).expect("create ledger")
+    Ledger::create(dir, ORIGIN, profile, log_key(), sample_trust())
+        .expect("create ledger")
+        .with_time_bounds(TimeBounds::history())
 }
 
 /// A new Blake3 ledger in `dir` for the demo deployment `dep`, logged under `log_key`'s
@@ -312,12 +314,45 @@ pub fn demo_ledger(
     log_key: NoteSigner,
     at: u64,
 ) -> (Ledger, TrustPolicy) {
+    demo_ledger_with_clock(dep, dir, log_key, at, None)
+}
+
+/// As [`demo_ledger`], with the ledger's clock given: created at `at` and reading
+/// `clock_ms` (ms since the epoch) afterwards. It accepts any event time (the tests feed the
+/// auditor what a careless ledger would let through).
+pub fn demo_ledger_with_clock(
+    dep: &warrant_ledger::demo::Deployment,
+    dir: &std::path::Path,
+    log_key: NoteSigner,
+    at: u64,
+    clock_ms: Option<u64>,
+) -> (Ledger, TrustPolicy) {
     let origin = log_key.verifier().name().to_owned();
     let doc = dep.trust_document(&origin, "blake3", &log_key.verifier().to_string());
     let trust = TrustPolicy::try_from(doc).expect("trust");
-    let ledger =
-        Ledger::create(dir, &origin, HashProfile::Blake3, log_key, trust.clone()).expect("create");
-    let policy = warrant_ledger::demo::registration_event(dep, at).expect("policy");
+    type Clock = std::sync::Arc<dyn warrant_ledger::ledger::Clock>;
+    let (created, then): (Clock, Clock) = match clock_ms {
+        Some(now) => (
+            std::sync::Arc::new(move || at),
+            std::sync::Arc::new(move || now),
+        ),
+        None => (
+            std::sync::Arc::new(warrant_ledger::ledger::SystemClock),
+            std::sync::Arc::new(warrant_ledger::ledger::SystemClock),
+        ),
+    };
+    let ledger = Ledger::create_with_clock(
+        dir,
+        &origin,
+        HashProfile::Blake3,
+        log_key,
+        trust.clone(),
+        created,
+    )
+    .expect("create")
+    .with_clock(then)
+    .with_time_bounds(TimeBounds::lenient());
+    let policy = warrant_ledger::demo::registration_event(dep, ts(at)).expect("policy");
     ledger.append(policy.bytes()).expect("register");
     (ledger, trust)
 }
@@ -356,7 +391,7 @@ pub fn events(n: usize, tasks: usize) -> Vec<Vec<u8>> {
     (0..n)
         .map(|i| {
             chains[i % tasks]
-                .emit(signal_body(i as u64), T0 + i as u64, vec![])
+                .emit(signal_body(i as u64), ts(T0 + i as u64), vec![])
                 .expect("sign")
                 .into_bytes()
         })
@@ -398,4 +433,9 @@ pub fn sample_trust_document() -> warrant_ledger::trust::TrustDocument {
         ));
     }
     toml::from_str(&toml).expect("sample trust document")
+}
+
+/// The instant `ms` milliseconds after the epoch.
+pub fn ts(ms: u64) -> Timestamp {
+    Timestamp::from_millis(ms)
 }

@@ -85,7 +85,7 @@ impl Story {
             .chains
             .entry(who)
             .or_insert_with(|| dep.chain(who, Some(task)));
-        let event = chain.emit(body, T0 + at, vec![]).expect("sign");
+        let event = chain.emit(body, ts(T0 + at), vec![]).expect("sign");
         let reference = r(&event);
         self.events.push(event);
         reference
@@ -152,7 +152,7 @@ impl Story {
             action_digest: action_digest(ACTION, &s(&[ACCOUNT])),
             required_role: ROLE.into(),
             quorum: 1,
-            expires_at: T0 + 900_000,
+            expires_at: ts(T0 + 900_000),
         })
     }
 
@@ -167,7 +167,7 @@ impl Story {
                 roles: s(&[ROLE]),
                 issuer: IDP.into(),
             },
-            valid_until: T0 + 900_000,
+            valid_until: ts(T0 + 900_000),
         })
     }
 
@@ -184,8 +184,8 @@ impl Story {
                 issuer: "https://sts.bank.example".into(),
                 audience: "https://payments.bank.example".into(),
                 scopes: s(&[ACTION]),
-                not_before: T0 + 5_000,
-                expires_at: T0 + 305_000,
+                not_before: ts(T0 + 5_000),
+                expires_at: ts(T0 + 305_000),
                 bound_key_digest: None,
             },
             holder: Holder {
@@ -216,8 +216,8 @@ impl Story {
             initiation: ActionInitiation::AgentPlanned,
             within_confirmed_scope: true,
             outcome: ActionOutcome::Success,
-            started_at: T0 + 10_000,
-            ended_at: T0 + 10_400,
+            started_at: ts(T0 + 10_000),
+            ended_at: ts(T0 + 10_400),
         })
     }
 
@@ -244,10 +244,13 @@ impl Story {
         let doc = self
             .dep
             .trust_document(ORIGIN, "blake3", &log_key.verifier().to_string());
-        let (mut ledger, _) = crate::common::demo_ledger(&self.dep, dir.path(), log_key, T0);
-        if let Some(now) = self.clock_ms {
-            ledger = ledger.with_clock(std::sync::Arc::new(move || now));
-        }
+        let (ledger, _) = crate::common::demo_ledger_with_clock(
+            &self.dep,
+            dir.path(),
+            log_key,
+            T0,
+            self.clock_ms,
+        );
         let bytes: Vec<&[u8]> = self.events.iter().map(VerifiedEvent::bytes).collect();
         let split = self.checkpoint_after.unwrap_or(bytes.len());
         ledger.append_batch(&bytes[..split]).expect("append");
@@ -284,18 +287,18 @@ pub fn opened() -> Body {
             id: HUMAN.into(),
             issuer: "https://idp.bank.example".into(),
             auth_methods: s(&["pwd", "hwk"]),
-            auth_time: T0,
+            auth_time: ts(T0),
             assurance_level: "aal2".into(),
             mfa: true,
         },
         instruction_digest: Digest::of(b"pay invoice 1"),
         interpretation_digest: Digest::of(b"transfer for invoice 1 to ACME"),
-        confirmed_at: T0 + 1_000,
+        confirmed_at: ts(T0 + 1_000),
         purpose: "vendor payment".into(),
         data_class: "financial".into(),
         scope_ceiling: s(&[ACTION, "payments:read"]),
         risk_tier: Level::High,
-        expires_at: T0 + 3_600_000,
+        expires_at: ts(T0 + 3_600_000),
         initiation: TaskInitiation::Human,
     })
 }
@@ -310,7 +313,7 @@ pub fn delegation(from: Delegator, to: &str) -> Body {
             instance: "pool-a/1".into(),
         },
         scope: s(&[ACTION, "payments:read"]),
-        expires_at: T0 + 3_600_000,
+        expires_at: ts(T0 + 3_600_000),
         mode: DelegationMode::Delegation,
         cross_domain: false,
     })
@@ -340,7 +343,7 @@ pub fn decision() -> Body {
             max_credential_ttl_ms: Some(300_000),
             granted_scope: s(&[ACTION]),
         },
-        valid_until: T0 + 600_000,
+        valid_until: ts(T0 + 600_000),
     })
 }
 
@@ -350,6 +353,11 @@ pub fn revocation(at: u64) -> Body {
         credential_id: CRED.into(),
         reason: RevocationReason::TaskClosed,
         trigger: None,
-        effective_at: T0 + at,
+        effective_at: ts(T0 + at),
     })
+}
+
+/// The instant `ms` milliseconds after the epoch.
+pub fn ts(ms: u64) -> Timestamp {
+    Timestamp::from_millis(ms)
 }

@@ -84,7 +84,7 @@ fn signer_problem(d: At<'_, DelegationGranted>) -> Option<String> {
 fn hop_problem(
     gov: &Governance,
     d: At<'_, DelegationGranted>,
-    at: u64,
+    at: Timestamp,
     instance: Option<&str>,
 ) -> Option<String> {
     let b = d.body;

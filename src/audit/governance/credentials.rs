@@ -96,7 +96,7 @@ fn grant_problem(
         return Some("carries scopes the decision it was issued under did not grant".to_owned());
     }
     let cap = ttl_cap(t, issuing, covering(t, index, a).map(|d| d.body))?;
-    let lifetime = cred.expires_at.saturating_sub(cred.not_before);
+    let lifetime = cred.expires_at.millis_since(cred.not_before);
     (lifetime > cap).then(|| {
         format!(
             "lives {} s, longer than the {} s allowed",
@@ -233,7 +233,7 @@ pub(super) fn b10(t: &Task<'_>) -> Check {
         let why = "an action ran or a credential was issued after the task closed";
         return check("B10", Status::Fail, &[close.event.id, v.event().id], why);
     }
-    let grace_end = close.event.time.saturating_add(t.gov.revocation_grace_ms());
+    let grace_end = close.event.time.plus_ms(t.gov.revocation_grace_ms());
     let ended_by_close =
         |r: &At<'_, CredentialRevoked>| r.index < close.index || r.body.effective_at <= grace_end;
     let outliving: Vec<EventId> = t

@@ -31,11 +31,11 @@ fn intent_problem(t: &Task<'_>, o: At<'_, TaskOpened>) -> Option<String> {
         )
     } else if let Some(max) = tier
         .max_auth_age_ms
-        .filter(|max| b.confirmed_at.saturating_sub(p.auth_time) > *max)
+        .filter(|max| b.confirmed_at.millis_since(p.auth_time) > *max)
     {
         format!(
             "the human authenticated {} s before confirming; a {} risk task allows {} s",
-            b.confirmed_at.saturating_sub(p.auth_time) / 1000,
+            b.confirmed_at.millis_since(p.auth_time) / 1000,
             b.risk_tier,
             max / 1000
         )

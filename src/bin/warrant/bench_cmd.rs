@@ -14,7 +14,7 @@ use warrant_ledger::cbor;
 use warrant_ledger::checkpoint::NoteSigner;
 use warrant_ledger::envelope::{self, EmitterChain};
 use warrant_ledger::event::*;
-use warrant_ledger::ledger::Ledger;
+use warrant_ledger::ledger::{Ledger, TimeBounds};
 use warrant_ledger::merkle::HashProfile;
 use warrant_ledger::trust::{TrustPolicy, public_key_base64};
 
@@ -58,7 +58,8 @@ struct Report {
     ingest_storage_writes_per_entry: f64,
 }
 
-fn body(i: u64) -> Body {
+/// The `i`-th event's body, its action started at `at`.
+fn body(i: u64, at: Timestamp) -> Body {
     Body::ActionExecuted(ActionExecuted {
         action_id: format!("act-{i}"),
         actor_chain: vec![
@@ -83,8 +84,8 @@ fn body(i: u64) -> Body {
         initiation: ActionInitiation::AgentPlanned,
         within_confirmed_scope: true,
         outcome: ActionOutcome::Success,
-        started_at: 1_732_780_800_000 + i,
-        ended_at: 1_732_780_800_050 + i,
+        started_at: at,
+        ended_at: at.plus_ms(50),
     })
 }
 
@@ -99,6 +100,8 @@ fn generate(key: &SigningKey, n: u64, path: &Path, bar: &indicatif::ProgressBar)
         TaskId::new_v7(),
         Assurance::Enforced,
     );
+    // Events of the last few hours, one a millisecond apart, as a service logs them.
+    let t0 = Timestamp::now().minus_ms(n + 60_000);
     for i in 0..n {
         if i % 10 == 0 {
             chain = EmitterChain::for_task(
@@ -108,7 +111,8 @@ fn generate(key: &SigningKey, n: u64, path: &Path, bar: &indicatif::ProgressBar)
                 Assurance::Enforced,
             );
         }
-        let ev = chain.emit(body(i), 1_732_780_800_000 + i, vec![])?;
+        let at = t0.plus_ms(i);
+        let ev = chain.emit(body(i, at), at.plus_ms(50), vec![])?;
         out.write_all(&(ev.bytes().len() as u32).to_le_bytes())?;
         out.write_all(ev.bytes())?;
         bytes += ev.bytes().len() as u64;
@@ -546,13 +550,15 @@ fn bench(n: u64, profile: HashProfile, work: &Path) -> Result<Report> {
         profile,
         log_key.clone(),
         trust.clone(),
-    )?;
+    )?
+    // The events were signed before the ledger was created (a replay): any past time.
+    .with_time_bounds(TimeBounds::history());
     let measured = ingest(&ledger, &files, n, &limits, &key.verifying_key())?;
     let ingest_eps = measured.eps;
     let proof_us = proof_latency(&ledger, 0)?;
     // The same on the ledger reopened: nothing of the tree is in memory any more.
     drop(ledger);
-    let ledger = Ledger::open(&dir, log_key, trust)?;
+    let ledger = Ledger::open(&dir, log_key, trust)?.with_time_bounds(TimeBounds::history());
     let proof_reopened_us = proof_latency(&ledger, 1)?;
     drop(ledger);
     let bytes_per_entry = (store_bytes(&dir)? as f64 - event_bytes as f64) / n as f64;

@@ -4,10 +4,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context as _, Result};
+use std::sync::Arc;
 use warrant_ledger::audit::{self, Report, Status, Verdict};
 use warrant_ledger::checkpoint::NoteSigner;
 use warrant_ledger::demo::{Deployment, Scenario, registered_policy, registration_event, run_task};
-use warrant_ledger::ledger::{Clock as _, Ledger, SystemClock};
+use warrant_ledger::event::Timestamp;
+
+use warrant_ledger::ledger::{Ledger, SystemClock, TimeBounds};
 use warrant_ledger::merkle::HashProfile;
 use warrant_ledger::trust::TrustPolicy;
 
@@ -65,7 +68,13 @@ fn as_expected(scenario: Scenario, report: &Report) -> bool {
     }
 }
 
-fn setup(dir: &Path, profile: HashProfile) -> Result<(Deployment, Ledger, PathBuf)> {
+/// The deployment's keys, its ledger (created at `created`) and the auditor's trust policy
+/// in `dir`.
+fn setup(
+    dir: &Path,
+    profile: HashProfile,
+    created: Timestamp,
+) -> Result<(Deployment, Ledger, PathBuf)> {
     std::fs::create_dir_all(dir.join("keys"))?;
     let seed = warrant_ledger::keys::random_bytes();
     write_secret(
@@ -84,13 +93,18 @@ fn setup(dir: &Path, profile: HashProfile) -> Result<(Deployment, Ledger, PathBu
     let text = toml::to_string(&doc).context("trust policy as TOML")?;
     let trust_path = dir.join("trust.toml");
     std::fs::write(&trust_path, &text)?;
-    let ledger = Ledger::create(
+    let ledger = Ledger::create_with_clock(
         &dir.join("ledger"),
         ORIGIN,
         profile,
         log_key,
         TrustPolicy::try_from(doc)?,
-    )?;
+        Arc::new(move || created.as_millis()),
+    )?
+    .with_clock(Arc::new(SystemClock))
+    // A ledger with default bounds would refuse the close dated ten years ahead at append;
+    // this one lets it through, so that the demo shows the auditor catching it (A5).
+    .with_time_bounds(TimeBounds::lenient());
     std::fs::write(dir.join("ledger").join("trust.toml"), &text)?;
     Ok((dep, ledger, trust_path))
 }
@@ -104,16 +118,15 @@ pub fn run(dir: Option<PathBuf>, profile: HashProfile, tasks: Option<u64>) -> Re
     let dir = dir.unwrap_or_else(|| {
         std::env::temp_dir().join(format!("warrant-demo-{}", std::process::id()))
     });
-    let (dep, ledger, trust_path) = setup(&dir, profile)?;
+    // Tasks start a second apart and end within a minute, all in the recent past, in a
+    // ledger created just before the first: the auditor bounds every claimed time by when the
+    // log signed it.
+    let t0 = Timestamp::now().minus_ms(plan_len(tasks) * 1_000 + 120_000);
+    let (dep, ledger, trust_path) = setup(&dir, profile, t0.minus_ms(1_000))?;
     println!(
         "warrant demo: ledger, keys and the auditor's trust policy in {}\n",
         dir.display()
     );
-    // Tasks start a second apart and end within a minute, all in the recent past: the
-    // auditor bounds every claimed time by when the log signed it.
-    let t0 = SystemClock
-        .now_ms()
-        .saturating_sub(plan_len(tasks) * 1_000 + 120_000);
     let policy = registration_event(&dep, t0)?;
     ledger.append(policy.bytes())?;
     println!(
@@ -152,7 +165,7 @@ pub fn run(dir: Option<PathBuf>, profile: HashProfile, tasks: Option<u64>) -> Re
         let mut batch = Vec::new();
         for (k, (scenario, high)) in chunk.iter().enumerate() {
             let n = (chunk_start + k) as u64;
-            let run = run_task(&dep, *scenario, n, t0 + 1_000 * (n + 1), *high)?;
+            let run = run_task(&dep, *scenario, n, t0.plus_ms(1_000 * (n + 1)), *high)?;
             batch.extend(run.events.iter().map(|e| e.bytes().to_vec()));
             runs.push((*scenario, *high, run));
         }

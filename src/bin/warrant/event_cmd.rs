@@ -8,7 +8,7 @@ use clap::Subcommand;
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use serde::Serialize;
 use warrant_ledger::envelope::{self, CONTENT_TYPE, EnvelopeError, event_key_id};
-use warrant_ledger::event::{Digest, Event, EventId, action_digest};
+use warrant_ledger::event::{Digest, Event, EventId, Timestamp, action_digest};
 use warrant_ledger::keys::generate_signing_key;
 use warrant_ledger::trust::public_key_base64;
 use zeroize::Zeroizing;
@@ -35,6 +35,10 @@ pub enum EventCommand {
         /// Replaces the event's `id` with a fresh UUIDv7.
         #[arg(long)]
         fresh_id: bool,
+        /// Moves the event to this time (`now`, or ms since the epoch), and every time of its
+        /// body by as much: for signing a recorded event (an example) as a new one.
+        #[arg(long)]
+        at: Option<String>,
     },
     /// Prints the citation digest of a COSE_Sign1 event (FILE, or standard input): what
     /// `refs`, `prev` and body references carry.
@@ -98,6 +102,17 @@ pub fn read_signing_key(path: &Path) -> Result<SigningKey> {
     Ok(SigningKey::from_bytes(seed))
 }
 
+/// `now`, or milliseconds since the epoch.
+fn parse_time(text: &str) -> Result<Timestamp> {
+    if text == "now" {
+        return Ok(Timestamp::now());
+    }
+    let ms: u64 = text
+        .parse()
+        .with_context(|| format!("--at {text:?}: `now` or milliseconds since the epoch"))?;
+    Ok(Timestamp::from_millis(ms))
+}
+
 fn parse_pubkey(b64: &str) -> Result<VerifyingKey> {
     let raw = b64_decode(b64).context("--pubkey is not standard base64")?;
     let raw: [u8; 32] = raw
@@ -114,12 +129,16 @@ pub fn run(cmd: EventCommand) -> Result<Outcome> {
             out,
             chain,
             fresh_id,
+            at,
         } => {
             let signer = read_signing_key(&key)?;
             let mut event: Event =
                 serde_json::from_slice(&read_stdin(Input::EventJson)?).context("event JSON")?;
             if fresh_id {
                 event.id = EventId::new_v7();
+            }
+            if let Some(at) = at {
+                event.retime(parse_time(&at)?);
             }
             let signed = match &chain {
                 Some(path) => crate::chain_state::sign_next(path, event, &signer)?,

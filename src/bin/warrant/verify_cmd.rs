@@ -42,7 +42,7 @@ pub fn print_story(story: &[StoryLine]) {
             "  {:<10} #{} {} {}  [{}]",
             "",
             line.index,
-            warrant_ledger::event::format_ms(line.time),
+            line.time,
             line.event,
             checks.join(", ")
         );
