@@ -8,10 +8,140 @@
 //! ([`merkle`], RFC 6962 in a BLAKE3 or SHA-256 profile) whose tree heads are signed
 //! checkpoints ([`checkpoint`], C2SP `tlog-checkpoint` in a C2SP `signed-note`); an auditor
 //! receives one evidence bundle per task ([`bundle`]) and verifies it offline ([`audit`]).
-//! [`demo`] builds a realistic deployment; `examples/emit_evidence.rs` shows a service side.
 //!
-//! The example below is the log core on its own: an operator signs checkpoints, an auditor
-//! checks inclusion and consistency against them.
+//! ## The main path: services emit, an auditor verifies
+//!
+//! Each component of a deployment signs the events it witnesses with its own key; the
+//! ledger appends what the trust policy allows; the auditor gets one bundle per task and
+//! the trust policy it pins, and nothing else. `examples/service.rs` and
+//! `examples/auditor.rs` are the same path as programs.
+//!
+//! ```
+//! use warrant_ledger::audit::{self, Verdict};
+//! use warrant_ledger::checkpoint::NoteSigner;
+//! use warrant_ledger::envelope::{EmitterChain, SigningKey, VerifiedEvent, generate_key};
+//! use warrant_ledger::event::*;
+//! use warrant_ledger::ledger::Ledger;
+//! use warrant_ledger::merkle::HashProfile;
+//! use warrant_ledger::trust::TrustPolicy;
+//! # type Error = Box<dyn std::error::Error>;
+//! # let dir = std::env::temp_dir().join(format!("warrant-front-{}", std::process::id()));
+//! # let ids = |v: &[&str]| -> Vec<String> { v.iter().map(|s| s.to_string()).collect() };
+//! # let r = |e: &VerifiedEvent| e.event().reference(e.digest());
+//!
+//! // Keys: the log's, and one per component (front door, policy decision point, token
+//! // service, gateway, policy registry).
+//! let log_key = NoteSigner::generate("bank.example/agents")?;
+//! let [front, pdp, sts, gw, registry]: [SigningKey; 5] = std::array::from_fn(|_| generate_key());
+//! let pin = |id: &str, key: &SigningKey, kinds: &str| format!(
+//!     "[[emitters]]\nworkload = {id:?}\nassurance = \"enforced\"\nkinds = [{kinds}]\n\
+//!      keys = [{{ public_key = {:?} }}]\n",
+//!     warrant_ledger::trust::public_key_base64(&key.verifying_key()));
+//! // What the auditor pins: the log, each component and what it may sign, who is a person.
+//! let trust_toml = [
+//!     format!("version = 1\n[[logs]]\norigin = \"bank.example/agents\"\nhash = \"blake3\"\n\
+//!              verifier_key = \"{}\"\n", log_key.verifier()),
+//!     pin("spiffe://bank.example/front-door", &front, r#""TaskOpened", "DelegationGranted", "TaskClosed""#),
+//!     pin("spiffe://bank.example/pdp", &pdp, r#""PolicyDecision""#),
+//!     pin("spiffe://bank.example/sts", &sts, r#""CredentialIssued", "CredentialRevoked""#),
+//!     pin("spiffe://bank.example/gateway", &gw, r#""ActionExecuted""#),
+//!     pin("spiffe://bank.example/registry", &registry, r#""PolicyRegistered""#),
+//!     "[governance.humans]\nids = [\"*@bank.example\"]\n".to_owned(),
+//! ].concat();
+//! let trust = TrustPolicy::from_toml(&trust_toml)?;
+//! let ledger = Ledger::create(&dir, "bank.example/agents", HashProfile::Blake3, log_key, trust.clone())?;
+//!
+//! // Each component's chain of events in one task; steps a second apart, a minute ago.
+//! let task = TaskId::new_v7();
+//! let chain = |key: &SigningKey, id: &str| -> Result<_, Error> {
+//!     Ok(EmitterChain::for_task(key.clone(), WorkloadId::new(id)?, task, Assurance::Enforced))
+//! };
+//! let (mut f, mut p, mut s, mut g) = (
+//!     chain(&front, "spiffe://bank.example/front-door")?, chain(&pdp, "spiffe://bank.example/pdp")?,
+//!     chain(&sts, "spiffe://bank.example/sts")?, chain(&gw, "spiffe://bank.example/gateway")?,
+//! );
+//! let start = Timestamp::now().minus_ms(60_000);
+//! let t = |n: u64| start.plus_ms(n * 1_000);
+//! let agent = WorkloadId::new("spiffe://bank.example/agent/reports")?;
+//! let policy = PolicyRef { id: "reports".into(), revision: "7".into(), digest: Digest::of(b"policy") };
+//! let registered = EmitterChain::ledger_level(registry, WorkloadId::new("spiffe://bank.example/registry")?, Assurance::Enforced)
+//!     .emit(PolicyRegistered { engine: "opa".into(), policy: policy.clone(),
+//!         rule_ids: ids(&["allow_read"]), effective_from: t(0) }.into(), t(0), vec![])?;
+//!
+//! // The human's intent (with how they authenticated), and the agent instance it is delegated to.
+//! let opened = f.emit(TaskOpened {
+//!     purpose: "monthly report".into(), risk_tier: Level::Low, data_class: "financial".into(),
+//!     principal: HumanPrincipal { id: "alice@bank.example".into(), mfa: true,
+//!         issuer: "https://idp.bank.example".into(), auth_time: t(1),
+//!         auth_methods: ids(&["pwd", "hwk"]), assurance_level: "aal2".into() },
+//!     expires_at: t(1).plus_ms(3_600_000), initiation: TaskInitiation::Human,
+//!     confirmed_at: t(1), scope_ceiling: ids(&["reports:read"]),
+//!     instruction_digest: Digest::of(b"typed"), interpretation_digest: Digest::of(b"confirmed"),
+//! }.into(), t(1), vec![])?;
+//! let delegated = f.emit(DelegationGranted {
+//!     mode: DelegationMode::Delegation, scope: ids(&["reports:read"]),
+//!     delegatee: WorkloadRef { id: agent.clone(), instance: "pool/1".into(), trust_domain: "bank.example".into() },
+//!     delegator: Delegator::Human { id: "alice@bank.example".into() },
+//!     expires_at: t(2).plus_ms(3_600_000), cross_domain: false,
+//! }.into(), t(2), vec![r(&opened)])?;
+//! // The decision under the registered policy, a just-in-time credential, the action.
+//! let decided = p.emit(PolicyDecision {
+//!     effect: Effect::Allow, policy, rule_ids: ids(&["allow_read"]), decision_id: "d1".into(),
+//!     request: DecisionRequest { action: "reports:read".into(), principal: "alice@bank.example".into(),
+//!         resources: ids(&["ledger:2026-11"]), actor_chain: ids(&["alice@bank.example", agent.as_str()]),
+//!         context_digest: Digest::of(b"ctx") },
+//!     obligations: Obligations { approval: None, granted_scope: ids(&["reports:read"]),
+//!         max_credential_ttl_ms: Some(300_000) },
+//!     valid_until: t(3).plus_ms(600_000), input_digest: Digest::of(b"input"),
+//! }.into(), t(3), vec![r(&delegated)])?;
+//! let issued = s.emit(CredentialIssued {
+//!     holder: Holder { id: agent.clone(), instance: "pool/1".into() }, approval: None,
+//!     decision: r(&decided),
+//!     credential: Credential { id: "c1".into(), issuer: "https://sts.bank.example".into(),
+//!         scopes: ids(&["reports:read"]), audience: "https://reports.bank.example".into(),
+//!         cred_type: "oauth_access_token".into(), expires_at: t(4).plus_ms(300_000),
+//!         not_before: t(4), value_digest: Digest::of(b"token"), bound_key_digest: None },
+//! }.into(), t(4), vec![])?;
+//! let acted = g.emit(ActionExecuted {
+//!     outcome: ActionOutcome::Success, approval: None, ended_at: t(5), instance: "pool/1".into(),
+//!     action_id: "a1".into(), decisions: vec![r(&decided)],
+//!     operation: Operation { name: "reports:read".into(), service: "https://reports.bank.example".into(),
+//!         resources: ids(&["ledger:2026-11"]), permissions_used: ids(&["reports:read"]) },
+//!     initiation: ActionInitiation::AgentPlanned, started_at: t(5),
+//!     actor_chain: ids(&["alice@bank.example", agent.as_str()]), credential_id: "c1".into(),
+//!     request_digest: Digest::of(b"req"), response_digest: Digest::of(b"resp"),
+//!     within_confirmed_scope: true,
+//! }.into(), t(5), vec![r(&issued)])?;
+//! // The credential revoked, the task closed with every emitter's last event.
+//! let revoked = s.emit(CredentialRevoked { reason: RevocationReason::TaskClosed, trigger: None,
+//!     effective_at: t(6), credential_id: "c1".into() }.into(), t(6), vec![])?;
+//! let manifest = [&p, &s, &g, &f].iter().filter_map(|c| c.manifest_entry()).collect();
+//! let closed = f.emit(TaskClosed { outcome: TaskOutcome::Completed, manifest,
+//!     credentials_open: vec![] }.into(), t(7), vec![])?;
+//! for e in [&registered, &opened, &delegated, &decided, &issued, &acted, &revoked, &closed] {
+//!     ledger.append(e.bytes())?;
+//! }
+//!
+//! // The auditor: the bundle and the pinned trust policy, offline.
+//! let bundle = ledger.export_bundle(&task, None)?;
+//! let report = audit::verify(&bundle, &trust, &[])?;
+//! assert_eq!(report.verdict, Verdict::Pass, "{report}");
+//! # drop(ledger);
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), Error>(())
+//! ```
+//!
+//! ## Features and toolchain
+//!
+//! - no feature (the default): the library alone; everything an auditor needs does no I/O.
+//! - `cli`: the `warrant` command line (`cargo install warrant-ledger --features cli`); its
+//!   dependencies (clap, anyhow, indicatif, serde_json, jemalloc) never reach library users.
+//!
+//! Minimum supported Rust: 1.89 (`rust-version`; clippy holds the code to it in CI).
+//!
+//! ## The log core on its own
+//!
+//! An operator signs checkpoints, an auditor checks inclusion and consistency against them.
 //!
 //! ```
 //! use warrant_ledger::checkpoint::{Checkpoint, NoteSigner, open_checkpoint};

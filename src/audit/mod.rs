@@ -1,5 +1,5 @@
 //! Offline verification of an evidence bundle against what the auditor pins: a structured
-//! report of checks (DESIGN §5), each pass / fail / warn / not applicable, with the event ids
+//! report of checks (`docs/audit-checks.md`), each pass / fail / warn / not applicable, with the event ids
 //! that justify it.
 //!
 //! Pure: no I/O, no clock. Adversarial bundles get a report (or, when they are unusable as
@@ -24,6 +24,7 @@ use crate::trust::TrustPolicy;
 
 /// The outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Status {
     /// The check holds.
     #[serde(rename = "pass")]
@@ -55,6 +56,7 @@ pub struct Check {
 /// The overall verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Verdict {
     /// No check failed.
     Pass,
@@ -88,6 +90,49 @@ impl Report {
             .filter(|c| c.status == Status::Fail)
             .map(|c| c.id.as_str())
             .collect()
+    }
+}
+
+impl core::fmt::Display for Status {
+    /// `pass`, `FAIL`, `warn` or `n/a`: a failure stands out in a list.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::Pass => "pass",
+            Self::Fail => "FAIL",
+            Self::Warn => "warn",
+            Self::NotApplicable => "n/a",
+        })
+    }
+}
+
+impl core::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::Pass => "PASS",
+            Self::Fail => "FAIL",
+        })
+    }
+}
+
+impl core::fmt::Display for Check {
+    /// `B5 FAIL credential cred-1 was issued after the action (events: …)`.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{:<3} {:<4} {}", self.id, self.status, self.reason)?;
+        if !self.events.is_empty() {
+            write!(f, " (events: {})", self.events.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+impl core::fmt::Display for Report {
+    /// The task, one line per check, then the verdict.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        writeln!(f, "task {}", self.task)?;
+        for c in &self.checks {
+            writeln!(f, "  {c}")?;
+        }
+        write!(f, "verdict {}", self.verdict)
     }
 }
 

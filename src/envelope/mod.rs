@@ -17,11 +17,24 @@ mod header;
 mod sequence;
 
 pub use chain::EmitterChain;
+/// The Ed25519 key types an emitter signs with and a trust policy pins (re-exported, so that
+/// naming them needs no dependency of one's own).
+pub use ed25519_dalek::{SigningKey, VerifyingKey};
 pub use sequence::{SequenceError, SequenceReader};
 
+/// A fresh Ed25519 signing key from the operating system's random source.
+///
+/// # Panics
+/// If the operating system cannot provide randomness: continuing with a predictable key would
+/// be worse than stopping.
+#[must_use]
+pub fn generate_key() -> SigningKey {
+    crate::keys::generate_signing_key()
+}
+
 use ciborium::Value;
+use ed25519_dalek::Signature;
 use ed25519_dalek::ed25519::signature::{Keypair, Signer};
-use ed25519_dalek::{Signature, VerifyingKey};
 
 pub use header::{ALG_EDDSA, CONTENT_TYPE, KEY_ID_LEN, Protected, event_key_id};
 

@@ -1,4 +1,4 @@
-//! The bodies of the twelve event kinds (DESIGN §4). Field names are the wire names.
+//! The bodies of the twelve event kinds (`docs/event-model.md`). Field names are the wire names.
 //!
 //! Fields are declared in wire order, the canonical order of their keys (shorter names
 //! first, then alphabetical): serde writes a struct's fields in declaration order, so the
@@ -80,17 +80,6 @@ pub enum Level {
     High,
     /// Critical.
     Critical,
-}
-
-impl core::fmt::Display for Level {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
-            Self::Low => "low",
-            Self::Medium => "medium",
-            Self::High => "high",
-            Self::Critical => "critical",
-        })
-    }
 }
 
 /// Risk tier of a task.

@@ -1,4 +1,4 @@
-//! The governance event model (DESIGN §4): typed events that bind who asked, which workload
+//! The governance event model (`docs/event-model.md`): typed events that bind who asked, which workload
 //! acted, with which permissions, under which policy version, approved by whom.
 //!
 //! Events travel as deterministic CBOR (see [`crate::cbor`]) inside COSE_Sign1 envelopes
@@ -8,6 +8,7 @@
 
 mod kinds;
 mod model;
+mod names;
 mod types;
 
 pub use crate::encoding::format_ms;
@@ -24,6 +25,8 @@ pub use types::{
     Assurance, Digest, EventId, EventRef, InvalidId, MAX_ID_LEN, TaskId, Timestamp, WorkloadId,
     is_valid_id, spiffe_trust_domain,
 };
+/// The UUID type of event and task ids (re-exported).
+pub use uuid::Uuid;
 
 use crate::cbor::{self, CborError, Limits};
 

@@ -85,7 +85,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// Every kind, in DESIGN §4 order.
+    /// Every kind, in the order of `docs/event-model.md`.
     pub const ALL: [Self; 12] = [
         Self::PolicyRegistered,
         Self::TaskOpened,
@@ -143,7 +143,8 @@ impl core::str::FromStr for Kind {
     }
 }
 
-/// `Body::as_*`: the body of one kind, or `None`.
+/// `Body::as_*` (the body of one kind, or `None`) and `Body: From<each kind>` (so that
+/// `chain.emit(opened.into(), …)` needs no wrapping by hand).
 macro_rules! body_accessors {
     ($($name:ident => $kind:ident),* $(,)?) => {
         impl Body {
@@ -158,6 +159,14 @@ macro_rules! body_accessors {
                 }
             )*
         }
+
+        $(
+            impl From<$kind> for Body {
+                fn from(body: $kind) -> Self {
+                    Self::$kind(body)
+                }
+            }
+        )*
     };
 }
 

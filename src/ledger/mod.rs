@@ -9,7 +9,9 @@
 //! let dir = std::env::temp_dir().join(format!("warrant-doc-{}", std::process::id()));
 //! let key = NoteSigner::generate("example.com/agents")?;
 //! let ledger = Ledger::create(&dir, "example.com/agents", HashProfile::Blake3, key, TrustPolicy::default())?;
-//! let note = ledger.checkpoint()?; // a signed checkpoint of the empty log
+//! // An empty trust policy pins no emitter, so this ledger accepts no event: the crate's
+//! // front page builds one that pins a deployment's components.
+//! let note = ledger.checkpoint()?; // the empty log's checkpoint, signed when it was created
 //! assert!(String::from_utf8_lossy(&note).starts_with("example.com/agents\n0\n"));
 //! # drop(ledger);
 //! # std::fs::remove_dir_all(&dir)?;

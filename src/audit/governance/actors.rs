@@ -184,7 +184,7 @@ pub(super) fn b2(t: &Task<'_>) -> Check {
             "no intent to trace actors to",
         );
     };
-    // DESIGN §4: impersonation is recorded but fails audit, whether or not it was used.
+    // The event model: impersonation is recorded but fails audit, whether or not it was used.
     let impersonation = t
         .delegations
         .iter()

@@ -1,4 +1,4 @@
-//! Governance-chain checks B1–B11 (DESIGN §5) over the verified events of one task, under
+//! Governance-chain checks B1–B11 (`docs/audit-checks.md`) over the verified events of one task, under
 //! the governance settings of the trust policy.
 //!
 //! Each check looks at the events A1 verified, in log order. A check with nothing to look at

@@ -8,13 +8,9 @@ use warrant_ledger::audit::{self, Status, StoryLine, Verdict};
 use crate::cli_io::{Input, Outcome, print_json, read_file};
 use crate::ledger_cmd::load_trust;
 
-fn mark(s: Status) -> &'static str {
-    match s {
-        Status::Pass => "pass",
-        Status::Fail => "FAIL",
-        Status::Warn => "warn",
-        Status::NotApplicable => "n/a ",
-    }
+/// A status padded to four columns.
+fn mark(s: Status) -> String {
+    format!("{s:<4}")
 }
 
 /// Story lines printed in full; past them, only lines a failed or warning check judges.
@@ -100,8 +96,9 @@ pub fn run(bundle: &Path, trust: &Path, trusted: &[PathBuf], json: bool) -> Resu
             }
         );
     }
-    Ok(match report.verdict {
-        Verdict::Pass => Outcome::Success,
-        Verdict::Fail => Outcome::Failed(format!("checks failed: {}", report.failed().join(", "))),
+    Ok(if report.verdict == Verdict::Pass {
+        Outcome::Success
+    } else {
+        Outcome::Failed(format!("checks failed: {}", report.failed().join(", ")))
     })
 }
