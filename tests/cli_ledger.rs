@@ -168,22 +168,28 @@ fn demo_runs_end_to_end_and_catches_every_violation() {
         "{text}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // One line per task: each scenario with the check it fails; the tampered copy fails A1
+    // and what follows from it is marked so; a legend names every check.
+    for scenario in warrant_ledger::demo::Scenario::ALL {
+        let line = text
+            .lines()
+            .find(|l| l.ends_with(scenario.describe()))
+            .unwrap_or_else(|| panic!("no line for {scenario:?} in:\n{text}"));
+        let want = scenario.expected_failure().map_or("PASS", |id| id);
+        assert!(line.contains(want), "{scenario:?}: {line}");
+    }
     for want in [
-        "FAIL A5",
-        "FAIL B1",
-        "FAIL B2",
-        "FAIL B3",
-        "FAIL B4",
-        "FAIL B5",
-        "FAIL B6",
-        "FAIL B7",
-        "FAIL B10",
         "FAIL A1",
-        "verdict    PASS",
+        "[follows from A1]",
+        "B10  the task closed and no credential outlived it",
         "every compliant task passed",
     ] {
         assert!(text.contains(want), "missing {want:?} in:\n{text}");
     }
+    assert!(
+        !text.contains("— bank.example/agent-ledger"),
+        "the note only with --verbose"
+    );
     // The directory holds what an auditor needs: bundles and the trust policy.
     let trust = dir.join("trust.toml");
     let bundles: Vec<_> = std::fs::read_dir(dir.join("bundles"))
@@ -263,4 +269,20 @@ fn bench_reports_every_figure_from_one_run() {
         std::fs::read(dir.join("keep.txt")).expect("kept"),
         b"the user's"
     );
+}
+
+#[test]
+fn a_demo_without_dir_removes_its_keys_and_verbose_tells_the_stories() {
+    let out = warrant(&["demo", "--verbose"], b"");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let dir = text
+        .lines()
+        .find_map(|l| l.strip_prefix("(ledger, keys, trust policy and bundles in "))
+        .and_then(|l| l.split(',').next())
+        .expect("the directory is named");
+    assert!(!std::path::Path::new(dir).exists(), "{dir} was removed");
+    for want in ["human      ", "credential ", "— bank.example/agent-ledger"] {
+        assert!(text.contains(want), "--verbose shows {want:?}");
+    }
 }

@@ -22,6 +22,45 @@ use crate::envelope::VerifiedEvent;
 use crate::event::{EventId, TaskId};
 use crate::trust::TrustPolicy;
 
+/// Every check the auditor runs, in report order, with what it asks in a few words
+/// (`docs/audit-checks.md` has each exactly).
+pub const CHECKS: [(&str, &str); 16] = [
+    ("A1", "every signature verifies under a pinned key"),
+    (
+        "A2",
+        "every emitter may sign what it signed, with a key valid then",
+    ),
+    (
+        "A3",
+        "every entry is in the log the pinned key signed, which only grew",
+    ),
+    (
+        "A4",
+        "no event of the task is missing, repeated or out of order",
+    ),
+    (
+        "A5",
+        "references point back; no time is later than the log's",
+    ),
+    ("B1", "the task starts from an authenticated human's intent"),
+    ("B2", "every actor holds a delegation back to that human"),
+    (
+        "B3",
+        "every action is covered by an allow decision made before it",
+    ),
+    ("B4", "every decision cites a registered policy version"),
+    ("B5", "every action used a live credential issued for it"),
+    ("B6", "scope only narrows from intent to permission used"),
+    (
+        "B7",
+        "approvals by other humans where required, before the action",
+    ),
+    ("B8", "no action after a deny for it"),
+    ("B9", "trust signals led to revocation"),
+    ("B10", "the task closed and no credential outlived it"),
+    ("B11", "every override has its post-hoc approval"),
+];
+
 /// The outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -80,6 +119,27 @@ impl Report {
     #[must_use]
     pub fn check(&self, id: &str) -> Option<&Check> {
         self.checks.iter().find(|c| c.id == id)
+    }
+
+    /// The failed checks that may only follow from an earlier one: after an integrity check
+    /// fails (A1 to A4: an event that does not verify, is not authorised, is not in the log
+    /// or is missing is left out of what follows, or links to it break), each later failure
+    /// is listed with the first such check. Empty when no integrity check failed.
+    #[must_use]
+    pub fn cascade(&self) -> Vec<(&str, &str)> {
+        let root = self.checks.iter().find(|c| {
+            c.status == Status::Fail && ["A1", "A2", "A3", "A4"].contains(&c.id.as_str())
+        });
+        let Some(root) = root else {
+            return Vec::new();
+        };
+        self.checks
+            .iter()
+            .skip_while(|c| c.id != root.id)
+            .skip(1)
+            .filter(|c| c.status == Status::Fail)
+            .map(|c| (c.id.as_str(), root.id.as_str()))
+            .collect()
     }
 
     /// Ids of the failed checks.

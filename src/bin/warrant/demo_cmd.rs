@@ -1,15 +1,18 @@
 //! `warrant demo`: governed agent tasks end to end on an embedded ledger, audited offline.
+//! The output is a table a person can read (one line per task, what failed, a legend);
+//! `--verbose` tells each task's chain as a story and prints the signed checkpoint.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result};
-use std::sync::Arc;
-use warrant_ledger::audit::{self, Report, Status, Verdict};
+use warrant_ledger::audit::{self, CHECKS, Report, Status, Verdict};
 use warrant_ledger::checkpoint::NoteSigner;
-use warrant_ledger::demo::{Deployment, Scenario, registered_policy, registration_event, run_task};
+use warrant_ledger::demo::{
+    Deployment, Scenario, TaskRun, registered_policy, registration_event, run_task,
+};
 use warrant_ledger::event::Timestamp;
-
 use warrant_ledger::ledger::{Ledger, SystemClock, TimeBounds};
 use warrant_ledger::merkle::HashProfile;
 use warrant_ledger::trust::TrustPolicy;
@@ -19,45 +22,22 @@ use crate::ledger_cmd::{load_trust, progress};
 
 const ORIGIN: &str = "bank.example/agent-ledger";
 
-fn print_report(report: &Report) {
-    let line = |s: Status| {
-        report
-            .checks
-            .iter()
-            .filter(|c| c.status == s)
-            .map(|c| c.id.as_str())
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    println!("  checks     pass: {}", line(Status::Pass));
-    let na = line(Status::NotApplicable);
-    if !na.is_empty() {
-        println!("             n/a:  {na}");
-    }
+/// The failed and warning checks of a report, each failure that may only follow from an
+/// earlier integrity failure marked so.
+fn print_findings(report: &Report) {
+    let cascade = report.cascade();
     for c in report
         .checks
         .iter()
         .filter(|c| matches!(c.status, Status::Fail | Status::Warn))
     {
-        println!(
-            "  {} {:<4} {}",
-            if c.status == Status::Fail {
-                "FAIL"
-            } else {
-                "warn"
-            },
-            c.id,
-            c.reason
-        );
+        let follows = cascade
+            .iter()
+            .find(|(id, _)| *id == c.id)
+            .map_or(String::new(), |(_, root)| format!(" [follows from {root}]"));
+        println!("    {:<4} {:<3} {}{follows}", c.status, c.id, c.reason);
     }
-    println!(
-        "  verdict    {}",
-        if report.verdict == Verdict::Pass {
-            "PASS"
-        } else {
-            "FAIL"
-        }
-    );
+    println!("    verdict {}", report.verdict);
 }
 
 /// Whether a report is what the scenario should produce.
@@ -114,37 +94,16 @@ fn plan_len(tasks: Option<u64>) -> u64 {
     tasks.unwrap_or(Scenario::ALL.len() as u64 + 1)
 }
 
-pub fn run(dir: Option<PathBuf>, profile: HashProfile, tasks: Option<u64>) -> Result<Outcome> {
-    let dir = dir.unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("warrant-demo-{}", std::process::id()))
-    });
-    // Tasks start a second apart and end within a minute, all in the recent past, in a
-    // ledger created just before the first: the auditor bounds every claimed time by when the
-    // log signed it.
-    let t0 = Timestamp::now().minus_ms(plan_len(tasks) * 1_000 + 120_000);
-    let (dep, ledger, trust_path) = setup(&dir, profile, t0.minus_ms(1_000))?;
-    println!(
-        "warrant demo: ledger, keys and the auditor's trust policy in {}\n",
-        dir.display()
-    );
-    let policy = registration_event(&dep, t0)?;
-    ledger.append(policy.bytes())?;
-    println!(
-        "policy     {} rev {} registered (digest {})",
-        registered_policy().id,
-        registered_policy().revision,
-        registered_policy().digest
-    );
-
-    // The default run: one task per scenario (high risk), plus a low-risk compliant one.
-    let plan: Vec<(Scenario, bool)> = match tasks {
+/// What runs: the default is one task per scenario (high risk) and a low-risk compliant one;
+/// with `--tasks N`, one task in ten breaks a rule, always a high-risk one (a low-risk task
+/// needs no approval, so it could not show an approval going wrong).
+fn plan(tasks: Option<u64>) -> Vec<(Scenario, bool)> {
+    match tasks {
         None => Scenario::ALL
             .iter()
             .map(|s| (*s, true))
             .chain([(Scenario::Compliant, false)])
             .collect(),
-        // One task in ten breaks a rule, always a high-risk one (a low-risk task needs no
-        // approval, so it could not show self-approval).
         Some(n) => (0..n)
             .map(|i| {
                 if i % 10 == 9 {
@@ -155,17 +114,36 @@ pub fn run(dir: Option<PathBuf>, profile: HashProfile, tasks: Option<u64>) -> Re
                 }
             })
             .collect(),
-    };
-    let verbose = plan.len() <= 32;
-    let bar = progress(plan.len() as u64, "tasks");
+    }
+}
+
+/// One task as the demo ran and audited it.
+struct Row {
+    scenario: Scenario,
+    high: bool,
+    run: TaskRun,
+    report: Report,
+}
+
+/// A task as planned and run: its scenario, whether it is high-risk, its events.
+type Planned = (Scenario, bool, TaskRun);
+
+/// The services log every task (the ledger group-commits 128 tasks' events at a time);
+/// returns the runs and the events per second, signing included.
+fn ingest(
+    dep: &Deployment,
+    ledger: &Ledger,
+    plan: &[(Scenario, bool)],
+    t0: Timestamp,
+) -> Result<(Vec<Planned>, f64)> {
+    let bar = progress(plan.len() as u64, "tasks logged");
     let started = Instant::now();
     let mut runs = Vec::with_capacity(plan.len());
-    // Services log as they go; the ledger group-commits 128 tasks' events at a time.
     for (chunk_start, chunk) in plan.chunks(128).enumerate().map(|(c, ch)| (c * 128, ch)) {
         let mut batch = Vec::new();
         for (k, (scenario, high)) in chunk.iter().enumerate() {
             let n = (chunk_start + k) as u64;
-            let run = run_task(&dep, *scenario, n, t0.plus_ms(1_000 * (n + 1)), *high)?;
+            let run = run_task(dep, *scenario, n, t0.plus_ms(1_000 * (n + 1)), *high)?;
             batch.extend(run.events.iter().map(|e| e.bytes().to_vec()));
             runs.push((*scenario, *high, run));
         }
@@ -173,83 +151,212 @@ pub fn run(dir: Option<PathBuf>, profile: HashProfile, tasks: Option<u64>) -> Re
         ledger.append_batch(&refs)?;
         bar.inc(chunk.len() as u64);
     }
-    let events: usize = runs.iter().map(|(_, _, r)| r.events.len()).sum();
-    let ingest = started.elapsed();
     bar.finish_and_clear();
-    let checkpoint = ledger.checkpoint()?;
+    let events: usize = runs.iter().map(|(_, _, r)| r.events.len()).sum();
+    Ok((runs, events as f64 / started.elapsed().as_secs_f64()))
+}
 
-    // The auditor's side: bundles and the pinned trust policy only.
-    let trust = load_trust(&trust_path)?;
+/// The auditor's side: each task's bundle, checked against the pinned trust policy only;
+/// with `verbose`, each task's story.
+fn audit_all(
+    ledger: &Ledger,
+    dir: &Path,
+    trust_path: &Path,
+    runs: Vec<Planned>,
+    verbose: bool,
+) -> Result<(Vec<Row>, f64)> {
+    let trust = load_trust(trust_path)?;
     std::fs::create_dir_all(dir.join("bundles"))?;
-    let mut all_as_expected = true;
-    let audit_started = Instant::now();
-    for (scenario, high, run) in &runs {
+    let bar = progress(runs.len() as u64, "bundles audited");
+    let started = Instant::now();
+    let mut rows = Vec::with_capacity(runs.len());
+    for (scenario, high, run) in runs {
         let bundle = ledger.export_bundle(&run.task, None)?;
-        let path = dir.join("bundles").join(format!("{}.bundle", run.task));
-        std::fs::write(&path, &bundle)?;
-        // The story costs strings per event; a scaled-up run (`--tasks N`) prints none.
+        std::fs::write(
+            dir.join("bundles").join(format!("{}.bundle", run.task)),
+            &bundle,
+        )?;
         let (report, story) = if verbose {
             audit::verify_with_story(&bundle, &trust, &[])?
         } else {
             (audit::verify(&bundle, &trust, &[])?, Vec::new())
         };
-        all_as_expected &= as_expected(*scenario, &report);
         if verbose {
             println!(
                 "\ntask {} — {}{}",
                 run.task,
                 scenario.describe(),
-                if *high { " (high risk)" } else { " (low risk)" }
+                risk(high)
             );
             crate::verify_cmd::print_story(&story);
-            print_report(&report);
+            print_findings(&report);
         }
+        bar.inc(1);
+        rows.push(Row {
+            scenario,
+            high,
+            run,
+            report,
+        });
     }
-    let audit_time = audit_started.elapsed();
+    bar.finish_and_clear();
+    let rate = rows.len() as f64 / started.elapsed().as_secs_f64();
+    Ok((rows, rate))
+}
 
-    // Tamper with one compliant bundle: flip a byte of its first event's signature.
-    let (_, _, first) = &runs[0];
+fn risk(high: bool) -> &'static str {
+    if high { " (high risk)" } else { " (low risk)" }
+}
+
+/// A copy of the first task's bundle with one signature byte flipped, audited.
+fn tamper(dir: &Path, trust_path: &Path, first: &TaskRun) -> Result<(PathBuf, Report)> {
     let path = dir.join("bundles").join(format!("{}.bundle", first.task));
     let mut bytes = std::fs::read(&path)?;
+    let event = first.events[0].bytes();
     let sig_at = bytes
-        .windows(first.events[0].bytes().len())
-        .position(|w| w == first.events[0].bytes())
+        .windows(event.len())
+        .position(|w| w == event)
         .context("event in bundle")?
-        + first.events[0].bytes().len()
+        + event.len()
         - 1;
     bytes[sig_at] ^= 0x01;
-    let tampered_path = path.with_extension("tampered.bundle");
-    std::fs::write(&tampered_path, &bytes)?;
-    let tampered = audit::verify(&bytes, &trust, &[])?;
+    let tampered = path.with_extension("tampered.bundle");
+    std::fs::write(&tampered, &bytes)?;
+    let report = audit::verify(&bytes, &load_trust(trust_path)?, &[])?;
+    Ok((tampered, report))
+}
+
+/// One line per task (for a large run: per scenario, with counts).
+fn print_table(rows: &[Row]) {
     println!(
-        "\ntampered   one signature byte flipped: {}",
+        "\n  {:<3} {:<36} {:<5} {:<7} {:<7} scenario",
+        "", "task", "risk", "verdict", "failed"
+    );
+    if rows.len() <= 40 {
+        for (n, r) in rows.iter().enumerate() {
+            println!(
+                "  {n:<3} {} {:<5} {:<7} {:<7} {}",
+                r.run.task,
+                if r.high { "high" } else { "low" },
+                r.report.verdict.to_string(),
+                r.report.failed().join(" "),
+                r.scenario.describe()
+            );
+        }
+        return;
+    }
+    for scenario in Scenario::ALL {
+        let of: Vec<&Row> = rows.iter().filter(|r| r.scenario == scenario).collect();
+        if of.is_empty() {
+            continue;
+        }
+        let passed = of
+            .iter()
+            .filter(|r| r.report.verdict == Verdict::Pass)
+            .count();
+        let mut failed: Vec<&str> = of.iter().flat_map(|r| r.report.failed()).collect();
+        failed.sort_unstable();
+        failed.dedup();
+        println!(
+            "  {:<3} {:<36} {:<5} {:<7} {:<7} {}",
+            "",
+            format!("{} tasks", of.len()),
+            "",
+            format!("{passed} pass"),
+            failed.join(" "),
+            scenario.describe()
+        );
+    }
+}
+
+fn print_legend() {
+    println!("\nchecks:");
+    for (id, what) in CHECKS {
+        println!("  {id:<3}  {what}");
+    }
+}
+
+pub fn run(
+    dir: Option<PathBuf>,
+    profile: HashProfile,
+    tasks: Option<u64>,
+    verbose: bool,
+) -> Result<Outcome> {
+    // Without --dir, everything (private keys included) goes in a temporary directory that
+    // is removed at the end.
+    let temporary = dir.is_none();
+    let dir = dir.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("warrant-demo-{}", std::process::id()))
+    });
+    let result = demo(&dir, profile, tasks, verbose, temporary);
+    if temporary {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    result
+}
+
+fn demo(
+    dir: &Path,
+    profile: HashProfile,
+    tasks: Option<u64>,
+    verbose: bool,
+    temporary: bool,
+) -> Result<Outcome> {
+    // Tasks start a second apart and end within a minute, all in the recent past, in a
+    // ledger created just before the first: the auditor bounds every claimed time by when the
+    // log signed it.
+    let t0 = Timestamp::now().minus_ms(plan_len(tasks) * 1_000 + 120_000);
+    let (dep, ledger, trust_path) = setup(dir, profile, t0.minus_ms(1_000))?;
+    println!("warrant demo: a bank's deployment runs governed agent tasks; an auditor checks them");
+    println!(
+        "(ledger, keys, trust policy and bundles in {}{})",
+        dir.display(),
+        if temporary {
+            ", removed at the end; keep them with --dir"
+        } else {
+            ""
+        }
+    );
+    ledger.append(registration_event(&dep, t0)?.bytes())?;
+    let p = registered_policy();
+    println!(
+        "\npolicy {} rev {} registered (content digest {})",
+        p.id, p.revision, p.digest
+    );
+
+    let plan = plan(tasks);
+    let (runs, ingest_eps) = ingest(&dep, &ledger, &plan, t0)?;
+    let checkpoint = ledger.checkpoint()?;
+    let (rows, audit_rate) =
+        audit_all(&ledger, dir, &trust_path, runs, verbose && plan.len() <= 40)?;
+    print_table(&rows);
+    let (tampered_path, tampered) = tamper(dir, &trust_path, &rows[0].run)?;
+    println!(
+        "\na copy of task 0's bundle with one signature byte flipped ({}):",
         tampered_path.display()
     );
-    print_report(&tampered);
-    let tamper_caught = tampered.failed().contains(&"A1");
+    print_findings(&tampered);
+    print_legend();
 
-    let compliant = runs
+    let compliant = rows
         .iter()
-        .filter(|(s, _, _)| *s == Scenario::Compliant)
+        .filter(|r| r.scenario == Scenario::Compliant)
         .count();
+    let events: usize = rows.iter().map(|r| r.run.events.len()).sum();
     println!(
-        "\n{} tasks ({} compliant, {} not), {} events, checkpoint of size {}",
-        runs.len(),
-        compliant,
-        runs.len() - compliant,
+        "\n{} tasks ({compliant} compliant, {} not), {} events; ingest {ingest_eps:.0} events/s (signing included), audit {audit_rate:.0} bundles/s",
+        rows.len(),
+        rows.len() - compliant,
         events + 1,
-        ledger.size()
     );
-    println!(
-        "ingest: {:.0} events/s (signing included); audit: {:.0} bundles/s",
-        events as f64 / ingest.as_secs_f64(),
-        runs.len() as f64 / audit_time.as_secs_f64()
-    );
-    println!(
-        "latest checkpoint:\n{}",
-        String::from_utf8_lossy(&checkpoint)
-    );
-    let ok = all_as_expected && tamper_caught;
+    if verbose {
+        println!(
+            "latest checkpoint:\n{}",
+            String::from_utf8_lossy(&checkpoint)
+        );
+    }
+    let ok = rows.iter().all(|r| as_expected(r.scenario, &r.report))
+        && tampered.failed().first() == Some(&"A1");
     println!(
         "{}",
         if ok {

@@ -132,9 +132,13 @@ enum Command {
         /// Hash profile.
         #[arg(long = "hash", default_value = "blake3")]
         profile: warrant_ledger::merkle::HashProfile,
-        /// Number of tasks (default: one per scenario, with their stories), 1 to 10^7.
+        /// Number of tasks (default: one per scenario), 1 to 10^7.
         #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
         tasks: Option<u64>,
+        /// Tell each task's chain as a story (runs of 40 tasks or fewer) and print the
+        /// signed checkpoint.
+        #[arg(long)]
+        verbose: bool,
     },
     /// Audits an evidence bundle offline: exit 0 pass, 1 fail, 2 unusable input.
     Verify {
@@ -171,7 +175,29 @@ enum Command {
     },
 }
 
+/// A reader that stops reading (`warrant … | head`) is not a crash: the output could not be
+/// written, an I/O error (exit 2), said in one line. Rust's `println!` panics on a closed
+/// pipe, and resetting SIGPIPE would take `unsafe`; the hook turns that one panic into an
+/// exit and leaves every other panic as it is.
+fn exit_quietly_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") {
+            eprintln!("error: standard output closed");
+            std::process::exit(2);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    exit_quietly_on_closed_stdout();
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Merkle(c) => merkle_cmd::run(c),
@@ -199,7 +225,8 @@ fn main() -> ExitCode {
             dir,
             profile,
             tasks,
-        } => demo_cmd::run(dir, profile, tasks),
+            verbose,
+        } => demo_cmd::run(dir, profile, tasks, verbose),
         Command::Verify {
             bundle,
             trust,
