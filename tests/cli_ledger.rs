@@ -286,3 +286,72 @@ fn a_demo_without_dir_removes_its_keys_and_verbose_tells_the_stories() {
         assert!(text.contains(want), "--verbose shows {want:?}");
     }
 }
+
+#[test]
+fn every_command_that_prints_data_prints_json_on_request() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let demo = tmp.path().join("demo");
+    let d = demo.to_str().expect("utf8");
+    assert_eq!(warrant(&["demo", "--dir", d], b"").status.code(), Some(0));
+    let ledger = demo.join("ledger");
+    let l = ledger.to_str().expect("utf8");
+    let json_of = |args: &[&str]| -> serde_json::Value {
+        let out = warrant(args, b"");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        let first = text
+            .lines()
+            .next()
+            .unwrap_or_else(|| panic!("{args:?}: no output"));
+        serde_json::from_str(first).unwrap_or_else(|e| panic!("{args:?}: {e}: {first}"))
+    };
+    let tasks = json_of(&["tasks", l, "--json"]);
+    let tasks = tasks.as_array().expect("a list");
+    assert_eq!(tasks.len(), warrant_ledger::demo::Scenario::ALL.len() + 1);
+    assert!(tasks.iter().all(|t| t["entries"].as_u64() >= Some(7)));
+    let cp = json_of(&["checkpoint", l, "--latest", "--json"]);
+    let root = cp["root"].as_str().expect("root");
+    assert!(
+        root.len() == 64 && root.bytes().all(|b| b.is_ascii_hexdigit()),
+        "hex: {root}"
+    );
+    assert!(cp["signed_at"].as_str().is_some_and(|t| t.ends_with('Z')));
+    assert_eq!(
+        json_of(&["fsck", l, "--json"])["problem"],
+        serde_json::Value::Null
+    );
+    assert_eq!(json_of(&["info", l, "--json"])["size"], cp["size"]);
+    assert_eq!(json_of(&["entries", l, "--to", "1", "--json"])["index"], 0);
+    assert_eq!(
+        json_of(&["event", "new-id", "--json"])["id"]
+            .as_str()
+            .map(str::len),
+        Some(36)
+    );
+    let task = tasks[0]["task"].as_str().expect("task");
+    let bundle = tmp.path().join("t.bundle");
+    let b = bundle.to_str().expect("utf8");
+    assert_eq!(
+        warrant(&["export", l, "--task", task, "-o", b], b"")
+            .status
+            .code(),
+        Some(0)
+    );
+    let trust = demo.join("trust.toml");
+    let report = json_of(&[
+        "verify",
+        b,
+        "--trust",
+        trust.to_str().expect("utf8"),
+        "--json",
+    ]);
+    assert_eq!(report["verdict"], "pass");
+    // Without --json, the task list is a table a person reads.
+    let table = String::from_utf8(warrant(&["tasks", l], b"").stdout).expect("utf8");
+    assert!(table.starts_with("task "), "{table}");
+}

@@ -223,9 +223,28 @@ fn note_keygen_sign_verify() {
             .code(),
         Some(1)
     );
-    let other = String::from_utf8(warrant(&["note", "keygen", "--name", "other"], b"").stdout)
-        .expect("utf8");
-    let other_vkey = other.lines().nth(1).expect("vkey line");
+    // A private key is only ever written to a file.
+    assert_eq!(
+        warrant(&["note", "keygen", "--name", "other"], b"")
+            .status
+            .code(),
+        Some(2)
+    );
+    let other_key = dir.path().join("other.key");
+    let other = warrant(
+        &[
+            "note",
+            "keygen",
+            "--name",
+            "other",
+            "--out",
+            other_key.to_str().expect("utf8"),
+        ],
+        b"",
+    );
+    let other = String::from_utf8(other.stdout).expect("utf8");
+    let other_vkey = other.trim();
+    assert!(!other.contains("PRIVATE"));
     assert_eq!(
         warrant(&["note", "verify", "--key", other_vkey], &note)
             .status

@@ -16,15 +16,21 @@ impl<S: Storage> Ledger<S> {
     pub(super) fn fsck_above_store(
         &self,
         mut report: FsckReport,
+        progress: &dyn Fn(u64),
     ) -> Result<FsckReport, LedgerError> {
         if report.problem.is_none() {
-            report.problem = self.fsck_events()?.or(self.fsck_checkpoints()?);
+            report.problem = self.fsck_events(progress)?.or(self.fsck_checkpoints()?);
         }
         Ok(report)
     }
 
-    fn fsck_events(&self) -> Result<Problem, LedgerError> {
-        for index in 0..self.store.size() {
+    /// Every entry's signature; `progress` counts on from the store's pass (the size).
+    fn fsck_events(&self, progress: &dyn Fn(u64)) -> Result<Problem, LedgerError> {
+        let size = self.store.size();
+        for index in 0..size {
+            if index % 4096 == 0 {
+                progress(size + index);
+            }
             let bytes = self.store.entry(index)?;
             if let Err(e) = envelope::parse(&bytes, self.limits)
                 .map_err(TrustError::from)

@@ -72,6 +72,20 @@ const ORIGIN_FILE: &str = "origin";
 /// The log's verifier key, so that a reader without the signing key can open checkpoints.
 const VERIFIER_FILE: &str = "log.pub";
 
+/// A task as the log holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TaskSummary {
+    /// The task.
+    pub task: TaskId,
+    /// How many entries it has.
+    pub entries: u64,
+    /// The index of its first entry.
+    pub first: u64,
+    /// The index of its last entry.
+    pub last: u64,
+}
+
 /// Why one entry of a batch is refused.
 enum Refused {
     Trust(TrustError),
@@ -297,8 +311,17 @@ impl Ledger<FileStore> {
     /// # Errors
     /// Only I/O errors that stop the check.
     pub fn fsck(&self) -> Result<FsckReport, LedgerError> {
-        let report = self.store.fsck()?;
-        self.fsck_above_store(report)
+        self.fsck_with_progress(&|_| {})
+    }
+
+    /// As [`Ledger::fsck`], telling `progress` how far it is, counting each entry twice (the
+    /// store's pass, then the signatures): from 0 to twice the size.
+    ///
+    /// # Errors
+    /// As [`Ledger::fsck`].
+    pub fn fsck_with_progress(&self, progress: &dyn Fn(u64)) -> Result<FsckReport, LedgerError> {
+        let report = self.store.fsck_with_progress(progress)?;
+        self.fsck_above_store(report, progress)
     }
 }
 
@@ -632,6 +655,40 @@ impl<S: Storage> Ledger<S> {
     /// A store error.
     pub fn entry(&self, index: u64) -> Result<Vec<u8>, LedgerError> {
         Ok(self.store.entry(index)?)
+    }
+
+    /// Every task of the log, in the order each first appears, with how many entries it has
+    /// and the indices of its first and last. Reads every entry's header: time linear in the
+    /// log (`progress` is told how many entries it has read, every few thousand).
+    ///
+    /// # Errors
+    /// A store error.
+    pub fn tasks(&self, progress: &dyn Fn(u64)) -> Result<Vec<TaskSummary>, LedgerError> {
+        let mut order: Vec<TaskSummary> = Vec::new();
+        let mut seen: std::collections::HashMap<TaskId, usize> = std::collections::HashMap::new();
+        for index in 0..self.store.size() {
+            if index % 4096 == 0 {
+                progress(index);
+            }
+            let Some((_, Some(task))) = keys_of(&self.store.entry(index)?) else {
+                continue;
+            };
+            if task == LEDGER_LEVEL_TASK {
+                continue;
+            }
+            let k = *seen.entry(task).or_insert_with(|| {
+                order.push(TaskSummary {
+                    task,
+                    entries: 0,
+                    first: index,
+                    last: index,
+                });
+                order.len() - 1
+            });
+            order[k].entries += 1;
+            order[k].last = index;
+        }
+        Ok(order)
     }
 
     /// Indices of a task's entries, ascending ([`LEDGER_LEVEL_TASK`] lists the ledger-level

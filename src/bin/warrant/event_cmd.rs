@@ -14,8 +14,8 @@ use warrant_ledger::trust::public_key_base64;
 use zeroize::Zeroizing;
 
 use crate::cli_io::{
-    Input, Outcome, b64_decode, b64_encode, hex_encode, read_file, read_input, read_stdin,
-    write_secret,
+    Input, Outcome, b64_decode, b64_encode, hex_encode, print_json, read_file, read_input,
+    read_stdin, write_secret,
 };
 
 #[derive(Subcommand)]
@@ -57,11 +57,14 @@ pub enum EventCommand {
     },
     /// Prints a fresh UUIDv7, for an event or a task id.
     NewId,
-    /// Verifies the COSE_Sign1 event on standard input: exit 0 valid, 1 invalid, 2 malformed.
+    /// Verifies a COSE_Sign1 event (FILE, or standard input): exit 0 valid, 1 invalid,
+    /// 2 malformed.
     Verify {
         /// The emitter's public key, standard base64.
         #[arg(long)]
         pubkey: String,
+        /// The envelope file (default: standard input).
+        file: Option<PathBuf>,
     },
     /// Prints a COSE_Sign1 event (FILE, or standard input) as JSON, header included (no
     /// verification).
@@ -102,6 +105,16 @@ pub fn read_signing_key(path: &Path) -> Result<SigningKey> {
     Ok(SigningKey::from_bytes(seed))
 }
 
+/// Prints one value: alone on its line, or as `{"name": value}`.
+fn one_value(json: bool, name: &str, value: &str) -> Result<Outcome> {
+    if json {
+        print_json(&serde_json::json!({ name: value }))?;
+    } else {
+        println!("{value}");
+    }
+    Ok(Outcome::Success)
+}
+
 /// `now`, or milliseconds since the epoch.
 fn parse_time(text: &str) -> Result<Timestamp> {
     if text == "now" {
@@ -122,7 +135,7 @@ fn parse_pubkey(b64: &str) -> Result<VerifyingKey> {
     VerifyingKey::from_bytes(&raw).context("--pubkey is not an ed25519 public key")
 }
 
-pub fn run(cmd: EventCommand) -> Result<Outcome> {
+pub fn run(cmd: EventCommand, json: bool) -> Result<Outcome> {
     match cmd {
         EventCommand::Sign {
             key,
@@ -151,11 +164,19 @@ pub fn run(cmd: EventCommand) -> Result<Outcome> {
             }
             Ok(Outcome::Success)
         }
-        EventCommand::Verify { pubkey } => {
+        EventCommand::Verify { pubkey, file } => {
             let key = parse_pubkey(&pubkey)?;
-            match envelope::verify(&read_stdin(Input::Envelope)?, &key) {
+            match envelope::verify(&read_input(file.as_deref(), Input::Envelope)?, &key) {
                 Ok(v) => {
-                    println!("valid {} {} {}", v.event().kind(), v.event().id, v.digest());
+                    let e = v.event();
+                    if json {
+                        print_json(&serde_json::json!({
+                            "valid": true, "kind": e.kind().name(),
+                            "id": e.id.to_string(), "digest": v.digest().to_hex(),
+                        }))?;
+                    } else {
+                        println!("valid {} {} {}", e.kind(), e.id, v.digest());
+                    }
                     Ok(Outcome::Success)
                 }
                 Err(
@@ -172,17 +193,12 @@ pub fn run(cmd: EventCommand) -> Result<Outcome> {
             let bytes = read_input(file.as_deref(), Input::Envelope)?;
             envelope::parse(&bytes, warrant_ledger::cbor::Limits::default())
                 .context("not a COSE_Sign1 event")?;
-            println!("{}", Digest::of_envelope(&bytes));
-            Ok(Outcome::Success)
+            one_value(json, "digest", &Digest::of_envelope(&bytes).to_hex())
         }
         EventCommand::ActionDigest { action, resources } => {
-            println!("{}", action_digest(&action, &resources));
-            Ok(Outcome::Success)
+            one_value(json, "digest", &action_digest(&action, &resources).to_hex())
         }
-        EventCommand::NewId => {
-            println!("{}", EventId::new_v7());
-            Ok(Outcome::Success)
-        }
+        EventCommand::NewId => one_value(json, "id", &EventId::new_v7().to_string()),
     }
 }
 

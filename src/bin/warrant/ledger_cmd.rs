@@ -10,8 +10,9 @@ use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use warrant_ledger::cbor::Limits;
-use warrant_ledger::checkpoint::NoteSigner;
+use warrant_ledger::checkpoint::{NoteSigner, open_checkpoint};
 use warrant_ledger::envelope::{self, SequenceReader};
+use warrant_ledger::event::Timestamp;
 use warrant_ledger::ledger::{AppendError, Ledger, LedgerError};
 use warrant_ledger::merkle::{HashProfile, NodeId};
 use warrant_ledger::store::{Storage as _, StoreError};
@@ -224,25 +225,109 @@ pub fn append(dir: &Path, files: &[PathBuf]) -> Result<Outcome> {
     })
 }
 
-pub fn checkpoint(dir: &Path, latest: bool) -> Result<Outcome> {
-    let note = if latest {
+#[derive(Serialize)]
+struct CheckpointOut {
+    origin: String,
+    size: u64,
+    /// Lowercase hex (the note itself has it in base64, as its format demands).
+    root: String,
+    /// When the log signed it (RFC 3339), if the note says.
+    signed_at: Option<String>,
+    note: String,
+}
+
+pub fn checkpoint(dir: &Path, latest: bool, json: bool) -> Result<Outcome> {
+    let ledger = if latest {
         open_reader(dir)?
+    } else {
+        open(dir)?
+    };
+    let note = if latest {
+        ledger
             .latest_checkpoint()?
             .ok_or(LedgerError::NoCheckpoint)?
     } else {
-        open(dir)?.checkpoint()?
+        ledger.checkpoint()?
     };
-    print!("{}", String::from_utf8_lossy(&note));
+    if !json {
+        print!("{}", String::from_utf8_lossy(&note));
+        return Ok(Outcome::Success);
+    }
+    let cp = open_checkpoint(&note, ledger.origin(), &[ledger.verifier()])?;
+    let head = cp.tree_head();
+    print_json(&CheckpointOut {
+        origin: ledger.origin().to_owned(),
+        size: head.size,
+        root: head.root.to_hex(),
+        signed_at: cp
+            .log_time()
+            .map(|s| Timestamp::from_millis(s.saturating_mul(1000)).to_string()),
+        note: String::from_utf8_lossy(&note).into_owned(),
+    })?;
     Ok(Outcome::Success)
 }
 
-pub fn entries(dir: &Path, from: u64, to: Option<u64>) -> Result<Outcome> {
+#[derive(Serialize)]
+struct EntryOut {
+    index: u64,
+    /// The envelope, standard base64.
+    entry: String,
+}
+
+/// Entries `[from, to)`: one base64 envelope a line, or with `json` one JSON object a line.
+pub fn entries(dir: &Path, from: u64, to: Option<u64>, json: bool) -> Result<Outcome> {
+    use std::io::Write as _;
     let ledger = open_reader(dir)?;
     let to = to.unwrap_or(ledger.size()).min(ledger.size());
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for i in from..to {
-        use std::io::Write as _;
-        writeln!(out, "{}", b64_encode(&ledger.entry(i)?))?;
+    for index in from..to {
+        let entry = b64_encode(&ledger.entry(index)?);
+        if json {
+            serde_json::to_writer(&mut out, &EntryOut { index, entry })?;
+            writeln!(out)?;
+        } else {
+            writeln!(out, "{entry}")?;
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+#[derive(Serialize)]
+struct TaskOut {
+    task: String,
+    entries: u64,
+    first: u64,
+    last: u64,
+}
+
+/// Every task of the ledger, in order of first appearance.
+pub fn tasks(dir: &Path, json: bool) -> Result<Outcome> {
+    let ledger = open_reader(dir)?;
+    let bar = progress(ledger.size(), "entries read");
+    let tasks = ledger.tasks(&|done| bar.set_position(done))?;
+    bar.finish_and_clear();
+    let rows: Vec<TaskOut> = tasks
+        .into_iter()
+        .map(|t| TaskOut {
+            task: t.task.to_string(),
+            entries: t.entries,
+            first: t.first,
+            last: t.last,
+        })
+        .collect();
+    if json {
+        print_json(&rows)?;
+    } else {
+        println!(
+            "{:<36} {:>8} {:>10} {:>10}",
+            "task", "entries", "first", "last"
+        );
+        for r in rows {
+            println!(
+                "{:<36} {:>8} {:>10} {:>10}",
+                r.task, r.entries, r.first, r.last
+            );
+        }
     }
     Ok(Outcome::Success)
 }
@@ -277,7 +362,14 @@ pub fn prove(cmd: ProveCommand) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-pub fn fsck(dir: &Path, trust: Option<&Path>) -> Result<Outcome> {
+#[derive(Serialize)]
+struct FsckOut {
+    entries: u64,
+    /// The first problem: file, byte offset (or entry index), what.
+    problem: Option<(String, u64, String)>,
+}
+
+pub fn fsck(dir: &Path, trust: Option<&Path>, json: bool) -> Result<Outcome> {
     let trust = load_trust(&trust.map_or_else(|| dir.join("trust.toml"), Path::to_path_buf))?;
     let ledger = match Ledger::open_exclusive(dir, trust) {
         Ok(l) => l,
@@ -287,13 +379,26 @@ pub fn fsck(dir: &Path, trust: Option<&Path>) -> Result<Outcome> {
         }
         Err(e) => return Err(e.into()),
     };
-    let report = ledger.fsck()?;
+    let bar = progress(
+        ledger.size() * 2,
+        "entries checked (records, then signatures)",
+    );
+    let report = ledger.fsck_with_progress(&|done| bar.set_position(done))?;
+    bar.finish_and_clear();
+    if json {
+        print_json(&FsckOut {
+            entries: report.entries,
+            problem: report.problem.clone(),
+        })?;
+    }
     Ok(match report.problem {
         None => {
-            println!(
-                "ok: {} entries, every record, hash, index and checkpoint verified",
-                report.entries
-            );
+            if !json {
+                println!(
+                    "ok: {} entries, every record, hash, index and checkpoint verified",
+                    report.entries
+                );
+            }
             Outcome::Success
         }
         Some((file, offset, what)) => Outcome::Failed(format!("{file} at byte {offset}: {what}")),

@@ -35,6 +35,11 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
                   or problem found, 2 usage or input error."
 )]
 struct Cli {
+    /// Print data as JSON (every command that prints data takes it; those whose output is
+    /// JSON already print the same). Hashes are lowercase hex everywhere, base64 only where
+    /// a format demands it (signed notes, key strings, envelope entries).
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -109,6 +114,11 @@ enum Command {
         /// Ledger directory.
         dir: std::path::PathBuf,
     },
+    /// Lists the ledger's tasks: id, number of entries, first and last index.
+    Tasks {
+        /// Ledger directory.
+        dir: std::path::PathBuf,
+    },
     /// Exports the evidence bundle of a task (CBOR).
     Export {
         /// Ledger directory.
@@ -150,9 +160,6 @@ enum Command {
         /// Checkpoint notes of this log the auditor already holds; may be repeated.
         #[arg(long = "trusted-checkpoint")]
         trusted_checkpoint: Vec<std::path::PathBuf>,
-        /// Print the report as JSON.
-        #[arg(long)]
-        json: bool,
     },
     /// Measures durable ingest against the raw Ed25519 batch-verification limit, proof
     /// latency, storage overhead and peak memory, in one run.
@@ -161,9 +168,6 @@ enum Command {
         #[arg(long, default_value_t = 100_000,
               value_parser = clap::value_parser!(u64).range(1_000..=1_000_000_000))]
         events: u64,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
         /// Hash profile.
         #[arg(long = "hash", default_value = "blake3")]
         profile: warrant_ledger::merkle::HashProfile,
@@ -199,22 +203,24 @@ fn exit_quietly_on_closed_stdout() {
 fn main() -> ExitCode {
     exit_quietly_on_closed_stdout();
     let cli = Cli::parse();
+    let json = cli.json;
     let outcome = match cli.command {
         Command::Merkle(c) => merkle_cmd::run(c),
-        Command::Note(c) => note_cmd::run(c),
+        Command::Note(c) => note_cmd::run(c, json),
         Command::Keygen { out } => event_cmd::keygen(&out),
-        Command::Event(c) => event_cmd::run(c),
+        Command::Event(c) => event_cmd::run(c, json),
         Command::Init {
             dir,
             origin,
             profile,
         } => ledger_cmd::init(&dir, &origin, profile),
         Command::Append { dir, files } => ledger_cmd::append(&dir, &files),
-        Command::Checkpoint { dir, latest } => ledger_cmd::checkpoint(&dir, latest),
-        Command::Entries { dir, from, to } => ledger_cmd::entries(&dir, from, to),
+        Command::Checkpoint { dir, latest } => ledger_cmd::checkpoint(&dir, latest, json),
+        Command::Entries { dir, from, to } => ledger_cmd::entries(&dir, from, to, json),
         Command::Prove(c) => ledger_cmd::prove(c),
-        Command::Fsck { dir, trust } => ledger_cmd::fsck(&dir, trust.as_deref()),
+        Command::Fsck { dir, trust } => ledger_cmd::fsck(&dir, trust.as_deref(), json),
         Command::Info { dir } => ledger_cmd::info(&dir),
+        Command::Tasks { dir } => ledger_cmd::tasks(&dir, json),
         Command::Export {
             dir,
             task,
@@ -231,11 +237,9 @@ fn main() -> ExitCode {
             bundle,
             trust,
             trusted_checkpoint,
-            json,
         } => verify_cmd::run(&bundle, &trust, &trusted_checkpoint, json),
         Command::Bench {
             events,
-            json,
             profile,
             dir,
         } => bench_cmd::run(events, json, profile, dir),

@@ -30,8 +30,17 @@ impl FileStore {
     /// # Errors
     /// Only I/O errors that stop the check itself; inconsistencies go in the report.
     pub fn fsck(&self) -> Result<FsckReport, StoreError> {
+        self.fsck_with_progress(&|_| {})
+    }
+
+    /// As [`FileStore::fsck`], telling `progress` how many entries it has checked (every
+    /// few thousand).
+    ///
+    /// # Errors
+    /// As [`FileStore::fsck`].
+    pub fn fsck_with_progress(&self, progress: &dyn Fn(u64)) -> Result<FsckReport, StoreError> {
         let size = self.size();
-        let problem = match self.fsck_inner(size) {
+        let problem = match self.fsck_inner(size, progress) {
             Ok(found) => found.err(),
             Err(StoreError::Corrupt(what)) => Some(("store".into(), 0, what)),
             Err(e) => return Err(e),
@@ -42,12 +51,12 @@ impl FileStore {
         })
     }
 
-    fn fsck_inner(&self, size: u64) -> Result<Found, StoreError> {
+    fn fsck_inner(&self, size: u64, progress: &dyn Fn(u64)) -> Result<Found, StoreError> {
         if let Err(StoreError::Corrupt(what)) = parse_meta(&std::fs::read(self.dir.join("meta"))?) {
             return Ok(bad("meta", 0, what));
         }
         let mut tasks: HashMap<TaskId, u64> = HashMap::new();
-        if let Err(found) = self.check_entries(size, &mut tasks)? {
+        if let Err(found) = self.check_entries(size, &mut tasks, progress)? {
             return Ok(Err(found));
         }
         let p = self.snapshot();
@@ -65,11 +74,15 @@ impl FileStore {
         &self,
         size: u64,
         tasks: &mut HashMap<TaskId, u64>,
+        progress: &dyn Fn(u64),
     ) -> Result<Found, StoreError> {
         let mut offset = 0u64;
         let mut frontier = Frontier::new(self.profile);
         let mut node_pos = 0u64;
         for index in 0..size {
+            if index % 4096 == 0 {
+                progress(index);
+            }
             let rec = self.record(index)?;
             if rec.offset != offset {
                 return Ok(bad(
