@@ -38,6 +38,20 @@ impl<S: Storage> Ledger<S> {
         task: &TaskId,
         since: Option<&[u8]>,
     ) -> Result<Vec<u8>, LedgerError> {
+        self.export_bundle_with_progress(task, since, &|_, _| {})
+    }
+
+    /// As [`Ledger::export_bundle`], telling `progress` how many of the task's entries have
+    /// their proofs, and of how many (every few thousand).
+    ///
+    /// # Errors
+    /// As [`Ledger::export_bundle`].
+    pub fn export_bundle_with_progress(
+        &self,
+        task: &TaskId,
+        since: Option<&[u8]>,
+        progress: &dyn Fn(u64, u64),
+    ) -> Result<Vec<u8>, LedgerError> {
         let note = self.checkpoint()?;
         let head = open_checkpoint(&note, self.origin(), &[self.verifier()])?.tree_head();
         let indices: Vec<u64> = self
@@ -48,9 +62,15 @@ impl<S: Storage> Ledger<S> {
         if indices.is_empty() {
             return Err(LedgerError::UnknownTask(*task));
         }
-        let entries = indices
-            .iter()
-            .map(|&i| self.bundle_entry(i, head.size))
+        let total = indices.len() as u64;
+        let entries = (0..)
+            .zip(&indices)
+            .map(|(k, &i)| {
+                if k % 4096 == 0 {
+                    progress(k, total);
+                }
+                self.bundle_entry(i, head.size)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let policies = self.cited_policy_entries(&entries, head.size)?;
         let logged: Vec<u64> = entries.iter().chain(&policies).map(|e| e.index).collect();

@@ -80,3 +80,20 @@ pub fn sign_next(path: &Path, mut event: Event, key: &SigningKey) -> Result<Veri
     store(path, &state)?;
     Ok(signed)
 }
+
+/// The `TaskClosed` manifest entry of the emitter whose chain state is in `path`: its last
+/// event in `task`, or `None` if it logged none there.
+pub fn manifest_entry(path: &Path, task: &str) -> Result<Option<serde_json::Value>> {
+    let state = load(path)?;
+    let (Some(emitter), Some(position)) = (state.emitter, state.chains.get(task)) else {
+        return Ok(None);
+    };
+    let Some(prev) = position.prev else {
+        return Ok(None);
+    };
+    Ok(Some(serde_json::json!({
+        "emitter": emitter,
+        "last_eseq": position.next_eseq.saturating_sub(1),
+        "last_digest": prev.to_hex(),
+    })))
+}

@@ -39,6 +39,17 @@ pub enum EventCommand {
         /// body by as much: for signing a recorded event (an example) as a new one.
         #[arg(long)]
         at: Option<String>,
+        /// Sets the event's task (a task event's), e.g. from `warrant event new-id`.
+        #[arg(long)]
+        task: Option<String>,
+        /// `NAME=ENVELOPE`: every string `"@NAME"` in the JSON becomes a reference to the
+        /// signed event in ENVELOPE (its id and digest). May be repeated.
+        #[arg(long = "ref")]
+        refs: Vec<String>,
+        /// A chain-state file of an emitter of the task: `"@manifest"` in the JSON becomes
+        /// the `TaskClosed` manifest of every such emitter's last event. May be repeated.
+        #[arg(long)]
+        manifest: Vec<PathBuf>,
     },
     /// Prints the citation digest of a COSE_Sign1 event (FILE, or standard input): what
     /// `refs`, `prev` and body references carry.
@@ -81,14 +92,45 @@ struct KeyOut {
 }
 
 /// `warrant keygen --out FILE`.
-pub fn keygen(out: &Path) -> Result<Outcome> {
+/// `warrant keygen --out FILE [--emitter ID --kinds K,… --assurance A]`.
+pub fn keygen(
+    out: &Path,
+    emitter: Option<&str>,
+    kinds: &[String],
+    assurance: &str,
+) -> Result<Outcome> {
     let key = generate_signing_key();
+    let public_key = public_key_base64(&key.verifying_key());
+    let Some(workload) = emitter else {
+        let seed = Zeroizing::new(format!("{}\n", b64_encode(key.as_bytes())));
+        write_secret(out, seed.as_bytes())?;
+        crate::cli_io::print_json(&KeyOut {
+            public_key,
+            key_id: hex_encode(&event_key_id(&key.verifying_key())),
+        })?;
+        return Ok(Outcome::Success);
+    };
+    // The block is checked the way a trust policy will read it, before the key is written.
+    let entry = warrant_ledger::trust::EmitterEntry {
+        workload: workload.to_owned(),
+        assurance: serde_json::from_value(serde_json::Value::from(assurance))
+            .context("--assurance: enforced or self_reported")?,
+        kinds: kinds.to_vec(),
+        keys: vec![warrant_ledger::trust::KeyEntry {
+            public_key,
+            not_before: None,
+            not_after: None,
+        }],
+    };
+    let block = format!(
+        "\n[[emitters]]\nworkload = {:?}\nassurance = {:?}\nkinds = {:?}\nkeys = [{{ public_key = {:?} }}]\n",
+        entry.workload, assurance, entry.kinds, entry.keys[0].public_key
+    );
+    warrant_ledger::trust::TrustPolicy::from_toml(&format!("version = 1\n{block}"))
+        .context("the emitter block")?;
     let seed = Zeroizing::new(format!("{}\n", b64_encode(key.as_bytes())));
     write_secret(out, seed.as_bytes())?;
-    crate::cli_io::print_json(&KeyOut {
-        public_key: public_key_base64(&key.verifying_key()),
-        key_id: hex_encode(&event_key_id(&key.verifying_key())),
-    })?;
+    print!("{block}");
     Ok(Outcome::Success)
 }
 
@@ -103,6 +145,63 @@ pub fn read_signing_key(path: &Path) -> Result<SigningKey> {
         .try_into()
         .context("key file must hold a 32-byte seed")?;
     Ok(SigningKey::from_bytes(seed))
+}
+
+/// Fills an event template: its task, `"@NAME"` references, the `"@manifest"`.
+fn fill_template(
+    json: &mut serde_json::Value,
+    task: Option<&str>,
+    refs: &[String],
+    manifest: &[PathBuf],
+) -> Result<()> {
+    if let (Some(task), Some(slot)) = (task, json.get_mut("task")) {
+        *slot = task.into();
+    }
+    let mut named = std::collections::HashMap::new();
+    for r in refs {
+        let (name, file) = r
+            .split_once('=')
+            .with_context(|| format!("--ref {r:?}: NAME=ENVELOPE"))?;
+        let bytes = read_file(Path::new(file), Input::Envelope)?;
+        let event = envelope::decode_unverified(&bytes, warrant_ledger::cbor::Limits::default())
+            .with_context(|| format!("--ref {name}: {file} is not an event envelope"))?;
+        let reference = serde_json::json!({
+            "id": event.id.to_string(),
+            "digest": Digest::of_envelope(&bytes).to_hex(),
+        });
+        named.insert(format!("@{name}"), reference);
+    }
+    if !manifest.is_empty() {
+        let task = json
+            .get("task")
+            .and_then(|t| t.as_str())
+            .context("--manifest: the event has no task")?
+            .to_owned();
+        let mut entries = Vec::new();
+        for path in manifest {
+            entries.extend(crate::chain_state::manifest_entry(path, &task)?);
+        }
+        named.insert("@manifest".into(), entries.into());
+    }
+    substitute(json, &named);
+    Ok(())
+}
+
+/// Replaces every string value that names an entry of `named` with that entry.
+fn substitute(
+    json: &mut serde_json::Value,
+    named: &std::collections::HashMap<String, serde_json::Value>,
+) {
+    match json {
+        serde_json::Value::String(s) => {
+            if let Some(v) = named.get(s.as_str()) {
+                *json = v.clone();
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| substitute(v, named)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|v| substitute(v, named)),
+        _ => {}
+    }
 }
 
 /// Prints one value: alone on its line, or as `{"name": value}`.
@@ -143,10 +242,15 @@ pub fn run(cmd: EventCommand, json: bool) -> Result<Outcome> {
             chain,
             fresh_id,
             at,
+            task,
+            refs,
+            manifest,
         } => {
             let signer = read_signing_key(&key)?;
-            let mut event: Event =
+            let mut json: serde_json::Value =
                 serde_json::from_slice(&read_stdin(Input::EventJson)?).context("event JSON")?;
+            fill_template(&mut json, task.as_deref(), &refs, &manifest)?;
+            let mut event: Event = serde_json::from_value(json).context("event JSON")?;
             if fresh_id {
                 event.id = EventId::new_v7();
             }

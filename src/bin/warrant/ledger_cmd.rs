@@ -439,7 +439,12 @@ pub fn export(
 ) -> Result<Outcome> {
     let ledger = open_reader(dir)?;
     let since = since.map(|p| read_file(p, Input::Note)).transpose()?;
-    let bundle = ledger.export_bundle(task, since.as_deref())?;
+    let bar = progress(0, "entries proven");
+    let bundle = ledger.export_bundle_with_progress(task, since.as_deref(), &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })?;
+    bar.finish_and_clear();
     let later = ledger
         .task_entries(task)?
         .into_iter()

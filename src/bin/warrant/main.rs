@@ -52,11 +52,21 @@ enum Command {
     /// C2SP signed-note keys, signing and verification.
     #[command(subcommand)]
     Note(note_cmd::NoteCommand),
-    /// Generates an emitter's Ed25519 key; prints the public key and key id as JSON.
+    /// Generates an emitter's Ed25519 key into a file; prints the public key and key id as
+    /// JSON, or with --emitter the `[[emitters]]` block a trust.toml takes.
     Keygen {
         /// Secret key file to create (mode 0600; never overwritten).
         #[arg(long)]
         out: std::path::PathBuf,
+        /// The workload the key is for: print its trust-policy block.
+        #[arg(long)]
+        emitter: Option<String>,
+        /// With --emitter: the event kinds it may sign, comma-separated.
+        #[arg(long, value_delimiter = ',', requires = "emitter")]
+        kinds: Vec<String>,
+        /// With --emitter: `self_reported` for an agent (default: enforced).
+        #[arg(long, default_value = "enforced", requires = "emitter")]
+        assurance: String,
     },
     /// Governance events: sign, verify, show.
     #[command(subcommand)]
@@ -207,7 +217,12 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Merkle(c) => merkle_cmd::run(c),
         Command::Note(c) => note_cmd::run(c, json),
-        Command::Keygen { out } => event_cmd::keygen(&out),
+        Command::Keygen {
+            out,
+            emitter,
+            kinds,
+            assurance,
+        } => event_cmd::keygen(&out, emitter.as_deref(), &kinds, &assurance),
         Command::Event(c) => event_cmd::run(c, json),
         Command::Init {
             dir,
