@@ -69,7 +69,7 @@ fn ledger_commands_end_to_end() {
     let file = tmp.path().join("opened.cose");
     std::fs::write(&file, &cose).expect("write");
     let f = file.to_str().expect("utf8");
-    let first = json(&warrant(&["append", d, f], b""));
+    let first = json(&warrant(&["--json", "append", d, f], b""));
     assert_eq!(
         (
             &first["size"],
@@ -78,7 +78,7 @@ fn ledger_commands_end_to_end() {
         ),
         (&1.into(), &1.into(), &0.into())
     );
-    let again = json(&warrant(&["append", d], &cose));
+    let again = json(&warrant(&["--json", "append", d], &cose));
     assert_eq!(
         (
             &again["size"],

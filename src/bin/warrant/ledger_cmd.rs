@@ -192,7 +192,7 @@ fn envelopes(files: &[PathBuf]) -> Box<dyn Iterator<Item = Result<(String, Vec<u
     }))
 }
 
-pub fn append(dir: &Path, files: &[PathBuf]) -> Result<Outcome> {
+pub fn append(dir: &Path, files: &[PathBuf], json: bool) -> Result<Outcome> {
     let ledger = open(dir)?;
     let bar = progress(files.len() as u64, "entries");
     let mut tally = Tally::default();
@@ -212,12 +212,20 @@ pub fn append(dir: &Path, files: &[PathBuf]) -> Result<Outcome> {
     }
     // Readers prove against signed checkpoints: sign one for what was appended.
     ledger.checkpoint()?;
-    print_json(&AppendSummary {
+    let summary = AppendSummary {
         appended: tally.seen - tally.rejected - tally.present,
         already_present: tally.present,
         rejected: tally.rejected,
         size: ledger.size(),
-    })?;
+    };
+    if json {
+        print_json(&summary)?;
+    } else {
+        println!(
+            "appended {}, already present {}, rejected {}; the log has {} entries",
+            summary.appended, summary.already_present, summary.rejected, summary.size
+        );
+    }
     Ok(if tally.rejected == 0 {
         Outcome::Success
     } else {

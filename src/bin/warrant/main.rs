@@ -229,7 +229,7 @@ fn main() -> ExitCode {
             origin,
             profile,
         } => ledger_cmd::init(&dir, &origin, profile),
-        Command::Append { dir, files } => ledger_cmd::append(&dir, &files),
+        Command::Append { dir, files } => ledger_cmd::append(&dir, &files, json),
         Command::Checkpoint { dir, latest } => ledger_cmd::checkpoint(&dir, latest, json),
         Command::Entries { dir, from, to } => ledger_cmd::entries(&dir, from, to, json),
         Command::Prove(c) => ledger_cmd::prove(c),
