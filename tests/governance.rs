@@ -399,34 +399,10 @@ fn rule_6_an_agent_cannot_grant_itself_a_humans_authority() {
     );
 }
 
-/// The story through an orchestrator: the front door records the human's delegation to
-/// it and the orchestrator's to the agent.
-fn orchestrated() -> Story {
-    let mut story = Story::new();
-    story.play(
-        &|b| match b {
-            Body::DelegationGranted(d) => {
-                d.delegator = Delegator::Workload {
-                    id: WorkloadId::new(ORCHESTRATOR).expect("id"),
-                };
-                d.scope = s(&[ACTION]);
-            }
-            Body::ActionExecuted(a) => a.actor_chain = s(&[HUMAN, ORCHESTRATOR, AGENT]),
-            _ => {}
-        },
-        &mut |step, s| {
-            if step == Step::Opened {
-                s.emit(FRONT_DOOR, 1_200, delegation(human(), ORCHESTRATOR));
-            }
-        },
-    );
-    story
-}
-
 #[test]
 fn rule_6_a_workload_delegates_only_for_itself() {
     // Through an orchestrator, recorded by the front door: passes.
-    expect(&orchestrated(), &[]);
+    expect(&two_hops(|_| {}), &[]);
     // The agent signs "the orchestrator delegates to me": it is not the orchestrator.
     let mut story = Story::new();
     story.play(

@@ -103,34 +103,6 @@ fn a_task_opened_twice_fails() {
 
 // B2: actors trace back to the human.
 
-/// The story with the agent acting for an orchestrator the human delegated to; `hop` alters
-/// the orchestrator's own delegation.
-fn two_hops(hop: impl Fn(&mut DelegationGranted)) -> Story {
-    let mut story = Story::new();
-    story.play(
-        &|b| match b {
-            Body::DelegationGranted(d) => {
-                d.delegator = Delegator::Workload {
-                    id: WorkloadId::new(ORCHESTRATOR).expect("id"),
-                };
-                d.scope = s(&[ACTION]);
-            }
-            Body::ActionExecuted(a) => a.actor_chain = s(&[HUMAN, ORCHESTRATOR, AGENT]),
-            _ => {}
-        },
-        &mut |step, s| {
-            if step == Step::Opened {
-                let mut body = delegation(human(), ORCHESTRATOR);
-                if let Body::DelegationGranted(d) = &mut body {
-                    hop(d);
-                }
-                s.emit(FRONT_DOOR, 1_200, body);
-            }
-        },
-    );
-    story
-}
-
 #[test]
 fn a_delegation_through_an_orchestrator_passes() {
     expect(&two_hops(|_| {}), &[]);

@@ -80,6 +80,22 @@ struct Writer {
     buffers: append::Buffers,
 }
 
+impl Writer {
+    /// A writer over `events` and `tasks` that refuses every append: until recovery succeeds
+    /// (a store that fails to open must not write anything), and for good in a reader.
+    fn poisoned(events: &Table, tasks: &Table, profile: HashProfile) -> Self {
+        Self {
+            events: events.clone(),
+            tasks: tasks.clone(),
+            frontier: Frontier::new(profile),
+            data_len: 0,
+            size: 0,
+            poisoned: true,
+            buffers: append::Buffers::default(),
+        }
+    }
+}
+
 /// What readers see: the committed size and the tables.
 #[derive(Clone)]
 struct Published {
@@ -218,16 +234,7 @@ impl FileStore {
         let (data, index, nodes) = (file("entries.dat")?, file("index.dat")?, file("nodes.dat")?);
         let events = Table::open(dir, Kind::Events, hook.clone(), true).map_err(corrupt)?;
         let tasks = Table::open(dir, Kind::Tasks, hook.clone(), true).map_err(corrupt)?;
-        let writer = Writer {
-            events: events.clone(),
-            tasks: tasks.clone(),
-            frontier: Frontier::new(profile),
-            data_len: 0,
-            size: 0,
-            // Until recovery succeeds: a store that fails to open must not write anything.
-            poisoned: true,
-            buffers: append::Buffers::default(),
-        };
+        let writer = Writer::poisoned(&events, &tasks, profile);
         let published = Published {
             size: 0,
             events,

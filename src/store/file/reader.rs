@@ -23,7 +23,6 @@ use super::records::{INDEX_RECORD, IndexRecord, NO_PREV};
 use super::table::{Kind, Table};
 use super::{FileStore, KeysFn, Published, Writer, corrupt, parse_meta};
 use crate::event::{EventId, TaskId};
-use crate::merkle::Frontier;
 use crate::store::StoreError;
 
 /// What a reader knows beyond the tables: the entries after the watermark it opened at.
@@ -54,16 +53,8 @@ impl FileStore {
         let events = Table::open(dir, Kind::Events, None, false).map_err(corrupt)?;
         let tasks = Table::open(dir, Kind::Tasks, None, false).map_err(corrupt)?;
         let from = events.watermark.min(tasks.watermark);
-        let writer = Writer {
-            events: events.clone(),
-            tasks: tasks.clone(),
-            frontier: Frontier::new(profile),
-            data_len: 0,
-            size: 0,
-            // A reader never writes: every append is refused.
-            poisoned: true,
-            buffers: super::append::Buffers::default(),
-        };
+        // A reader never writes: every append is refused.
+        let writer = Writer::poisoned(&events, &tasks, profile);
         let store = Self {
             dir: dir.to_path_buf(),
             profile,
