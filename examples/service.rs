@@ -250,6 +250,7 @@ fn main() -> Result<(), Error> {
     let acted = gateway.chain(Some(task))?.emit(
         ActionExecuted {
             outcome: ActionOutcome::Success,
+            blocked_by: Vec::new(),
             approval: None,
             ended_at: started.plus_ms(40),
             instance: "pool-a/7".into(),

@@ -103,7 +103,8 @@
 //!         not_before: t(4), value_digest: Digest::of(b"token"), bound_key_digest: None },
 //! }.into(), t(4), vec![])?;
 //! let acted = g.emit(ActionExecuted {
-//!     outcome: ActionOutcome::Success, approval: None, ended_at: t(5), instance: "pool/1".into(),
+//!     outcome: ActionOutcome::Success, blocked_by: vec![], approval: None, ended_at: t(5),
+//!     instance: "pool/1".into(),
 //!     action_id: "a1".into(), decisions: vec![r(&decided)],
 //!     operation: Operation { name: "reports:read".into(), service: "https://reports.bank.example".into(),
 //!         resources: ids(&["ledger:2026-11"]), permissions_used: ids(&["reports:read"]) },
@@ -189,6 +190,7 @@ pub mod demo;
 mod encoding;
 pub mod envelope;
 pub mod event;
+pub mod gate;
 pub mod keys;
 pub mod ledger;
 pub mod merkle;

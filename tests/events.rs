@@ -241,8 +241,14 @@ fn model_rules() {
         Err(EventError::Version(1)),
         "version 1 is refused"
     );
-    e.v = 3;
-    assert_eq!(e.validate(), Err(EventError::Version(3)));
+    e.v = 2;
+    assert_eq!(
+        e.validate(),
+        Err(EventError::Version(2)),
+        "version 2 is refused"
+    );
+    e.v = 4;
+    assert_eq!(e.validate(), Err(EventError::Version(4)));
     let mut e = task_event.clone();
     e.id = EventId(uuid::Uuid::from_u128(1));
     assert!(matches!(e.validate(), Err(EventError::NotUuidV7(_))));
@@ -642,4 +648,45 @@ fn all_refs_lists_every_cited_event_in_order() {
         citing >= 5,
         "only {citing} sample events cite from their body"
     );
+}
+
+#[test]
+fn blocked_by_is_there_exactly_for_a_blocked_attempt_and_names_checks_in_order() {
+    let action = common::sample_events()
+        .into_iter()
+        .find(|e| matches!(e.body, Body::ActionExecuted(_)))
+        .expect("an action");
+    let with = |outcome: ActionOutcome, checks: &[&str]| {
+        let mut e = action.clone();
+        if let Body::ActionExecuted(a) = &mut e.body {
+            a.outcome = outcome;
+            a.blocked_by = checks.iter().map(|c| (*c).to_owned()).collect();
+        }
+        e.validate()
+    };
+    assert_eq!(with(ActionOutcome::Success, &[]), Ok(()));
+    assert_eq!(with(ActionOutcome::Blocked, &["B5"]), Ok(()));
+    assert_eq!(with(ActionOutcome::Blocked, &["B2", "B5", "B11"]), Ok(()));
+    let refused = |outcome, checks: &[&str]| {
+        assert!(
+            matches!(with(outcome, checks), Err(EventError::Blocked(_))),
+            "{outcome:?} {checks:?}"
+        );
+    };
+    refused(ActionOutcome::Blocked, &[]);
+    refused(ActionOutcome::Success, &["B5"]);
+    refused(ActionOutcome::Failure, &["B5"]);
+    refused(ActionOutcome::Blocked, &["B5", "B2"]);
+    refused(ActionOutcome::Blocked, &["B5", "B5"]);
+    for bad in ["A1", "B0", "B12", "B05", "B+5", "b5", "B", ""] {
+        refused(ActionOutcome::Blocked, &[bad]);
+    }
+    // And through the wire: a signed blocked attempt round-trips.
+    let mut e = action.clone();
+    if let Body::ActionExecuted(a) = &mut e.body {
+        a.outcome = ActionOutcome::Blocked;
+        a.blocked_by = vec!["B3".into(), "B8".into()];
+    }
+    let bytes = e.to_cbor().expect("encode");
+    assert_eq!(Event::from_cbor(&bytes).expect("decode"), e);
 }

@@ -8,7 +8,7 @@
 //! Integrity checks A1–A5 come first; the governance-chain checks B1–B11 run on the events
 //! that A1 verified.
 
-mod governance;
+pub(crate) mod governance;
 mod integrity;
 mod logtime;
 mod story;
@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bundle::{BundleError, BundleRef};
 use crate::envelope::VerifiedEvent;
-use crate::event::{EventId, TaskId};
+use crate::event::{ActionOutcome, EventId, TaskId};
 use crate::trust::TrustPolicy;
 
 /// Every check the auditor runs, in report order, with what it asks in a few words
@@ -112,6 +112,41 @@ pub struct Report {
     pub task: String,
     /// The checks, in order.
     pub checks: Vec<Check>,
+    /// Each action and blocked attempt of the task whose event verified, in log order, with
+    /// the governance rules it breaks.
+    #[serde(default)]
+    pub actions: Vec<ActionReport>,
+}
+
+/// One `ActionExecuted` of the task, judged on its own: every governance rule it breaks,
+/// on the events logged before it (what the runtime gate would have answered with the
+/// same events; `docs/gate.md`). A blocked attempt is judged as if it had run, for
+/// comparison with what the gate said: it is no action, and fails nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ActionReport {
+    /// The event (hyphenated UUID).
+    pub event: String,
+    /// Its log index.
+    pub index: u64,
+    /// The action id it carries.
+    pub action_id: String,
+    /// `success`, `failure` or `blocked`.
+    pub outcome: ActionOutcome,
+    /// For a blocked attempt, the checks the gate named.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocked_by: Vec<String>,
+    /// The governance checks this action breaks (`B5`, …), in order; for a blocked attempt,
+    /// those it would have broken.
+    pub breaks: Vec<String>,
+}
+
+impl ActionReport {
+    /// Whether the gate blocked it.
+    #[must_use]
+    pub fn blocked(&self) -> bool {
+        self.outcome == ActionOutcome::Blocked
+    }
 }
 
 impl Report {
@@ -262,20 +297,20 @@ fn audit(
         .log(&bundle.log.origin)
         .ok_or_else(|| AuditError::UnknownLog(bundle.log.origin.clone()))?;
     let (mut checks, verified) = integrity::run(&bundle, log, trust, trusted_checkpoints);
-    let task = governance::Task::new(
+    let logged = |policy: bool| -> Vec<governance::Logged<'_>> {
         verified
             .iter()
-            .filter(|(_, p, _)| !p)
-            .map(|(i, _, e)| (*i, e))
-            .collect(),
-        verified
-            .iter()
-            .filter(|(_, p, _)| *p)
-            .map(|(i, _, e)| (*i, e))
-            .collect(),
-        trust.governance(),
-    );
+            .filter(|(_, p, _)| *p == policy)
+            .map(|(index, _, e)| governance::Logged {
+                index: *index,
+                event: e.event(),
+                digest: e.digest(),
+            })
+            .collect()
+    };
+    let task = governance::Task::new(logged(false), logged(true), trust.governance());
     checks.extend(governance::run(&task));
+    let actions = action_reports(&task);
     let verdict = if checks.iter().any(|c| c.status == Status::Fail) {
         Verdict::Fail
     } else {
@@ -298,8 +333,23 @@ fn audit(
         verdict,
         task: task_id,
         checks,
+        actions,
     };
     Ok((report, story))
+}
+
+fn action_reports(task: &governance::Task<'_>) -> Vec<ActionReport> {
+    governance::judge_actions(task)
+        .into_iter()
+        .map(|(a, breaches)| ActionReport {
+            event: a.event.id.to_string(),
+            index: a.index,
+            action_id: a.body.action_id.clone(),
+            outcome: a.body.outcome,
+            blocked_by: a.body.blocked_by.clone(),
+            breaks: breaches.iter().map(|b| format!("B{}", b.check)).collect(),
+        })
+        .collect()
 }
 
 /// The task id of a bundle, for callers that need it before auditing.

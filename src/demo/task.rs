@@ -300,6 +300,7 @@ impl Run<'_> {
             initiation: ActionInitiation::AgentPlanned,
             within_confirmed_scope: true,
             outcome: ActionOutcome::Success,
+            blocked_by: Vec::new(),
             started_at: t0.plus_ms(10_000),
             ended_at: t0.plus_ms(10_400),
         });

@@ -140,6 +140,12 @@ impl<B: AsRef<[u8]>> VerifiedEvent<B> {
     pub fn into_bytes(self) -> B {
         self.bytes
     }
+
+    /// Gives up the decoded event and the bytes.
+    #[must_use]
+    pub fn into_parts(self) -> (Box<Event>, B) {
+        (self.event, self.bytes)
+    }
 }
 
 impl VerifiedEvent<&[u8]> {

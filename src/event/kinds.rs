@@ -398,6 +398,9 @@ pub enum ActionOutcome {
     Success,
     /// Failed.
     Failure,
+    /// Never ran: the runtime gate refused it (`blocked_by` says which checks). An attempt,
+    /// recorded as evidence; it used no credential and spent no approval.
+    Blocked,
 }
 
 /// `ActionExecuted`: the gateway (or the agent) records an action.
@@ -420,6 +423,10 @@ pub struct ActionExecuted {
     pub decisions: Vec<EventRef>,
     /// What was done.
     pub operation: Operation,
+    /// For a blocked attempt, the governance checks the gate found failing (`B2`, `B5`, …),
+    /// in increasing order; empty for an action that ran.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocked_by: Vec<String>,
     /// How it came about.
     pub initiation: ActionInitiation,
     /// Start.

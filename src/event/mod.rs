@@ -20,7 +20,9 @@ pub use kinds::{
     PolicyDecision, PolicyRef, PolicyRegistered, RevocationReason, RiskTier, Severity, SignalType,
     TaskClosed, TaskInitiation, TaskOpened, TaskOutcome, TrustSignal, WorkloadRef,
 };
-pub use model::{Body, Event, EventError, Kind, MAX_EXT, MAX_REFS, SCHEMA_VERSION};
+pub use model::{
+    Body, Event, EventError, Kind, MAX_EXT, MAX_REFS, SCHEMA_VERSION, governance_check_number,
+};
 pub use types::{
     Assurance, Digest, EventId, EventRef, InvalidId, MAX_ID_LEN, TaskId, Timestamp, WorkloadId,
     is_valid_id, spiffe_trust_domain,
@@ -176,7 +178,7 @@ mod wire_order_tests {
         assert!(
             structs
                 .iter()
-                .any(|(n, f)| n == "ActionExecuted" && f.len() == 14)
+                .any(|(n, f)| n == "ActionExecuted" && f.len() == 15)
         );
         for (name, fields) in structs {
             let mut wire = fields.clone();

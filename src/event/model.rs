@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::kinds::{
-    ActionExecuted, ApprovalRequested, ApprovalResolved, CredentialIssued, CredentialRevoked,
-    DelegationGranted, Override, PolicyDecision, PolicyRegistered, TaskClosed, TaskOpened,
-    TrustSignal,
+    ActionExecuted, ActionOutcome, ApprovalRequested, ApprovalResolved, CredentialIssued,
+    CredentialRevoked, DelegationGranted, Override, PolicyDecision, PolicyRegistered, TaskClosed,
+    TaskOpened, TrustSignal,
 };
 use super::types::{
     Assurance, Digest, EventId, EventRef, TaskId, Timestamp, WorkloadId, is_valid_id,
@@ -18,7 +18,7 @@ use super::types::{
 /// Version 2 (this one) added the acting instance of an action, the approver's identity
 /// provider, and instance-scoped and workload-compromise trust signals; version 1 events
 /// are refused (`docs/event-model.md`, "Versions").
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 /// Most causal references one event may carry.
 pub const MAX_REFS: usize = 64;
 /// Most extension entries one event may carry.
@@ -300,6 +300,12 @@ pub enum EventError {
         /// Limit.
         max: usize,
     },
+    /// `blocked_by` on an action that ran, or a blocked attempt without it, or naming
+    /// something other than governance checks B1–B11 in increasing order.
+    #[error(
+        "blocked_by must list governance checks (B1-B11, increasing) exactly when the outcome is blocked: {0}"
+    )]
+    Blocked(&'static str),
     /// An identifier field is empty, too long or has spaces or control characters.
     #[error("invalid identifier in {field}: {value:?}")]
     BadIdentifier {
@@ -319,6 +325,36 @@ fn check_id(field: &'static str, value: &str) -> Result<(), EventError> {
             value: value.to_owned(),
         })
     }
+}
+
+/// The number of a governance check id (`B7` → 7), if it is one of B1–B11.
+#[must_use]
+pub fn governance_check_number(id: &str) -> Option<u8> {
+    let n: u8 = id.strip_prefix('B')?.parse().ok()?;
+    // `parse` accepts "+7" and "07": only the canonical spelling names a check.
+    (format!("B{n}") == id && (1..=11).contains(&n)).then_some(n)
+}
+
+/// `blocked_by` is present exactly for a blocked attempt, and lists governance checks in
+/// increasing order (one spelling for one set: the event is signed as encoded).
+fn check_blocked(a: &ActionExecuted) -> Result<(), EventError> {
+    let blocked = a.outcome == ActionOutcome::Blocked;
+    if blocked == a.blocked_by.is_empty() {
+        return Err(EventError::Blocked(if blocked {
+            "a blocked attempt names no check"
+        } else {
+            "an action that ran names checks that blocked it"
+        }));
+    }
+    let mut last = 0;
+    for id in &a.blocked_by {
+        match governance_check_number(id) {
+            Some(n) if n > last => last = n,
+            Some(_) => return Err(EventError::Blocked("checks out of order or repeated")),
+            None => return Err(EventError::Blocked("not a governance check id")),
+        }
+    }
+    Ok(())
 }
 
 impl Event {
@@ -431,7 +467,8 @@ impl Event {
                 .and_then(|()| check_id("approver.issuer", &a.approver.issuer)),
             Body::CredentialIssued(c) => check_id("credential.id", &c.credential.id),
             Body::ActionExecuted(a) => check_id("credential_id", &a.credential_id)
-                .and_then(|()| check_id("instance", &a.instance)),
+                .and_then(|()| check_id("instance", &a.instance))
+                .and_then(|()| check_blocked(a)),
             Body::TrustSignal(t) => t
                 .instance
                 .as_deref()

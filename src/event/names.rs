@@ -34,7 +34,7 @@ wire_names! {
         AgentPlanned => "agent_planned",
         AgentAutonomous => "agent_autonomous",
     }
-    ActionOutcome { Success => "success", Failure => "failure" }
+    ActionOutcome { Success => "success", Failure => "failure", Blocked => "blocked" }
     SignalType {
         SessionRevoked => "session_revoked",
         RiskChange => "risk_change",
@@ -84,7 +84,11 @@ mod tests {
             ActionInitiation::AgentPlanned,
             ActionInitiation::AgentAutonomous,
         ]);
-        same(&[ActionOutcome::Success, ActionOutcome::Failure]);
+        same(&[
+            ActionOutcome::Success,
+            ActionOutcome::Failure,
+            ActionOutcome::Blocked,
+        ]);
         same(&[
             SignalType::SessionRevoked,
             SignalType::RiskChange,

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use super::{AppendError, SharedStoreError};
-use crate::event::{EventId, TaskId};
+use crate::event::{Digest, Event, EventId, TaskId};
 use crate::merkle::Hash;
 use crate::store::{NewEntry, Storage};
 
@@ -16,7 +16,13 @@ pub(super) struct Prepared {
     pub leaf: Hash,
     pub id: EventId,
     pub task: Option<TaskId>,
+    /// The decoded event and its digest, for the gate's live state once it is written.
+    pub event: Box<Event>,
+    pub digest: Digest,
 }
+
+/// Told every entry a group wrote, in log order, before any appender of the group returns.
+pub(super) type Observer<'a> = dyn Fn(Vec<(u64, Prepared)>) + 'a;
 
 type Outcome = Result<Vec<u64>, AppendError>;
 
@@ -41,7 +47,12 @@ impl Committer {
     }
 
     /// Queues one unit (all-or-nothing) and returns its indices once durable.
-    pub fn submit(&self, store: &dyn Storage, unit: Vec<Prepared>) -> Outcome {
+    pub fn submit(
+        &self,
+        store: &dyn Storage,
+        unit: Vec<Prepared>,
+        observe: &Observer<'_>,
+    ) -> Outcome {
         let mut q = self.lock();
         let ticket = q.next_ticket;
         q.next_ticket += 1;
@@ -57,7 +68,7 @@ impl Committer {
             q.leader_active = true;
             let group = std::mem::take(&mut q.waiting);
             drop(q);
-            let results = commit_group(store, group);
+            let results = commit_group(store, group, observe);
             q = self.lock();
             q.done.extend(results);
             q.leader_active = false;
@@ -67,7 +78,11 @@ impl Committer {
 }
 
 /// Resolves duplicates, then writes every surviving unit in one append.
-fn commit_group(store: &dyn Storage, group: Vec<(u64, Vec<Prepared>)>) -> Vec<(u64, Outcome)> {
+fn commit_group(
+    store: &dyn Storage,
+    group: Vec<(u64, Vec<Prepared>)>,
+    observe: &Observer<'_>,
+) -> Vec<(u64, Outcome)> {
     let mut results = Vec::with_capacity(group.len());
     let mut accepted: Vec<(u64, Vec<Prepared>, Vec<Option<u64>>)> = Vec::new();
     let mut seen: HashSet<EventId> = HashSet::new();
@@ -96,18 +111,20 @@ fn commit_group(store: &dyn Storage, group: Vec<(u64, Vec<Prepared>)>) -> Vec<(u
         .collect();
     match store.append(&batch) {
         Ok(mut next) => {
-            for (ticket, _, existing) in accepted {
-                let indices = existing
-                    .iter()
-                    .map(|e| {
-                        e.unwrap_or_else(|| {
-                            next += 1;
-                            next - 1
-                        })
-                    })
-                    .collect();
+            drop(batch);
+            let mut written = Vec::new();
+            for (ticket, unit, existing) in accepted {
+                let mut indices = Vec::with_capacity(unit.len());
+                for (p, e) in unit.into_iter().zip(existing) {
+                    indices.push(e.unwrap_or_else(|| {
+                        written.push((next, p));
+                        next += 1;
+                        next - 1
+                    }));
+                }
                 results.push((ticket, Ok(indices)));
             }
+            observe(written);
         }
         Err(e) => {
             // One failure, reported to every append of the group.

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use crate::cbor::CborError;
 use crate::checkpoint::CheckpointError;
+use crate::envelope::EnvelopeError;
 use crate::event::TaskId;
+use crate::gate::GateError;
 use crate::merkle::ProveError;
 use crate::store::StoreError;
 use crate::trust::TrustError;
@@ -136,6 +138,18 @@ pub enum LedgerError {
     /// A bundle could not be encoded.
     #[error("bundle encoding: {0}")]
     Encode(#[from] CborError),
+    /// A stored entry does not decode (the store is damaged: `fsck` names where).
+    #[error("entry {index} does not decode: {source}")]
+    Entry {
+        /// Its index.
+        index: u64,
+        /// Why.
+        #[source]
+        source: EnvelopeError,
+    },
+    /// The runtime gate cannot judge the request.
+    #[error("gate: {0}")]
+    Gate(#[from] GateError),
 }
 
 impl From<ProveError<StoreError>> for LedgerError {

@@ -1,5 +1,6 @@
 //! `fsck` above the store: every entry's signature under the trust policy, and every stored
-//! checkpoint signed by the log key, stamped with its time and matching the log.
+//! checkpoint signed by the log key, stamped with its time and matching the log; and the
+//! gate's snapshot, naming the tasks the log gives.
 
 use super::{Ledger, LedgerError};
 use crate::checkpoint::{VerifiedCheckpoint, cosigner_key_id, open_checkpoint};
@@ -19,7 +20,10 @@ impl<S: Storage> Ledger<S> {
         progress: &dyn Fn(u64),
     ) -> Result<FsckReport, LedgerError> {
         if report.problem.is_none() {
-            report.problem = self.fsck_events(progress)?.or(self.fsck_checkpoints()?);
+            report.problem = match self.fsck_events(progress)? {
+                Some(p) => Some(p),
+                None => self.fsck_checkpoints()?.or(self.fsck_live_snapshot()?),
+            };
         }
         Ok(report)
     }

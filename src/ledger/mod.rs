@@ -23,6 +23,7 @@ mod commit;
 mod error;
 mod export;
 mod fsck;
+mod live;
 mod time;
 
 use std::path::{Path, PathBuf};
@@ -35,7 +36,7 @@ pub use self::time::{EARLIEST, TimeBounds, TimeError};
 use crate::cbor::Limits;
 use crate::checkpoint::{Checkpoint, NoteSigner, NoteVerifier, open_checkpoint};
 use crate::envelope::{self, VerifiedEvent};
-use crate::event::{EventId, TaskId, Timestamp};
+use crate::event::{Digest, EventId, TaskId, Timestamp};
 use crate::merkle::{ConsistencyProof, HashProfile, InclusionProof, root_at};
 use crate::store::{FaultHook, FileStore, FsckReport, KeysFn, Storage, StoreError, StoreNodes};
 use crate::trust::{TrustError, TrustPolicy};
@@ -55,6 +56,8 @@ pub struct Ledger<S: Storage = FileStore> {
     bounds: TimeBounds,
     /// When the log was created: its first checkpoint's signed time, if it has one.
     created: Option<Timestamp>,
+    /// What the runtime gate knows (`gate`), kept as entries are committed.
+    live: live::Live,
 }
 
 /// Event id and task of an envelope, without verifying it (for store indexing).
@@ -241,6 +244,7 @@ impl Ledger<FileStore> {
         write_descriptor(dir, VERIFIER_FILE, &format!("{}\n", log_key.verifier()))?;
         write_descriptor(dir, ORIGIN_FILE, &format!("{origin}\n"))?;
         let mut ledger = Self::with_store(store, origin, log_key, trust).with_clock(clock);
+        ledger.load_live()?;
         // The empty log's checkpoint records when the log was created: no entry can have
         // entered it before.
         ledger.checkpoint()?;
@@ -274,6 +278,8 @@ impl Ledger<FileStore> {
         let store = FileStore::open(dir, keys_fn(), hook)?;
         let mut ledger = Self::with_store(store, &origin, log_key, trust);
         ledger.created = ledger.creation_time()?;
+        // The writer hosts the gate: its state is built now and kept on every commit.
+        ledger.load_live()?;
         Ok(ledger)
     }
 
@@ -356,6 +362,7 @@ impl<S: Storage> Ledger<S> {
             clock: Arc::new(SystemClock),
             bounds: TimeBounds::default(),
             created: None,
+            live: live::Live::default(),
         }
     }
 
@@ -373,6 +380,7 @@ impl<S: Storage> Ledger<S> {
             clock: Arc::new(SystemClock),
             bounds: TimeBounds::default(),
             created: None,
+            live: live::Live::default(),
         }
     }
 
@@ -380,6 +388,8 @@ impl<S: Storage> Ledger<S> {
     #[must_use]
     pub fn with_trust(mut self, trust: TrustPolicy) -> Self {
         self.trust = trust;
+        // The gate's state was judged under the old policy (the approvals actions spent).
+        self.unload_live();
         self
     }
 
@@ -478,12 +488,20 @@ impl<S: Storage> Ledger<S> {
 
     fn prepare(ev: VerifiedEvent, profile: HashProfile) -> Prepared {
         let (id, task) = (ev.event().id, Some(index_task(ev.event().task)));
-        let bytes = ev.into_bytes();
+        let (event, bytes) = ev.into_parts();
+        let leaf = profile.leaf_hash(&bytes);
+        // An event's digest is its BLAKE3 leaf hash: a BLAKE3 log has computed it already.
+        let digest = match profile {
+            HashProfile::Blake3 => Digest(*leaf.as_bytes()),
+            _ => Digest::of_envelope(&bytes),
+        };
         Prepared {
-            leaf: profile.leaf_hash(&bytes),
+            leaf,
             bytes,
             id,
             task,
+            event,
+            digest,
         }
     }
 
@@ -514,7 +532,9 @@ impl<S: Storage> Ledger<S> {
                 source,
             })?;
         let unit = vec![Self::prepare(ev, self.profile())];
-        Ok(self.committer.submit(&self.store, unit)?[0])
+        Ok(self
+            .committer
+            .submit(&self.store, unit, &|w| self.observe(w))?[0])
     }
 
     /// Appends a batch, all or nothing, verifying signatures in batches on all cores.
@@ -533,7 +553,8 @@ impl<S: Storage> Ledger<S> {
         for (position, p) in self.prepare_parallel(items).into_iter().enumerate() {
             unit.push(p.map_err(|refused| refused.at(position))?);
         }
-        self.committer.submit(&self.store, unit)
+        self.committer
+            .submit(&self.store, unit, &|w| self.observe(w))
     }
 
     /// Verifies and prepares (leaf hash included) on all cores: the leaf hash, a BLAKE3 or
@@ -592,6 +613,10 @@ impl<S: Storage> Ledger<S> {
         let time = self.latest_log_time()?.map_or(now, |last| now.max(last));
         let note = body.sign_timestamped(log_key, time)?;
         self.store.put_checkpoint(size, &note)?;
+        // The gate's snapshot is a cache: a failure to write it costs a slower open (which
+        // then reads more of the log), never a wrong state, so it does not fail the
+        // checkpoint; the next checkpoint writes it again.
+        let _ = self.save_live();
         Ok(note)
     }
 

@@ -132,6 +132,25 @@ pub trait Storage: Send + Sync {
     fn refresh(&self) -> Result<u64, StoreError> {
         Ok(self.size())
     }
+
+    /// Keeps the gate's snapshot of the tasks it follows (a cache: see `gate`), replacing
+    /// the previous one. A store without a place for it keeps nothing, and opening then
+    /// rebuilds the gate's state by reading every entry.
+    ///
+    /// # Errors
+    /// An I/O error.
+    fn put_live_snapshot(&self, bytes: &[u8]) -> Result<(), StoreError> {
+        let _ = bytes;
+        Ok(())
+    }
+
+    /// The gate's snapshot, if one was kept.
+    ///
+    /// # Errors
+    /// An I/O error.
+    fn live_snapshot(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(None)
+    }
 }
 
 /// A [`crate::merkle::NodeReader`] over any storage, for proofs.

@@ -204,6 +204,7 @@ pub fn sample_bodies() -> Vec<(Body, &'static str, Assurance)> {
                 initiation: ActionInitiation::AgentPlanned,
                 within_confirmed_scope: true,
                 outcome: ActionOutcome::Success,
+                blocked_by: Vec::new(),
                 started_at: ts(T0 + 20_000),
                 ended_at: ts(T0 + 20_250),
             }),

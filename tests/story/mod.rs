@@ -216,6 +216,7 @@ impl Story {
             initiation: ActionInitiation::AgentPlanned,
             within_confirmed_scope: true,
             outcome: ActionOutcome::Success,
+            blocked_by: Vec::new(),
             started_at: ts(T0 + 10_000),
             ended_at: ts(T0 + 10_400),
         })

@@ -3,7 +3,7 @@
 //! before it started and before its credential was issued; B11: overrides carry a post-hoc
 //! approval.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use super::{At, Finding, Task, coverings, verdict};
 use crate::audit::{Check, Status, check};
@@ -149,39 +149,48 @@ pub(super) fn b7_action(t: &Task<'_>, need: &Need<'_>) -> Result<EventId, Findin
     Ok(r.body.request.id)
 }
 
-/// The successful executions under one approval request: how many, and the first two (the
-/// finding names those; a long task may have thousands, which need not be kept).
-#[derive(Default)]
-struct Uses {
-    count: usize,
-    first: Vec<EventId>,
+/// Approval requests already spent by a successful execution, each with the first action
+/// that spent it, for the actions logged so far.
+pub(crate) type Spent = HashMap<EventId, EventId>;
+
+/// The approval request a successful action spends, if it needed one and B7's rules found
+/// one.
+fn spends(t: &Task<'_>, o: &TaskOpened, a: At<'_, ActionExecuted>) -> Option<EventId> {
+    if a.body.outcome != ActionOutcome::Success {
+        return None;
+    }
+    b7_action(t, &need_of(t, o, a.index, a.body)?).ok()
 }
 
-impl Uses {
-    fn add(&mut self, action: EventId) {
-        self.count += 1;
-        if self.first.len() < 2 {
-            self.first.push(action);
-        }
+/// Records the request action `a` spends, if it spends one (judged under the task's intent
+/// when that was logged before it).
+pub(crate) fn spend(t: &Task<'_>, a: At<'_, ActionExecuted>, spent: &mut Spent) {
+    let Some(o) = t.opened.filter(|o| o.index < a.index) else {
+        return;
+    };
+    if let Some(request) = spends(t, o.body, a) {
+        spent.entry(request).or_insert(a.event.id);
     }
 }
 
-/// What the tier makes of several successful executions under one approval. The approval
-/// binds the action's name and resources, not one request, so a batch job may be approved
-/// once for many; in a payments-like service a second execution is the replay an auditor
-/// must see.
-fn reuse(t: &Task<'_>, uses: &BTreeMap<EventId, Uses>) -> Option<Check> {
-    let reused = uses.values().find(|u| u.count > 1)?;
+/// What the tier makes of an action under an approval an earlier successful execution
+/// already spent (`None`: the tier allows it). The approval binds the action's name and
+/// resources, not one request, so a batch job may be approved once for many; in a
+/// payments-like service a second execution is the replay an auditor must see. A retry after
+/// a failed execution spends nothing.
+pub(super) fn reuse_problem(
+    t: &Task<'_>,
+    request: EventId,
+    spent: &Spent,
+) -> Option<(Status, Finding)> {
+    let &first = spent.get(&request)?;
     let status = match t.tier().approval_reuse {
         ApprovalReuse::Allow => return None,
         ApprovalReuse::Warn => Status::Warn,
         _ => Status::Fail,
     };
-    let why = format!(
-        "one approval covers {} successful executions of its action",
-        reused.count
-    );
-    Some(check("B7", status, &reused.first, why))
+    let why = "the approval was already spent by an earlier successful execution of its action";
+    Some((status, (vec![first], why.to_owned())))
 }
 
 pub(super) fn b7(t: &Task<'_>) -> Check {
@@ -189,33 +198,39 @@ pub(super) fn b7(t: &Task<'_>) -> Check {
         return check("B7", Status::NotApplicable, &[], "no intent");
     };
     let mut checked = 0;
-    let mut uses: BTreeMap<EventId, Uses> = BTreeMap::new();
-    for a in &t.actions {
+    let mut spent = Spent::new();
+    let mut warning = None;
+    for &a in &t.actions {
         let Some(need) = need_of(t, o.body, a.index, a.body) else {
             continue;
         };
         checked += 1;
-        match b7_action(t, &need) {
-            Ok(request) if a.body.outcome == ActionOutcome::Success => {
-                uses.entry(request).or_default().add(a.event.id);
-            }
-            Ok(_) => {}
-            Err((mut ids, why)) => {
-                ids.insert(0, a.event.id);
-                return check("B7", Status::Fail, &ids, why);
-            }
+        let (status, (mut ids, why)) = match b7_action(t, &need) {
+            Err(finding) => (Status::Fail, finding),
+            Ok(request) => match reuse_problem(t, request, &spent) {
+                None => {
+                    spend(t, a, &mut spent);
+                    continue;
+                }
+                Some(problem) => problem,
+            },
+        };
+        ids.insert(0, a.event.id);
+        let found = check("B7", status, &ids, why);
+        if status == Status::Fail {
+            return found;
         }
+        warning.get_or_insert(found);
     }
-    if let Some(c) = reuse(t, &uses) {
-        return c;
-    }
-    verdict(
-        "B7",
-        checked,
-        None,
-        "every action that required approval has one from enough different humans with the role, for the exact action, before it and its credential",
-        "no action required approval",
-    )
+    warning.unwrap_or_else(|| {
+        verdict(
+            "B7",
+            checked,
+            None,
+            "every action that required approval has one from enough different humans with the role, for the exact action, before it and its credential",
+            "no action required approval",
+        )
+    })
 }
 
 /// Whether override `o` has its post-hoc approval: a granted resolution of a request
@@ -259,9 +274,9 @@ fn override_problem(
 pub(super) fn b11(t: &Task<'_>) -> Check {
     let overrides = super::of(&t.events, Body::as_override);
     let mut asks: HashMap<EventId, Vec<EventId>> = HashMap::new();
-    for (_, v) in &t.events {
-        if let Body::ApprovalRequested(q) = &v.event().body {
-            asks.entry(q.decision.id).or_default().push(v.event().id);
+    for l in &t.events {
+        if let Body::ApprovalRequested(q) = &l.event.body {
+            asks.entry(q.decision.id).or_default().push(l.event.id);
         }
     }
     let finding = overrides

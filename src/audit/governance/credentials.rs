@@ -137,27 +137,43 @@ pub(super) fn b5(t: &Task<'_>) -> Check {
 }
 
 /// Whether trust signal `s` concerns credential `c`: by its id, its holder (every instance,
-/// or the one the signal names), or the task's principal (a revoked session ends everything
+/// or the one the signal names), or the task's `principal` (a revoked session ends everything
 /// done for that human).
-fn concerns(t: &Task<'_>, s: &TrustSignal, c: &CredentialIssued) -> bool {
+pub(crate) fn concerns(principal: Option<&str>, s: &TrustSignal, c: &CredentialIssued) -> bool {
     let holder = c.holder.id.as_str() == s.subject
         && s.instance.as_ref().is_none_or(|i| *i == c.holder.instance);
-    c.credential.id == s.subject || holder || t.principal() == Some(s.subject.as_str())
+    c.credential.id == s.subject || holder || principal == Some(s.subject.as_str())
 }
 
-/// B9 for one action: it used no credential a trust signal logged before it concerns.
+/// Whether signal `s` reports the holder of credential `c` (the workload, or the instance
+/// it names) compromised: no credential may be issued to it afterwards.
+pub(crate) fn reports_holder_compromised(s: &TrustSignal, c: &CredentialIssued) -> bool {
+    s.signal == SignalType::WorkloadCompromised
+        && c.holder.id.as_str() == s.subject
+        && s.instance.as_ref().is_none_or(|i| *i == c.holder.instance)
+}
+
+/// B9 for one action: it used no credential that a trust signal logged before it concerns
+/// (logged after the credential was issued), nor one issued to a workload already reported
+/// compromised.
 pub(super) fn b9_action(t: &Task<'_>, index: u64, a: &ActionExecuted) -> Option<Finding> {
     let c = t.credential_by_id.get(a.credential_id.as_str())?;
-    let s = t
+    let (s, why) = t
         .signals
         .iter()
-        .find(|s| s.index > c.index && s.index < index && concerns(t, s.body, c.body))?;
+        .take_while(|s| s.index < index)
+        .find_map(|s| {
+            if s.index > c.index && concerns(t.principal(), s.body, c.body) {
+                Some((s, "was used after the trust signal"))
+            } else if s.index < c.index && reports_holder_compromised(s.body, c.body) {
+                Some((s, "was issued to a workload reported compromised"))
+            } else {
+                None
+            }
+        })?;
     Some((
         vec![s.event.id, c.event.id],
-        format!(
-            "credential {} was used after the trust signal",
-            a.credential_id
-        ),
+        format!("credential {} {why}", a.credential_id),
     ))
 }
 
@@ -172,16 +188,11 @@ fn unanswered_signal(t: &Task<'_>) -> Option<Finding> {
             let why = if c.index < s.index {
                 let live = cred.expires_at > s.event.time;
                 let revoked = !t.revocations_of(&cred.id).is_empty();
-                (concerns(t, s.body, c.body) && live && !revoked)
+                (concerns(t.principal(), s.body, c.body) && live && !revoked)
                     .then_some("was not revoked after the trust signal")
             } else {
-                let to_compromised = s.body.signal == SignalType::WorkloadCompromised
-                    && c.body.holder.id.as_str() == s.body.subject
-                    && s.body
-                        .instance
-                        .as_ref()
-                        .is_none_or(|i| *i == c.body.holder.instance);
-                to_compromised.then_some("was issued to a workload reported compromised")
+                reports_holder_compromised(s.body, c.body)
+                    .then_some("was issued to a workload reported compromised")
             }?;
             Some((
                 vec![s.event.id, c.event.id],
@@ -198,7 +209,7 @@ pub(super) fn b9(t: &Task<'_>) -> Check {
         .map(|s| {
             t.credentials
                 .iter()
-                .filter(|c| concerns(t, s.body, c.body))
+                .filter(|c| concerns(t.principal(), s.body, c.body))
                 .count()
         })
         .sum::<usize>();
@@ -222,16 +233,16 @@ pub(super) fn b10(t: &Task<'_>) -> Check {
     let Some(close) = t.closed else {
         return check("B10", Status::Fail, &[], "the task was never closed");
     };
-    let late = t.events.iter().find(|(i, v)| {
-        *i > close.index
+    let late = t.events.iter().find(|l| {
+        l.index > close.index
             && matches!(
-                v.event().body,
+                l.event.body,
                 Body::ActionExecuted(_) | Body::CredentialIssued(_)
             )
     });
-    if let Some((_, v)) = late {
+    if let Some(l) = late {
         let why = "an action ran or a credential was issued after the task closed";
-        return check("B10", Status::Fail, &[close.event.id, v.event().id], why);
+        return check("B10", Status::Fail, &[close.event.id, l.event.id], why);
     }
     let grace_end = close.event.time.plus_ms(t.gov.revocation_grace_ms());
     let ended_by_close =

@@ -6,10 +6,10 @@ use crate::audit::{Check, Status, check};
 use crate::event::*;
 
 /// Why the intent does not open the task properly, if it does not.
-fn intent_problem(t: &Task<'_>, o: At<'_, TaskOpened>) -> Option<String> {
+pub(super) fn intent_problem(t: &Task<'_>, o: At<'_, TaskOpened>) -> Option<String> {
     let (e, b) = (o.event, o.body);
     let p = &b.principal;
-    let first = t.events.first().map(|(i, _)| *i) == Some(o.index);
+    let first = t.events.first().map(|l| l.index) == Some(o.index);
     let tier = t.gov.tier(b.risk_tier);
     let why = if !first || e.assurance != Assurance::Enforced {
         "the task does not start from an intent recorded by an enforcing component".to_owned()
@@ -52,11 +52,11 @@ pub(super) fn b1(t: &Task<'_>) -> Check {
     let opened_again = t
         .events
         .iter()
-        .find(|(i, v)| *i != o.index && matches!(v.event().body, Body::TaskOpened(_)));
+        .find(|l| l.index != o.index && matches!(l.event.body, Body::TaskOpened(_)));
     let why = intent_problem(t, o)
         .or_else(|| opened_again.map(|_| "the task was opened twice".to_owned()));
     if let Some(why) = why {
-        let ids: Vec<EventId> = [Some(o.event.id), opened_again.map(|(_, v)| v.event().id)]
+        let ids: Vec<EventId> = [Some(o.event.id), opened_again.map(|l| l.event.id)]
             .into_iter()
             .flatten()
             .collect();

@@ -7,6 +7,7 @@
 //! needs of the events logged before it, so that the same rules can judge an action that is
 //! about to run.
 
+mod action;
 mod actors;
 mod approval;
 mod credentials;
@@ -14,14 +15,17 @@ mod intent;
 
 use std::collections::HashMap;
 
-use super::Audited;
+pub(crate) use self::action::{Breach, Judge};
+pub(crate) use self::approval::{Spent, spend};
+pub(crate) use self::credentials::{concerns, reports_holder_compromised};
+
 use super::{Check, Status, check};
 use crate::event::*;
 use crate::trust::{Governance, TierProfile};
 
 /// A body of one kind with the event that carries it and its log index.
 #[derive(Debug)]
-pub(super) struct At<'a, T> {
+pub(crate) struct At<'a, T> {
     pub index: u64,
     pub event: &'a Event,
     pub body: &'a T,
@@ -36,18 +40,27 @@ impl<T> Clone for At<'_, T> {
 
 impl<T> Copy for At<'_, T> {}
 
+/// An event as the checks see it: where the log holds it, the event, and the digest of its
+/// signed envelope (what references cite).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Logged<'a> {
+    pub index: u64,
+    pub event: &'a Event,
+    pub digest: Digest,
+}
+
 /// Who delegates in a hop: the human (the first hop) or a workload, by id.
 type Hop<'a> = (bool, &'a str, &'a str);
 
 /// The task's events, indexed for the checks. Lookups by id and the per-kind lists are built
 /// once, so a bundle of any size is checked in time linear in its events.
-pub(super) struct Task<'a> {
+pub(crate) struct Task<'a> {
     /// What the trust policy requires.
     gov: &'a Governance,
-    /// Task events in log order, with their log index.
-    events: Vec<(u64, &'a Audited<'a>)>,
-    /// Registered policies (ledger-level) with their log index.
-    policies: Vec<(u64, &'a Audited<'a>)>,
+    /// Task events in log order.
+    events: Vec<Logged<'a>>,
+    /// Registered policies (ledger-level), in log order.
+    policies: Vec<Logged<'a>>,
     /// Task events by id, with their index and envelope digest.
     by_id: HashMap<EventId, (u64, &'a Event, Digest)>,
     /// The task's (first) intent.
@@ -58,7 +71,11 @@ pub(super) struct Task<'a> {
     /// Delegations by delegatee, in log order.
     delegations_to: HashMap<&'a str, Vec<At<'a, DelegationGranted>>>,
     decisions: Vec<At<'a, PolicyDecision>>,
+    /// Actions that ran (whatever their outcome); blocked attempts are not actions.
     actions: Vec<At<'a, ActionExecuted>>,
+    /// Attempts the runtime gate blocked: evidence, but no action (no credential used, no
+    /// approval spent).
+    attempts: Vec<At<'a, ActionExecuted>>,
     credentials: Vec<At<'a, CredentialIssued>>,
     /// The first issuance of each credential id.
     credential_by_id: HashMap<&'a str, At<'a, CredentialIssued>>,
@@ -70,25 +87,26 @@ pub(super) struct Task<'a> {
 }
 
 /// Every body of one kind among `events`, in log order.
-fn of<'a, T>(events: &[(u64, &'a Audited<'a>)], pick: fn(&Body) -> Option<&T>) -> Vec<At<'a, T>> {
+fn of<'a, T>(events: &[Logged<'a>], pick: fn(&Body) -> Option<&T>) -> Vec<At<'a, T>> {
     events
         .iter()
-        .filter_map(|&(index, v)| {
-            let event = v.event();
+        .filter_map(|&Logged { index, event, .. }| {
             pick(&event.body).map(|body| At { index, event, body })
         })
         .collect()
 }
 
 impl<'a> Task<'a> {
-    pub(super) fn new(
-        events: Vec<(u64, &'a Audited<'a>)>,
-        policies: Vec<(u64, &'a Audited<'a>)>,
+    /// The checks' view of one task: its events and the registered policies, each in log
+    /// order.
+    pub(crate) fn new(
+        events: Vec<Logged<'a>>,
+        policies: Vec<Logged<'a>>,
         gov: &'a Governance,
     ) -> Self {
         let by_id = events
             .iter()
-            .map(|(i, e)| (e.event().id, (*i, e.event(), e.digest())))
+            .map(|l| (l.event.id, (l.index, l.event, l.digest)))
             .collect();
         let delegations = of(&events, Body::as_delegation_granted);
         let mut hops: HashMap<Hop<'a>, Vec<_>> = HashMap::new();
@@ -124,7 +142,14 @@ impl<'a> Task<'a> {
             opened: of(&events, Body::as_task_opened).first().copied(),
             closed: of(&events, Body::as_task_closed).first().copied(),
             decisions: of(&events, Body::as_policy_decision),
-            actions: of(&events, Body::as_action_executed),
+            actions: of(&events, Body::as_action_executed)
+                .into_iter()
+                .filter(|a| a.body.outcome != ActionOutcome::Blocked)
+                .collect(),
+            attempts: of(&events, Body::as_action_executed)
+                .into_iter()
+                .filter(|a| a.body.outcome == ActionOutcome::Blocked)
+                .collect(),
             signals: of(&events, Body::as_trust_signal),
             by_id,
             delegations,
@@ -151,6 +176,32 @@ impl<'a> Task<'a> {
     fn find_body<T>(&self, r: &EventRef, pick: fn(&'a Body) -> Option<&'a T>) -> Option<At<'a, T>> {
         let (index, event) = self.find(r)?;
         pick(&event.body).map(|body| At { index, event, body })
+    }
+
+    /// A reference to the task's event with this id.
+    pub(crate) fn reference(&self, id: EventId) -> Option<EventRef> {
+        self.by_id
+            .get(&id)
+            .map(|&(_, e, digest)| e.reference(digest))
+    }
+
+    /// References to every decision of the task, in log order.
+    pub(crate) fn decision_refs(&self) -> Vec<EventRef> {
+        self.decisions
+            .iter()
+            .filter_map(|d| self.reference(d.event.id))
+            .collect()
+    }
+
+    /// References to every granted approval resolution of the task, in log order.
+    pub(crate) fn granted_approvals(&self) -> Vec<EventRef> {
+        self.events
+            .iter()
+            .filter(|l| {
+                matches!(&l.event.body, Body::ApprovalResolved(r) if r.outcome == ApprovalOutcome::Granted)
+            })
+            .map(|l| l.event.reference(l.digest))
+            .collect()
     }
 
     /// The human principal of the task's intent.
@@ -193,6 +244,25 @@ impl<'a> Task<'a> {
     fn revocations_of(&self, credential: &str) -> &[At<'a, CredentialRevoked>] {
         self.revocations.get(credential).map_or(&[], Vec::as_slice)
     }
+}
+
+/// Each action and blocked attempt of the task, in log order, with the rules it breaks (an
+/// attempt judged as if it had run, without spending anything).
+pub(super) fn judge_actions<'a>(t: &Task<'a>) -> Vec<(At<'a, ActionExecuted>, Vec<Breach>)> {
+    let judge = Judge::new(t);
+    let mut all: Vec<At<'a, ActionExecuted>> =
+        t.actions.iter().chain(&t.attempts).copied().collect();
+    all.sort_by_key(|a| a.index);
+    let mut spent = Spent::new();
+    all.into_iter()
+        .map(|a| {
+            let breaches = judge.action(a.index, a.body, &spent);
+            if a.body.outcome != ActionOutcome::Blocked {
+                approval::spend(t, a, &mut spent);
+            }
+            (a, breaches)
+        })
+        .collect()
 }
 
 /// A violation: the events that show it and why.
@@ -364,9 +434,9 @@ fn registration_problem(t: &Task<'_>, d: At<'_, PolicyDecision>) -> Option<Strin
     let registrations: Vec<&PolicyRegistered> = t
         .policies
         .iter()
-        .filter_map(|(pi, p)| match &p.event().body {
+        .filter_map(|p| match &p.event.body {
             Body::PolicyRegistered(r)
-                if *pi < d.index
+                if p.index < d.index
                     && r.policy == d.body.policy
                     && r.effective_from <= d.event.time =>
             {

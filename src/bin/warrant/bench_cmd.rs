@@ -84,6 +84,7 @@ fn body(i: u64, at: Timestamp) -> Body {
         initiation: ActionInitiation::AgentPlanned,
         within_confirmed_scope: true,
         outcome: ActionOutcome::Success,
+        blocked_by: Vec::new(),
         started_at: at,
         ended_at: at.plus_ms(50),
     })

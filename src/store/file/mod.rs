@@ -623,7 +623,26 @@ impl Storage for FileStore {
     fn refresh(&self) -> Result<u64, StoreError> {
         FileStore::refresh(self)
     }
+
+    fn put_live_snapshot(&self, bytes: &[u8]) -> Result<(), StoreError> {
+        if self.is_read_only() {
+            return Err(StoreError::ReadOnly);
+        }
+        write_atomic(&self.dir, LIVE_SNAPSHOT, bytes, self.hook.as_ref())?;
+        Ok(())
+    }
+
+    fn live_snapshot(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        match std::fs::read(self.dir.join(LIVE_SNAPSHOT)) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
 }
+
+/// The gate's snapshot of the tasks it follows (`gate`), replaced at each checkpoint.
+const LIVE_SNAPSHOT: &str = "live.snap";
 
 /// A read lock that a panicking holder does not poison (the overlay is replaced only after
 /// a complete scan step).
