@@ -105,7 +105,8 @@ pub(crate) fn admit_followed(
     let decisions = req.decisions.clone().unwrap_or_else(|| t.decision_refs());
     let mut action = as_action(req, decisions, req.approval);
     let mut breaches = judge.action(index, &action, &live.spent);
-    let without_approval = req.approval.is_none() && breaches.iter().any(|b| b.check == 7);
+    let without_approval =
+        !req.as_cited && req.approval.is_none() && breaches.iter().any(|b| b.check == 7);
     if let Some((approval, better)) = without_approval
         .then(|| find_approval(&t, &judge, index, &action, &live.spent))
         .flatten()

@@ -55,6 +55,10 @@ pub struct ActionRequest {
     /// among the task's granted approvals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<EventRef>,
+    /// Judge the action as citing exactly `decisions` and `approval` (no approval when
+    /// absent), as a recorded action is judged; `false` when absent: the gate finds them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub as_cited: bool,
 }
 
 const fn agent_planned() -> ActionInitiation {
@@ -88,6 +92,7 @@ impl ActionRequest {
             within_confirmed_scope: true,
             decisions: None,
             approval: None,
+            as_cited: false,
         }
     }
 }

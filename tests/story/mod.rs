@@ -13,6 +13,8 @@ use warrant_ledger::demo::workloads::*;
 use warrant_ledger::demo::{Deployment, registered_policy};
 use warrant_ledger::envelope::{EmitterChain, VerifiedEvent};
 use warrant_ledger::event::*;
+use warrant_ledger::gate::{ActionRequest, Admission, GateError};
+use warrant_ledger::ledger::{Ledger, LedgerError};
 use warrant_ledger::trust::{TrustDocument, TrustPolicy};
 
 pub const ORIGIN: &str = "bank.example/agent-ledger";
@@ -268,12 +270,113 @@ impl Story {
         self.audit_with(|_| {})
     }
 
-    /// Audits the story's bundle under the deployment's trust policy as `edit` changes it.
+    /// Audits the story's bundle under the deployment's trust policy as `edit` changes it;
+    /// and checks that the runtime gate, asked before each action as the story is logged,
+    /// answered as the auditor judges that action ([`Story::assert_gate_agrees`]).
     pub fn audit_with(&self, edit: impl FnOnce(&mut TrustDocument)) -> Report {
         let (bundle, mut doc) = self.export();
         edit(&mut doc);
         let trust = TrustPolicy::try_from(doc).expect("trust");
-        audit::verify(&bundle, &trust, &[]).expect("audit")
+        let report = audit::verify(&bundle, &trust, &[]).expect("audit");
+        assert_actions_agree_with_checks(&report);
+        self.assert_gate_agrees(&trust, &report);
+        report
+    }
+
+    /// A fresh ledger in `dir` for the story's deployment, its policy registered, under its
+    /// trust policy, with a clock at `T0` (or the story's).
+    pub fn ledger(&self, dir: &std::path::Path) -> Ledger {
+        let log_key = NoteSigner::generate(ORIGIN).expect("log key");
+        crate::common::demo_ledger_with_clock(&self.dep, dir, log_key, T0, self.clock_ms).0
+    }
+
+    /// The deployment's trust policy (its log pinned under a fresh key: what matters to the
+    /// gate is its governance section).
+    pub fn trust(&self) -> TrustPolicy {
+        let log_key = NoteSigner::generate(ORIGIN).expect("log key");
+        let doc = self
+            .dep
+            .trust_document(ORIGIN, "blake3", &log_key.verifier().to_string());
+        TrustPolicy::try_from(doc).expect("trust")
+    }
+
+    /// The story's task.
+    pub fn task(&self) -> TaskId {
+        self.task
+    }
+
+    /// The gate's answer before each action of the story (blocked attempts aside), replayed
+    /// into a fresh ledger judging under `trust`; `None` when that ledger refuses one of the
+    /// story's events (the story then tests the ledger's checks, not the gate).
+    pub fn gate_answers(&self, trust: &TrustPolicy) -> Option<Vec<(EventId, Admission)>> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ledger = self.ledger(dir.path()).with_trust(trust.clone());
+        let mut answers = Vec::new();
+        for e in &self.events {
+            if let Body::ActionExecuted(a) = &e.event().body {
+                if a.outcome != ActionOutcome::Blocked {
+                    let task = e.event().task.expect("task");
+                    match ledger.admit(&request_for(task, a)) {
+                        Ok(admission) => answers.push((e.event().id, admission)),
+                        // A start the ledger would not log (before 2001): the gate refuses
+                        // to judge it at all, stricter than the auditor.
+                        Err(LedgerError::Gate(GateError::Time(_))) => {}
+                        Err(e) => panic!("admit: {e}"),
+                    }
+                }
+            }
+            ledger.append(e.bytes()).ok()?;
+        }
+        Some(answers)
+    }
+
+    /// For every action of the story: the gate, asked with exactly the events logged before
+    /// it, denied it exactly when the auditor (on the finished task) finds a governance rule
+    /// it breaks, and named the same rules, save where the gate could not know
+    /// (`docs/gate.md`): a revocation logged after the action but effective before it.
+    pub fn assert_gate_agrees(&self, trust: &TrustPolicy, report: &Report) {
+        let Some(answers) = self.gate_answers(trust) else {
+            return;
+        };
+        for (id, admission) in answers {
+            let Some(judged) = report.actions.iter().find(|a| a.event == id.to_string()) else {
+                // Its event failed an integrity check: the auditor does not judge it.
+                continue;
+            };
+            let gate = admission.blocked_by();
+            if gate == judged.breaks {
+                assert_eq!(admission.allowed, gate.is_empty());
+                continue;
+            }
+            let extra: Vec<&String> = judged.breaks.iter().filter(|c| !gate.contains(c)).collect();
+            let subset = gate.iter().all(|c| judged.breaks.contains(c));
+            // What the gate cannot know: a revocation logged later but effective before the
+            // action. What it does not hold: the events of a task it does not follow (one
+            // that does not start with its intent, B1; one closed and done, B10), for which
+            // it names that one rule.
+            let known = (extra == ["B5"] && subset && self.revoked_later_with_effect_before(id))
+                || ((gate == ["B1"] || gate == ["B10"]) && subset);
+            assert!(
+                known,
+                "the gate said {gate:?} ({admission:#?}), the auditor {:?} for action {id}",
+                judged.breaks
+            );
+        }
+    }
+
+    /// Whether the credential of action `id` has a revocation logged after the action that
+    /// took effect before it started.
+    fn revoked_later_with_effect_before(&self, id: EventId) -> bool {
+        let Some(pos) = self.events.iter().position(|e| e.event().id == id) else {
+            return false;
+        };
+        let Body::ActionExecuted(a) = &self.events[pos].event().body else {
+            return false;
+        };
+        self.events[pos + 1..].iter().any(|e| {
+            matches!(&e.event().body, Body::CredentialRevoked(r)
+                if r.credential_id == a.credential_id && r.effective_at <= a.started_at)
+        })
     }
 }
 
@@ -389,4 +492,38 @@ pub fn two_hops(hop: impl Fn(&mut DelegationGranted)) -> Story {
         },
     );
     story
+}
+
+/// The request a gateway would have made before action `a` ran: the same actors, operation,
+/// credential and start, citing the same decisions and approval.
+pub fn request_for(task: TaskId, a: &ActionExecuted) -> ActionRequest {
+    let mut req = ActionRequest::new(
+        task,
+        a.actor_chain.clone(),
+        a.instance.clone(),
+        a.operation.clone(),
+        a.credential_id.clone(),
+        a.started_at,
+    );
+    req.initiation = a.initiation;
+    req.within_confirmed_scope = a.within_confirmed_scope;
+    req.decisions = Some(a.decisions.clone());
+    req.approval = a.approval;
+    req.as_cited = true;
+    req
+}
+
+/// Every rule the report says an action that ran breaks is a failed check of the report.
+pub fn assert_actions_agree_with_checks(report: &Report) {
+    for a in report.actions.iter().filter(|a| !a.blocked()) {
+        for id in &a.breaks {
+            let status = report.check(id).map(|c| c.status);
+            assert_eq!(
+                status,
+                Some(audit::Status::Fail),
+                "action {} breaks {id}: {report:#?}",
+                a.event
+            );
+        }
+    }
 }

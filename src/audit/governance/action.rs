@@ -44,18 +44,18 @@ impl<'t, 'a> Judge<'t, 'a> {
     pub(crate) fn action(&self, index: u64, a: &ActionExecuted, spent: &Spent) -> Vec<Breach> {
         let t = self.t;
         let mut found: Vec<(u8, Option<Finding>)> = Vec::with_capacity(4);
-        // The intent must be logged before the action; a later one cannot authorise it.
-        let opened = t.opened.filter(|o| o.index < index);
-        match opened {
-            None => found.push((
-                1,
-                Some((vec![], "no intent was logged before the action".into())),
-            )),
-            Some(o) => found.push((1, intent_problem(t, o).map(|why| (vec![o.event.id], why)))),
-        }
-        if let Some(o) = opened {
-            found.push((2, b2_action(t, o.body, index, a)));
-        }
+        // The intent must be logged before the action; a later one cannot authorise it, and
+        // without one nothing else can be judged (whose task, which tier).
+        let Some(o) = t.opened.filter(|o| o.index < index) else {
+            let why = "no intent was logged before the action";
+            return vec![Breach {
+                check: 1,
+                events: vec![],
+                reason: why.into(),
+            }];
+        };
+        found.push((1, intent_problem(t, o).map(|why| (vec![o.event.id], why))));
+        found.push((2, b2_action(t, o.body, index, a)));
         found.push((3, b3_action(t, index, a)));
         let decision = covering(t, index, a);
         found.push((
@@ -63,10 +63,8 @@ impl<'t, 'a> Judge<'t, 'a> {
             decision.and_then(|d| registration_problem(t, d).map(|why| (vec![d.event.id], why))),
         ));
         found.push((5, b5_action(t, index, a)));
-        if let Some(o) = opened {
-            found.push((6, b6_action(t, o.body, index, a)));
-            found.push((7, self.approval(o.body, index, a, spent)));
-        }
+        found.push((6, b6_action(t, o.body, index, a)));
+        found.push((7, self.approval(o.body, index, a, spent)));
         found.push((8, b8_action(t, &self.denies, index, a)));
         found.push((9, b9_action(t, index, a)));
         let closed = t.closed.filter(|c| c.index < index);

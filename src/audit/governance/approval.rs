@@ -105,10 +105,11 @@ fn cited_approval<'a>(
             "the action required approval, but cites no approval",
         ));
     };
-    let Some(q) = t.find_body(&r.body.request, Body::as_approval_requested) else {
+    let request = t.find_body(&r.body.request, Body::as_approval_requested);
+    let Some(q) = request.filter(|q| q.index < r.index) else {
         return Err((
             vec![r.event.id],
-            "the approval answers no request of this task",
+            "the approval answers no request of this task logged before it",
         ));
     };
     match resolution_problem(t, need, r, q.body) {

@@ -5,11 +5,11 @@ use super::{At, Finding, Task, covering, first_action, subset, verdict};
 use crate::audit::{Check, Status, check};
 use crate::event::*;
 
-/// The allow decision of this task a credential was issued under.
-fn issuing_decision<'a>(t: &Task<'a>, c: &CredentialIssued) -> Option<&'a PolicyDecision> {
-    t.find_body(&c.decision, Body::as_policy_decision)
+/// The allow decision of this task, logged before it, that credential `c` was issued under.
+fn issuing_decision<'a>(t: &Task<'a>, c: At<'_, CredentialIssued>) -> Option<&'a PolicyDecision> {
+    t.find_body(&c.body.decision, Body::as_policy_decision)
+        .filter(|d| d.index < c.index && d.body.effect == Effect::Allow)
         .map(|d| d.body)
-        .filter(|d| d.effect == Effect::Allow)
 }
 
 /// Whether a delegation of this task logged before `before` names the holder's workload
@@ -78,11 +78,11 @@ fn holder_or_time_problem(
 /// held it and when.
 fn grant_problem(
     t: &Task<'_>,
-    c: &CredentialIssued,
+    c: At<'_, CredentialIssued>,
     index: u64,
     a: &ActionExecuted,
 ) -> Option<String> {
-    let cred = &c.credential;
+    let cred = &c.body.credential;
     if cred.audience != a.operation.service {
         return Some(format!(
             "is for audience {}, not the service the action called ({})",
@@ -90,7 +90,9 @@ fn grant_problem(
         ));
     }
     let Some(issuing) = issuing_decision(t, c) else {
-        return Some("was not issued under an allow decision of this task".to_owned());
+        return Some(
+            "was not issued under an allow decision of this task logged before it".to_owned(),
+        );
     };
     if !subset(&cred.scopes, &issuing.obligations.granted_scope) {
         return Some("carries scopes the decision it was issued under did not grant".to_owned());
@@ -117,8 +119,7 @@ pub(super) fn b5_action(t: &Task<'_>, index: u64, a: &ActionExecuted) -> Option<
             format!("credential {} was not issued in this task", a.credential_id),
         ));
     };
-    let why =
-        holder_or_time_problem(t, c, index, a).or_else(|| grant_problem(t, c.body, index, a))?;
+    let why = holder_or_time_problem(t, c, index, a).or_else(|| grant_problem(t, c, index, a))?;
     Some((
         vec![c.event.id],
         format!("credential {} {why}", c.body.credential.id),
