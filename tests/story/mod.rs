@@ -313,16 +313,16 @@ impl Story {
         let ledger = self.ledger(dir.path()).with_trust(trust.clone());
         let mut answers = Vec::new();
         for e in &self.events {
-            if let Body::ActionExecuted(a) = &e.event().body {
-                if a.outcome != ActionOutcome::Blocked {
-                    let task = e.event().task.expect("task");
-                    match ledger.admit(&request_for(task, a)) {
-                        Ok(admission) => answers.push((e.event().id, admission)),
-                        // A start the ledger would not log (before 2001): the gate refuses
-                        // to judge it at all, stricter than the auditor.
-                        Err(LedgerError::Gate(GateError::Time(_))) => {}
-                        Err(e) => panic!("admit: {e}"),
-                    }
+            if let Body::ActionExecuted(a) = &e.event().body
+                && a.outcome != ActionOutcome::Blocked
+            {
+                let task = e.event().task.expect("task");
+                match ledger.admit(&request_for(task, a)) {
+                    Ok(admission) => answers.push((e.event().id, admission)),
+                    // A start the ledger would not log (before 2001): the gate refuses to
+                    // judge it at all, stricter than the auditor.
+                    Err(LedgerError::Gate(GateError::Time(_))) => {}
+                    Err(e) => panic!("admit: {e}"),
                 }
             }
             ledger.append(e.bytes()).ok()?;
