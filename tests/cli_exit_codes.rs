@@ -8,6 +8,14 @@ mod cli;
 
 use cli::warrant;
 
+/// A well-formed request for a task the log does not hold: denied (B1) when it is dated now;
+/// dated in 2027 as it is, refused as ahead of the ledger's clock.
+const UNKNOWN_TASK_REQUEST: &[u8] = br#"{"task": "01935f3a-1c00-7000-8000-00000000abcd",
+  "actor_chain": ["alice@bank.example", "spiffe://bank.example/agent"], "instance": "i-1",
+  "operation": {"name": "reports:read", "service": "https://reports.example",
+    "resources": ["r"], "permissions_used": ["reports:read"]},
+  "credential_id": "cred-1", "at": 1800000000000}"#;
+
 fn code(args: &[&str], stdin: &[u8]) -> Option<i32> {
     let out = warrant(args, stdin);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -82,6 +90,23 @@ fn every_command_keeps_the_exit_code_contract() {
         (vec!["info", &missing], b"", 2),
         (vec!["info", t.to_str().expect("utf8")], b"", 2),
         (vec!["fsck", &ledger], b"", 0),
+        (vec!["admit", &ledger], b"{}", 2),
+        (vec!["admit", &ledger], b"\xff", 2),
+        (
+            vec!["admit", &ledger, "--at", "now"],
+            UNKNOWN_TASK_REQUEST,
+            1,
+        ),
+        (vec!["admit", &ledger], UNKNOWN_TASK_REQUEST, 2),
+        (vec!["admit", &missing], UNKNOWN_TASK_REQUEST, 2),
+        (
+            vec!["admit", &ledger, "--at", "12"],
+            UNKNOWN_TASK_REQUEST,
+            2,
+        ),
+        (vec!["revocations", &ledger], b"", 0),
+        (vec!["revocations", &ledger, "--at", "soon"], b"", 2),
+        (vec!["revocations", &missing], b"", 2),
         (vec!["fsck", &missing], b"", 2),
         (
             vec!["append", wl, stranger_file.to_str().expect("utf8")],

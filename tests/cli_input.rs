@@ -81,8 +81,9 @@ fn two_hundred_megabytes_of_garbage_are_refused_in_bounded_memory() {
     for (label, byte) in [("zeros", Some(0u8)), ("random", None)] {
         let input = big_file(t, label, byte);
         let f = input.to_str().expect("utf8");
-        let on_stdin: [&[&str]; 10] = [
+        let on_stdin: [&[&str]; 11] = [
             &["append", d],
+            &["admit", d],
             &["event", "sign", "--key", k],
             &["event", "verify", "--pubkey", pk],
             &["event", "show"],
@@ -93,8 +94,10 @@ fn two_hundred_megabytes_of_garbage_are_refused_in_bounded_memory() {
             &["merkle", "prove", "--index", "0"],
             &["merkle", "prove-consistency", "--old", "1"],
         ];
-        let as_file: [&[&str]; 8] = [
+        let as_file: [&[&str]; 10] = [
             &["append", d, f],
+            &["admit", d, "--request", f],
+            &["revocations", d, "--trust", f],
             &["event", "show", f],
             &["event", "digest", f],
             &["merkle", "verify", "--proof", f, "--root", &"0".repeat(64)],

@@ -65,9 +65,15 @@ fn the_readme_tour_runs_as_written_and_ends_in_pass() {
         "tour did not end in PASS:\n{stdout}"
     );
     assert!(!stdout.contains("[fail]"), "a check failed:\n{stdout}");
-    // Every step was appended: eight events, none refused.
+    // Every step was logged, the gate allowed the action and denied it to another instance.
+    assert!(stdout.contains("ok: 8 entries"), "fsck:\n{stdout}");
     assert!(
-        stdout.contains("appended 8, already present 0, rejected 0"),
-        "append summary:\n{stdout}"
+        stdout.contains("allow (judged on the log's first 5 entries)"),
+        "{stdout}"
     );
+    assert!(
+        stdout.contains("deny (judged on the log's first 5 entries)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("(denied: exit 1)"), "{stdout}");
 }

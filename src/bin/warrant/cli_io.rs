@@ -35,13 +35,17 @@ pub enum Input {
     Proof,
     /// A chain-state file.
     ChainState,
+    /// A gate request as JSON.
+    Request,
 }
 
 impl Input {
     pub const fn max(self) -> u64 {
         match self {
             Self::Envelope | Self::Note => 64 * 1024,
-            Self::EventJson | Self::Trust | Self::Proof | Self::ChainState => 1 << 20,
+            Self::EventJson | Self::Trust | Self::Proof | Self::ChainState | Self::Request => {
+                1 << 20
+            }
             Self::Key => 4096,
             Self::Bundle => warrant_ledger::bundle::MAX_BUNDLE_LEN as u64,
         }
@@ -57,6 +61,7 @@ impl Input {
             Self::Bundle => "a bundle",
             Self::Proof => "a proof",
             Self::ChainState => "a chain-state file",
+            Self::Request => "a gate request",
         }
     }
 }

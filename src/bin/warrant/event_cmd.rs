@@ -215,7 +215,7 @@ fn one_value(json: bool, name: &str, value: &str) -> Result<Outcome> {
 }
 
 /// `now`, or milliseconds since the epoch.
-fn parse_time(text: &str) -> Result<Timestamp> {
+pub fn parse_time(text: &str) -> Result<Timestamp> {
     if text == "now" {
         return Ok(Timestamp::now());
     }

@@ -7,6 +7,7 @@ mod chain_state;
 mod cli_io;
 mod demo_cmd;
 mod event_cmd;
+mod gate_cmd;
 mod ledger_cmd;
 mod merkle_cmd;
 mod note_cmd;
@@ -129,6 +130,44 @@ enum Command {
         /// Ledger directory.
         dir: std::path::PathBuf,
     },
+    /// Asks the runtime gate whether an action may run now: the request (JSON,
+    /// docs/gate.md) judged by the auditor's governance rules on the events logged so far.
+    /// Exit 0 allowed, 1 denied (each rule broken is named), 2 input error. Writes nothing.
+    Admit {
+        /// Ledger directory (opened read-only, beside its writer).
+        dir: std::path::PathBuf,
+        /// The request; standard input when absent.
+        #[arg(long)]
+        request: Option<std::path::PathBuf>,
+        /// The trust policy to judge under (default: the ledger's trust.toml).
+        #[arg(long)]
+        trust: Option<std::path::PathBuf>,
+        /// Sets the request's task (a request template's, for example).
+        #[arg(long)]
+        task: Option<String>,
+        /// Sets the request's time: `now`, or ms since the epoch.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Lists the credentials to revoke now, and why (their task closed, a trust signal, the
+    /// holder's delegation ended, expired and never revoked).
+    Revocations {
+        /// Ledger directory (opened read-only, beside its writer).
+        dir: std::path::PathBuf,
+        /// The trust policy to judge under (default: the ledger's trust.toml).
+        #[arg(long)]
+        trust: Option<std::path::PathBuf>,
+        /// The time to judge at (`now`, the default, or ms since the epoch).
+        #[arg(long)]
+        at: Option<String>,
+        /// Keep watching the log and print each credential as it falls due (one JSON object
+        /// per line with --json), until interrupted.
+        #[arg(long)]
+        follow: bool,
+        /// With --follow: stop after this many seconds.
+        #[arg(long = "for", requires = "follow", value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+        follow_for: Option<u64>,
+    },
     /// Exports the evidence bundle of a task (CBOR).
     Export {
         /// Ledger directory.
@@ -236,6 +275,33 @@ fn main() -> ExitCode {
         Command::Fsck { dir, trust } => ledger_cmd::fsck(&dir, trust.as_deref(), json),
         Command::Info { dir } => ledger_cmd::info(&dir),
         Command::Tasks { dir } => ledger_cmd::tasks(&dir, json),
+        Command::Admit {
+            dir,
+            request,
+            trust,
+            task,
+            at,
+        } => gate_cmd::admit(
+            &dir,
+            request.as_deref(),
+            trust.as_deref(),
+            (task.as_deref(), at.as_deref()),
+            json,
+        ),
+        Command::Revocations {
+            dir,
+            trust,
+            at,
+            follow,
+            follow_for,
+        } => gate_cmd::revocations(
+            &dir,
+            trust.as_deref(),
+            at.as_deref(),
+            follow,
+            follow_for,
+            json,
+        ),
         Command::Export {
             dir,
             task,
