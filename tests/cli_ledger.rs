@@ -5,6 +5,8 @@
 #[path = "common/cli.rs"]
 mod cli;
 
+use warrant_ledger::demo::Scenario;
+
 use cli::warrant;
 
 fn json(out: &std::process::Output) -> serde_json::Value {
@@ -156,11 +158,17 @@ fn ledger_commands_end_to_end() {
     );
 }
 
-#[test]
-fn demo_runs_end_to_end_and_catches_every_violation() {
+/// Runs the demo with `extra` arguments and checks each scenario's line and bundle against
+/// `expect`: the check the gate blocked its action for, and the check its audit still fails.
+fn demo_as_expected(
+    extra: &[&str],
+    expect: fn(Scenario) -> (Option<&'static str>, Option<&'static str>),
+) {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("demo");
-    let out = warrant(&["demo", "--dir", dir.to_str().expect("utf8")], b"");
+    let mut args = vec!["demo", "--dir", dir.to_str().expect("utf8")];
+    args.extend(extra);
+    let out = warrant(&args, b"");
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),
@@ -168,15 +176,26 @@ fn demo_runs_end_to_end_and_catches_every_violation() {
         "{text}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // One line per task: each scenario with the check it fails; the tampered copy fails A1
-    // and what follows from it is marked so; a legend names every check.
-    for scenario in warrant_ledger::demo::Scenario::ALL {
+    // One line per task: each scenario with what the gate blocked and the check it fails;
+    // the tampered copy fails A1 and what follows from it is marked so; a legend names
+    // every check.
+    for scenario in Scenario::ALL {
         let line = text
             .lines()
             .find(|l| l.ends_with(scenario.describe()))
             .unwrap_or_else(|| panic!("no line for {scenario:?} in:\n{text}"));
-        let want = scenario.expected_failure().map_or("PASS", |id| id);
-        assert!(line.contains(want), "{scenario:?}: {line}");
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let (blocked, failing) = expect(scenario);
+        // n, task, risk, [blocked], verdict, [failed], description…
+        let mut at = 3;
+        if let Some(id) = blocked {
+            assert_eq!(words[at], id, "{scenario:?}: {line}");
+            at += 1;
+        }
+        match failing {
+            None => assert_eq!(words[at], "PASS", "{scenario:?}: {line}"),
+            Some(id) => assert_eq!(words[at..at + 2], ["FAIL", id], "{scenario:?}: {line}"),
+        }
     }
     for want in [
         "FAIL A1",
@@ -196,7 +215,7 @@ fn demo_runs_end_to_end_and_catches_every_violation() {
         .expect("bundles")
         .map(|e| e.expect("entry").path())
         .collect();
-    let tasks = warrant_ledger::demo::Scenario::ALL.len() + 1;
+    let tasks = Scenario::ALL.len() + 1;
     assert_eq!(
         bundles.len(),
         tasks + 1,
@@ -205,30 +224,34 @@ fn demo_runs_end_to_end_and_catches_every_violation() {
     let codes: Vec<Option<i32>> = bundles
         .iter()
         .map(|b| {
-            warrant(
-                &[
-                    "verify",
-                    b.to_str().expect("utf8"),
-                    "--trust",
-                    trust.to_str().expect("utf8"),
-                ],
-                b"",
-            )
-            .status
-            .code()
+            let args = [
+                "verify",
+                b.to_str().expect("utf8"),
+                "--trust",
+                trust.to_str().expect("utf8"),
+            ];
+            warrant(&args, b"").status.code()
         })
         .collect();
-    // Two compliant tasks pass; every violation and the tampered copy fail.
-    assert_eq!(
-        codes.iter().filter(|c| **c == Some(0)).count(),
-        2,
-        "{codes:?}"
-    );
-    assert_eq!(
-        codes.iter().filter(|c| **c == Some(1)).count(),
-        tasks - 1,
-        "{codes:?}"
-    );
+    // The low-risk compliant task and every scenario left with no failure pass; the others
+    // and the tampered copy fail.
+    let passing = 1 + Scenario::ALL
+        .iter()
+        .filter(|s| expect(**s).1.is_none())
+        .count();
+    let count = |code| codes.iter().filter(|c| **c == Some(code)).count();
+    assert_eq!(count(0), passing, "{codes:?}");
+    assert_eq!(count(1), tasks + 1 - passing, "{codes:?}");
+}
+
+#[test]
+fn demo_without_the_gate_leaves_every_violation_to_the_auditor() {
+    demo_as_expected(&["--no-gate"], |s| (None, s.expected_failure()));
+}
+
+#[test]
+fn demo_with_the_gate_blocks_every_violating_action_and_revokes_what_is_due() {
+    demo_as_expected(&[], Scenario::with_gate);
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use super::Audited;
 use super::{Check, Status};
-use crate::event::{Body, Kind, Timestamp};
+use crate::event::{ActionOutcome, Body, Kind, Timestamp};
 
 /// One step of the chain, as its verified event tells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,9 +26,13 @@ pub struct StoryLine {
     pub checks: Vec<(String, Status)>,
 }
 
-/// The checks that judge events of a kind.
-const fn judged_by(kind: Kind) -> &'static [&'static str] {
-    match kind {
+/// The checks that judge an event of this body (none for a blocked attempt: it is no
+/// action).
+fn judged_by(body: &Body) -> &'static [&'static str] {
+    if matches!(body, Body::ActionExecuted(a) if a.outcome == ActionOutcome::Blocked) {
+        return &[];
+    }
+    match body.kind() {
         Kind::PolicyRegistered => &["B4"],
         Kind::TaskOpened => &["B1"],
         Kind::DelegationGranted => &["B2"],
@@ -109,6 +113,16 @@ fn describe(body: &Body) -> (&'static str, String) {
                     / 1000
             ),
         ),
+        Body::ActionExecuted(a) if a.outcome == ActionOutcome::Blocked => (
+            "attempt",
+            format!(
+                "{} on {:?} with {}, blocked by the gate ({}): no action",
+                a.operation.name,
+                a.operation.resources,
+                a.credential_id,
+                a.blocked_by.join(", ")
+            ),
+        ),
         Body::ActionExecuted(a) => (
             "action",
             format!(
@@ -147,7 +161,7 @@ pub(super) fn tell(events: &[(u64, &Audited<'_>)], checks: &[Check]) -> Vec<Stor
             let e = v.event();
             let id = e.id.to_string();
             let (step, text) = describe(&e.body);
-            let by_kind = judged_by(e.body.kind());
+            let by_kind = judged_by(&e.body);
             let judging = checks
                 .iter()
                 .filter(|c| by_kind.contains(&c.id.as_str()))

@@ -3,11 +3,13 @@
 //! point, a token service issuing short-lived credentials, an approval service, an API gateway
 //! and a policy registry, each with its own key.
 
+mod gated;
 mod scenario;
 mod task;
 
 use ed25519_dalek::SigningKey;
 
+pub use gated::TaskInProgress;
 pub use scenario::Scenario;
 pub use task::{TaskRun, registered_policy, registration_event, run_long_task, run_task};
 

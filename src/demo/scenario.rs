@@ -90,6 +90,21 @@ impl Scenario {
         }
     }
 
+    /// What the runtime gate, and a token service following the revocation feed, make of
+    /// the scenario: the check the gate blocks its action for, if it does; and the check the
+    /// task still fails, if any (a rule about the task rather than its action, which no
+    /// gate before the action can undo, or a time the log contradicts).
+    #[must_use]
+    pub const fn with_gate(self) -> (Option<&'static str>, Option<&'static str>) {
+        match self {
+            Self::Compliant | Self::NeverRevoked => (None, None),
+            Self::FutureClose => (None, Some("A5")),
+            Self::NoMfa => (Some("B1"), Some("B1")),
+            Self::UnregisteredPolicy | Self::UnknownRule => (Some("B4"), Some("B4")),
+            _ => (self.expected_failure(), None),
+        }
+    }
+
     /// Whether the scenario shows its failure only in a high-risk task (one that needs an
     /// approval and multi-factor authentication).
     #[must_use]

@@ -45,15 +45,15 @@ const TEN_YEARS_MS: u64 = 3_652 * 86_400_000;
 
 /// A task in the making: the services' chains, what is logged so far, and the facts the
 /// later steps cite.
-struct Run<'d> {
+pub(super) struct Run<'d> {
     dep: &'d Deployment,
     scenario: Scenario,
     n: u64,
     t0: Timestamp,
     high_risk: bool,
-    task: TaskId,
+    pub(super) task: TaskId,
     chains: Vec<(&'static str, EmitterChain<SigningKey>)>,
-    events: Vec<VerifiedEvent>,
+    pub(super) events: Vec<VerifiedEvent>,
     human: String,
     agent: &'static str,
     /// The instance the task is delegated to, and a second one (only for `OtherInstance`).
@@ -61,13 +61,18 @@ struct Run<'d> {
     account: String,
 }
 
-impl Run<'_> {
+impl<'d> Run<'d> {
     fn is(&self, scenario: Scenario) -> bool {
         self.scenario == scenario
     }
 
+    /// `ms` after the task's start.
+    pub(super) fn at(&self, ms: u64) -> Timestamp {
+        self.t0.plus_ms(ms)
+    }
+
     /// Signs `body` as `who` at `at` ms after t0 and logs it.
-    fn emit(
+    pub(super) fn emit(
         &mut self,
         who: &'static str,
         at: u64,
@@ -269,12 +274,8 @@ impl Run<'_> {
         self.emit(STS, at, body, vec![])
     }
 
-    fn acted(
-        &mut self,
-        decided: EventRef,
-        approval: Option<EventRef>,
-        issued: EventRef,
-    ) -> Result<EventRef, EnvelopeError> {
+    /// The action the agent is about to take, citing `decided` and `approval`.
+    pub(super) fn action(&self, decided: EventRef, approval: Option<EventRef>) -> ActionExecuted {
         let (n, t0) = (self.n, self.t0);
         let acting = usize::from(self.is(Scenario::OtherInstance));
         let used = if self.is(Scenario::OutOfScope) {
@@ -282,7 +283,7 @@ impl Run<'_> {
         } else {
             s(&[ACTION])
         };
-        let body = Body::ActionExecuted(ActionExecuted {
+        ActionExecuted {
             action_id: format!("act-{n}"),
             actor_chain: vec![self.human.clone(), self.agent.into()],
             instance: self.instances[acting].clone(),
@@ -303,11 +304,19 @@ impl Run<'_> {
             blocked_by: Vec::new(),
             started_at: t0.plus_ms(10_000),
             ended_at: t0.plus_ms(10_400),
-        });
-        self.emit(GATEWAY, 10_400, body, vec![issued])
+        }
     }
 
-    fn revoked(
+    /// The gateway records `action` (run, or blocked), citing the credential's issuance.
+    pub(super) fn acted(
+        &mut self,
+        action: ActionExecuted,
+        issued: EventRef,
+    ) -> Result<EventRef, EnvelopeError> {
+        self.emit(GATEWAY, 10_400, Body::ActionExecuted(action), vec![issued])
+    }
+
+    pub(super) fn revoked(
         &mut self,
         at: u64,
         reason: RevocationReason,
@@ -322,7 +331,16 @@ impl Run<'_> {
         self.emit(STS, at, body, vec![cause])
     }
 
-    fn closed(&mut self) -> Result<EventRef, EnvelopeError> {
+    /// When the task closes, in ms after t0.
+    pub(super) fn close_at(&self) -> u64 {
+        if self.is(Scenario::FutureClose) {
+            TEN_YEARS_MS
+        } else {
+            30_000
+        }
+    }
+
+    pub(super) fn closed(&mut self) -> Result<EventRef, EnvelopeError> {
         let mut manifest: Vec<ManifestEntry> = self
             .chains
             .iter()
@@ -335,11 +353,7 @@ impl Run<'_> {
             vec![]
         };
         let last = self.events.last().map(r).into_iter().collect();
-        let at = if self.is(Scenario::FutureClose) {
-            TEN_YEARS_MS
-        } else {
-            30_000
-        };
+        let at = self.close_at();
         let body = Body::TaskClosed(TaskClosed {
             outcome: TaskOutcome::Completed,
             manifest,
@@ -371,7 +385,12 @@ impl Run<'_> {
         Ok((decided, issuing.unwrap_or(decided)))
     }
 
-    fn play(mut self) -> Result<TaskRun, EnvelopeError> {
+    /// Everything up to the action: intent, delegation, decision, approval (high risk),
+    /// credential, and the early revocation of `RevokedCredential`. Returns the transfer
+    /// decision, the approval and the credential's issuance.
+    pub(super) fn prepare(
+        &mut self,
+    ) -> Result<(EventRef, Option<EventRef>, EventRef), EnvelopeError> {
         let (decided, issuing) = self.authorise()?;
         let (issued, approval) = if self.high_risk {
             let asked = self.approval_request(decided)?;
@@ -388,7 +407,12 @@ impl Run<'_> {
         if self.is(Scenario::RevokedCredential) {
             self.revoked(8_000, RevocationReason::Manual, issued)?;
         }
-        let acted = self.acted(decided, approval, issued)?;
+        Ok((decided, approval, issued))
+    }
+
+    /// After the action: the token service revokes the credential (unless the scenario
+    /// forgets to, or revoked it already), and the front door closes the task.
+    pub(super) fn wind_up(&mut self, acted: EventRef) -> Result<(), EnvelopeError> {
         let unrevoked = matches!(
             self.scenario,
             Scenario::NeverRevoked | Scenario::RevokedCredential | Scenario::FutureClose
@@ -397,15 +421,43 @@ impl Run<'_> {
             self.revoked(20_000, RevocationReason::TaskClosed, acted)?;
         }
         self.closed()?;
-        Ok(TaskRun {
-            task: self.task,
-            events: self.events,
-        })
+        Ok(())
+    }
+
+    /// A task of `scenario`, number `n`, from `t0`, nothing logged yet.
+    pub(super) fn new(
+        dep: &'d Deployment,
+        scenario: Scenario,
+        n: u64,
+        t0: Timestamp,
+        high_risk: bool,
+    ) -> Self {
+        Run {
+            dep,
+            scenario,
+            n,
+            t0,
+            high_risk,
+            task: TaskId::new_v7(),
+            chains: Vec::new(),
+            events: Vec::new(),
+            human: format!("user{}@bank.example", n % 7),
+            agent: if scenario == Scenario::ForeignAgent {
+                VENDOR_AGENT
+            } else {
+                AGENT
+            },
+            instances: [
+                format!("pool-a/{}", n % 3),
+                format!("pool-a/{}", (n + 1) % 3),
+            ],
+            account: format!("account:DE89-{:04}", n % 10_000),
+        }
     }
 }
 
-/// Runs task number `n` of a scenario starting at `t0`; `high_risk` tasks need an
-/// approval. Returns the signed events in log order.
+/// Runs task number `n` of a scenario starting at `t0`, with no gate before its action;
+/// `high_risk` tasks need an approval. Returns the signed events in log order.
 ///
 /// # Errors
 /// Only if signing fails.
@@ -416,28 +468,15 @@ pub fn run_task(
     t0: Timestamp,
     high_risk: bool,
 ) -> Result<TaskRun, EnvelopeError> {
-    let run = Run {
-        dep,
-        scenario,
-        n,
-        t0,
-        high_risk,
-        task: TaskId::new_v7(),
-        chains: Vec::new(),
-        events: Vec::new(),
-        human: format!("user{}@bank.example", n % 7),
-        agent: if scenario == Scenario::ForeignAgent {
-            VENDOR_AGENT
-        } else {
-            AGENT
-        },
-        instances: [
-            format!("pool-a/{}", n % 3),
-            format!("pool-a/{}", (n + 1) % 3),
-        ],
-        account: format!("account:DE89-{:04}", n % 10_000),
-    };
-    run.play()
+    let mut run = Run::new(dep, scenario, n, t0, high_risk);
+    let (decided, approval, issued) = run.prepare()?;
+    let action = run.action(decided, approval);
+    let acted = run.acted(action, issued)?;
+    run.wind_up(acted)?;
+    Ok(TaskRun {
+        task: run.task,
+        events: run.events,
+    })
 }
 
 /// One long compliant task with `actions` actions under a single decision, approval and

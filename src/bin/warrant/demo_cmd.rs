@@ -40,12 +40,28 @@ fn print_findings(report: &Report) {
     println!("    verdict {}", report.verdict);
 }
 
-/// Whether a report is what the scenario should produce.
-fn as_expected(scenario: Scenario, report: &Report) -> bool {
-    match scenario.expected_failure() {
-        None => report.verdict == Verdict::Pass,
-        Some(id) => report.failed() == [id],
-    }
+/// The checks the gate blocked a task's action for (empty: none was blocked).
+fn blocked_by(report: &Report) -> Vec<String> {
+    report
+        .actions
+        .iter()
+        .filter(|a| a.blocked())
+        .flat_map(|a| a.blocked_by.clone())
+        .collect()
+}
+
+/// Whether a report is what the scenario should produce, with the gate or without.
+fn as_expected(scenario: Scenario, report: &Report, no_gate: bool) -> bool {
+    let (blocked, failing) = if no_gate {
+        (None, scenario.expected_failure())
+    } else {
+        scenario.with_gate()
+    };
+    let blocked_ok = match blocked {
+        None => blocked_by(report).is_empty(),
+        Some(id) => blocked_by(report).iter().any(|c| c == id),
+    };
+    blocked_ok && report.failed() == failing.into_iter().collect::<Vec<_>>()
 }
 
 /// The deployment's keys, its ledger (created at `created`) and the auditor's trust policy
@@ -128,18 +144,26 @@ struct Row {
 /// A task as planned and run: its scenario, whether it is high-risk, its events.
 type Planned = (Scenario, bool, TaskRun);
 
-/// The services log every task (the ledger group-commits 128 tasks' events at a time);
-/// returns the runs and the events per second, signing included.
+/// The services log every task (the ledger group-commits 128 tasks' events at a time),
+/// through the runtime gate unless `no_gate`; returns the runs and the events per second,
+/// signing included.
 fn ingest(
     dep: &Deployment,
     ledger: &Ledger,
     plan: &[(Scenario, bool)],
     t0: Timestamp,
+    no_gate: bool,
 ) -> Result<(Vec<Planned>, f64)> {
     let bar = progress(plan.len() as u64, "tasks logged");
     let started = Instant::now();
     let mut runs = Vec::with_capacity(plan.len());
     for (chunk_start, chunk) in plan.chunks(128).enumerate().map(|(c, ch)| (c * 128, ch)) {
+        if !no_gate {
+            let done = crate::demo_gate::run_chunk(dep, ledger, chunk, chunk_start as u64, t0)?;
+            runs.extend(chunk.iter().zip(done).map(|((s, h), run)| (*s, *h, run)));
+            bar.inc(chunk.len() as u64);
+            continue;
+        }
         let mut batch = Vec::new();
         for (k, (scenario, high)) in chunk.iter().enumerate() {
             let n = (chunk_start + k) as u64;
@@ -229,15 +253,16 @@ fn tamper(dir: &Path, trust_path: &Path, first: &TaskRun) -> Result<(PathBuf, Re
 /// One line per task (for a large run: per scenario, with counts).
 fn print_table(rows: &[Row]) {
     println!(
-        "\n  {:<3} {:<36} {:<5} {:<7} {:<7} scenario",
-        "", "task", "risk", "verdict", "failed"
+        "\n  {:<3} {:<36} {:<5} {:<8} {:<7} {:<7} scenario",
+        "", "task", "risk", "blocked", "verdict", "failed"
     );
     if rows.len() <= 40 {
         for (n, r) in rows.iter().enumerate() {
             println!(
-                "  {n:<3} {} {:<5} {:<7} {:<7} {}",
+                "  {n:<3} {} {:<5} {:<8} {:<7} {:<7} {}",
                 r.run.task,
                 if r.high { "high" } else { "low" },
+                blocked_by(&r.report).join(" "),
                 r.report.verdict.to_string(),
                 r.report.failed().join(" "),
                 r.scenario.describe()
@@ -257,11 +282,16 @@ fn print_table(rows: &[Row]) {
         let mut failed: Vec<&str> = of.iter().flat_map(|r| r.report.failed()).collect();
         failed.sort_unstable();
         failed.dedup();
+        let blocked = of
+            .iter()
+            .filter(|r| !blocked_by(&r.report).is_empty())
+            .count();
         println!(
-            "  {:<3} {:<36} {:<5} {:<7} {:<7} {}",
+            "  {:<3} {:<36} {:<5} {:<8} {:<7} {:<7} {}",
             "",
             format!("{} tasks", of.len()),
             "",
+            format!("{blocked}"),
             format!("{passed} pass"),
             failed.join(" "),
             scenario.describe()
@@ -276,32 +306,29 @@ fn print_legend() {
     }
 }
 
-pub fn run(
-    dir: Option<PathBuf>,
-    profile: HashProfile,
-    tasks: Option<u64>,
-    verbose: bool,
-) -> Result<Outcome> {
+/// What a demo run does: `--tasks`, `--verbose`, `--no-gate`.
+pub struct Options {
+    pub tasks: Option<u64>,
+    pub verbose: bool,
+    pub no_gate: bool,
+}
+
+pub fn run(dir: Option<PathBuf>, profile: HashProfile, options: &Options) -> Result<Outcome> {
     // Without --dir, everything (private keys included) goes in a temporary directory that
     // is removed at the end.
     let temporary = dir.is_none();
     let dir = dir.unwrap_or_else(|| {
         std::env::temp_dir().join(format!("warrant-demo-{}", std::process::id()))
     });
-    let result = demo(&dir, profile, tasks, verbose, temporary);
+    let result = demo(&dir, profile, options, temporary);
     if temporary {
         let _ = std::fs::remove_dir_all(&dir);
     }
     result
 }
 
-fn demo(
-    dir: &Path,
-    profile: HashProfile,
-    tasks: Option<u64>,
-    verbose: bool,
-    temporary: bool,
-) -> Result<Outcome> {
+fn demo(dir: &Path, profile: HashProfile, options: &Options, temporary: bool) -> Result<Outcome> {
+    let (tasks, verbose, no_gate) = (options.tasks, options.verbose, options.no_gate);
     // Tasks start a second apart and end within a minute, all in the recent past, in a
     // ledger created just before the first: the auditor bounds every claimed time by when the
     // log signed it.
@@ -325,7 +352,14 @@ fn demo(
     );
 
     let plan = plan(tasks);
-    let (runs, ingest_eps) = ingest(&dep, &ledger, &plan, t0)?;
+    if no_gate {
+        println!("(no runtime gate: every action runs, every violation is left to the auditor)");
+    } else {
+        println!(
+            "(a runtime gate checks each action before it runs; a token service follows the revocation feed; --no-gate runs without them)"
+        );
+    }
+    let (runs, ingest_eps) = ingest(&dep, &ledger, &plan, t0, no_gate)?;
     let checkpoint = ledger.checkpoint()?;
     let (rows, audit_rate) =
         audit_all(&ledger, dir, &trust_path, runs, verbose && plan.len() <= 40)?;
@@ -355,12 +389,18 @@ fn demo(
             String::from_utf8_lossy(&checkpoint)
         );
     }
-    let ok = rows.iter().all(|r| as_expected(r.scenario, &r.report))
+    let ok = rows
+        .iter()
+        .all(|r| as_expected(r.scenario, &r.report, no_gate))
         && tampered.failed().first() == Some(&"A1");
     println!(
         "{}",
         if ok {
-            "every compliant task passed, every violation and the tampering were caught by the right check"
+            if no_gate {
+                "every compliant task passed, every violation and the tampering were caught by the right check"
+            } else {
+                "every compliant task passed; the gate blocked every violating action and the token service revoked what the feed named, so only rules about a task itself (B1, B4) and a time the log contradicts (A5) are left to the auditor; the tampering was caught"
+            }
         } else {
             "UNEXPECTED: an audit outcome did not match its scenario"
         }

@@ -6,6 +6,7 @@ mod bench_cmd;
 mod chain_state;
 mod cli_io;
 mod demo_cmd;
+mod demo_gate;
 mod event_cmd;
 mod gate_cmd;
 mod ledger_cmd;
@@ -198,6 +199,10 @@ enum Command {
         /// signed checkpoint.
         #[arg(long)]
         verbose: bool,
+        /// Run without the runtime gate and the token service following the revocation
+        /// feed: every action runs, and each violation is left for the auditor to find.
+        #[arg(long)]
+        no_gate: bool,
     },
     /// Audits an evidence bundle offline: exit 0 pass, 1 fail, 2 unusable input.
     Verify {
@@ -313,7 +318,16 @@ fn main() -> ExitCode {
             profile,
             tasks,
             verbose,
-        } => demo_cmd::run(dir, profile, tasks, verbose),
+            no_gate,
+        } => demo_cmd::run(
+            dir,
+            profile,
+            &demo_cmd::Options {
+                tasks,
+                verbose,
+                no_gate,
+            },
+        ),
         Command::Verify {
             bundle,
             trust,

@@ -34,13 +34,14 @@ pub fn print_story(story: &[StoryLine]) {
             .map(|(id, s)| format!("{id} {}", mark(*s).trim_end()))
             .collect();
         println!("  {:<10} {}", line.step, line.text);
+        let checks = if checks.is_empty() {
+            String::new()
+        } else {
+            format!("  [{}]", checks.join(", "))
+        };
         println!(
-            "  {:<10} #{} {} {}  [{}]",
-            "",
-            line.index,
-            line.time,
-            line.event,
-            checks.join(", ")
+            "  {:<10} #{} {} {}{checks}",
+            "", line.index, line.time, line.event
         );
     }
     if left_out > 0 {
@@ -66,6 +67,35 @@ fn read_bundle(path: &Path) -> Result<Vec<u8>> {
     read_file(path, Input::Bundle)
 }
 
+/// Each action judged on its own, and each attempt the runtime gate blocked (no action: it
+/// used no credential and spent no approval), with what the rules say of it.
+fn print_actions(report: &audit::Report) {
+    if report.actions.is_empty() {
+        return;
+    }
+    println!("actions");
+    for a in report.actions.iter().take(STORY_LINES) {
+        let breaks = if a.breaks.is_empty() {
+            "breaks no rule".to_owned()
+        } else {
+            format!("breaks {}", a.breaks.join(", "))
+        };
+        if a.blocked() {
+            println!(
+                "  #{} {} blocked by the gate ({}); judged as if it had run, it {breaks}",
+                a.index,
+                a.action_id,
+                a.blocked_by.join(", ")
+            );
+        } else {
+            println!("  #{} {} {}: {breaks}", a.index, a.action_id, a.outcome);
+        }
+    }
+    if report.actions.len() > STORY_LINES {
+        println!("  … and {} more", report.actions.len() - STORY_LINES);
+    }
+}
+
 pub fn run(bundle: &Path, trust: &Path, trusted: &[PathBuf], json: bool) -> Result<Outcome> {
     let trust = load_trust(trust)?;
     let trusted: Vec<Vec<u8>> = trusted
@@ -87,6 +117,7 @@ pub fn run(bundle: &Path, trust: &Path, trusted: &[PathBuf], json: bool) -> Resu
                 println!("         event {id}");
             }
         }
+        print_actions(&report);
         println!(
             "verdict: {}",
             if report.verdict == Verdict::Pass {
