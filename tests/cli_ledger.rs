@@ -295,6 +295,28 @@ fn bench_reports_every_figure_from_one_run() {
 }
 
 #[test]
+fn bench_with_the_gate_measures_the_gate_on_the_tasks_it_left_open() {
+    // Governed tasks instead of bare actions: a tenth of the entries' worth of tasks stay
+    // open, the gate follows exactly those after the reopen, and every one of them was
+    // admitted (an honest request denied fails the bench).
+    let out = json(&warrant(
+        &["bench", "--events", "8000", "--gate", "--json"],
+        b"",
+    ));
+    let num = |k: &str| out[k].as_f64().unwrap_or_else(|| panic!("{k} in {out}"));
+    let (events, open) = (num("events"), num("open_tasks"));
+    assert!(events >= 8000.0, "{out}");
+    assert!(
+        (open * 10.0 - events).abs() <= 0.1 * events,
+        "{open} open of {events}"
+    );
+    assert_eq!(num("admits"), open);
+    assert!(num("admit_p50_us") > 0.0 && num("admit_p99_us") >= num("admit_p50_us"));
+    assert!(num("state_bytes_per_open_task") > 0.0 && num("reopen_ms") > 0.0);
+    assert!(num("ratio") > 0.0);
+}
+
+#[test]
 fn a_demo_without_dir_removes_its_keys_and_verbose_tells_the_stories() {
     let out = warrant(&["demo", "--verbose"], b"");
     assert_eq!(out.status.code(), Some(0));

@@ -63,8 +63,16 @@ impl Credentials {
             Body::TaskClosed(_) => {
                 let (at, event) = (held.event.time, held.event.id);
                 // What had expired by the close needs no revocation (B10).
-                self.tracked
-                    .retain(|(k, _), t| *k != task || t.expires_at > at);
+                let expired: Vec<(TaskId, String)> = self
+                    .tracked
+                    .range((task, String::new())..)
+                    .take_while(|((k, _), _)| *k == task)
+                    .filter(|(_, t)| t.expires_at <= at)
+                    .map(|(key, _)| key.clone())
+                    .collect();
+                for key in expired {
+                    self.tracked.remove(&key);
+                }
                 for t in self.of_task(task) {
                     t.cause.get_or_insert(DueCause::TaskClosed { event });
                 }

@@ -56,6 +56,9 @@ struct Report {
     /// Bytes this process sent to storage during ingest (`write_bytes` of `/proc/self/io`),
     /// per entry: the write amplification of the store.
     ingest_storage_writes_per_entry: f64,
+    /// With `--gate`: the runtime gate's figures.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    gate: Option<crate::bench_gate::GateFigures>,
 }
 
 /// The `i`-th event's body, its action started at `at`.
@@ -450,7 +453,13 @@ fn store_bytes(dir: &Path) -> Result<u64> {
     .sum()
 }
 
-pub fn run(events: u64, json: bool, profile: HashProfile, dir: Option<PathBuf>) -> Result<Outcome> {
+pub fn run(
+    events: u64,
+    json: bool,
+    profile: HashProfile,
+    dir: Option<PathBuf>,
+    gate: bool,
+) -> Result<Outcome> {
     // A directory of our own inside the one given, so that removing it afterwards can never
     // remove anything the user had there.
     let parent = dir.unwrap_or_else(std::env::temp_dir);
@@ -458,7 +467,7 @@ pub fn run(events: u64, json: bool, profile: HashProfile, dir: Option<PathBuf>) 
     std::fs::create_dir_all(&parent)?;
     std::fs::create_dir(&work)
         .with_context(|| format!("creating the work directory {}", work.display()))?;
-    let result = bench(events, profile, &work);
+    let result = bench(events, profile, &work, gate);
     let _ = std::fs::remove_dir_all(&work);
     let report = result?;
     if json {
@@ -507,27 +516,45 @@ pub fn run(events: u64, json: bool, profile: HashProfile, dir: Option<PathBuf>) 
             "storage writes          {:>10.0} bytes per entry during ingest",
             report.ingest_storage_writes_per_entry
         );
+        if let Some(g) = &report.gate {
+            println!(
+                "gate                    {:>10} open tasks; admit p50 {:.1} µs, p99 {:.1} µs ({} admissions)",
+                g.open_tasks, g.admit_p50_us, g.admit_p99_us, g.admits
+            );
+            println!(
+                "                        {:>10.0} bytes of state per open task; reopen {:.0} ms",
+                g.state_bytes_per_open_task, g.reopen_ms
+            );
+        }
     }
     Ok(Outcome::Success)
 }
 
-fn bench(n: u64, profile: HashProfile, work: &Path) -> Result<Report> {
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let key = SigningKey::from_bytes(&warrant_ledger::keys::random_bytes());
-    // Two appenders per core: while one waits for its group commit, the other verifies.
-    let files: Vec<PathBuf> = (0..2 * threads)
-        .map(|t| work.join(format!("events-{t}.bin")))
-        .collect();
+/// What the generators wrote: event bytes, events, and (with `--gate`) the open tasks.
+type Generated = (u64, u64, Vec<crate::bench_gate::OpenTask>);
+
+/// Signs about `n` events into `files`, one generator thread per file: bare actions, or
+/// with `gate` governed tasks.
+fn generate_all(key: &SigningKey, n: u64, files: &[PathBuf], gate: bool) -> Result<Generated> {
     let bar = progress(n, "events signed");
     let per = n.div_ceil(files.len() as u64);
-    let event_bytes: u64 = std::thread::scope(|s| {
+    // Task times: from a little over twice the run's length in ms ago (a task takes ~12 ms).
+    let t0 = Timestamp::now().minus_ms(2 * n + 60_000);
+    let stride = files.len() as u64;
+    let parts = std::thread::scope(|s| {
         let hs: Vec<_> = files
             .iter()
             .enumerate()
             .map(|(t, f)| {
-                let (key, bar) = (&key, bar.clone());
+                let (key, bar) = (key, bar.clone());
                 let count = per.min(n.saturating_sub(per * t as u64));
-                s.spawn(move || generate(key, count, f, &bar))
+                s.spawn(move || -> Result<Generated> {
+                    if gate {
+                        crate::bench_gate::generate(key, count, (t as u64, stride), t0, f, &bar)
+                    } else {
+                        Ok((generate(key, count, f, &bar)?, count, Vec::new()))
+                    }
+                })
             })
             .collect();
         hs.into_iter()
@@ -535,14 +562,35 @@ fn bench(n: u64, profile: HashProfile, work: &Path) -> Result<Report> {
                 h.join()
                     .map_err(|_| anyhow::anyhow!("generator panicked"))?
             })
-            .sum::<Result<u64>>()
+            .collect::<Result<Vec<Generated>>>()
     })?;
     bar.finish_and_clear();
+    let mut all: Generated = (0, 0, Vec::new());
+    for (bytes, events, open) in parts {
+        all.0 += bytes;
+        all.1 += events;
+        all.2.extend(open);
+    }
+    Ok(all)
+}
+
+fn bench(n: u64, profile: HashProfile, work: &Path, gate: bool) -> Result<Report> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let key = SigningKey::from_bytes(&warrant_ledger::keys::random_bytes());
+    // Two appenders per core: while one waits for its group commit, the other verifies.
+    let files: Vec<PathBuf> = (0..2 * threads)
+        .map(|t| work.join(format!("events-{t}.bin")))
+        .collect();
+    let (event_bytes, n, open) = generate_all(&key, n, &files, gate)?;
     let limits = verify_limit(&files, &key.verifying_key(), threads)?;
     let pk = public_key_base64(&key.verifying_key());
-    let trust = TrustPolicy::from_toml(&format!(
-        "version = 1\n[[emitters]]\nworkload = \"{EMITTER}\"\nassurance = \"enforced\"\nkinds = [\"ActionExecuted\"]\nkeys = [{{ public_key = \"{pk}\" }}]\n"
-    ))?;
+    let trust = TrustPolicy::from_toml(&if gate {
+        crate::bench_gate::trust_toml(&pk)
+    } else {
+        format!(
+            "version = 1\n[[emitters]]\nworkload = \"{EMITTER}\"\nassurance = \"enforced\"\nkinds = [\"ActionExecuted\"]\nkeys = [{{ public_key = \"{pk}\" }}]\n"
+        )
+    })?;
     let dir = work.join("ledger");
     let log_key = NoteSigner::generate("bench.example/log")?;
     let ledger = Ledger::create(
@@ -554,14 +602,25 @@ fn bench(n: u64, profile: HashProfile, work: &Path) -> Result<Report> {
     )?
     // The events were signed before the ledger was created (a replay): any past time.
     .with_time_bounds(TimeBounds::history());
+    if gate {
+        let t0 = Timestamp::now().minus_ms(2 * n + 120_000);
+        ledger.append(crate::bench_gate::registration(&key, t0)?.bytes())?;
+    }
     let measured = ingest(&ledger, &files, n, &limits, &key.verifying_key())?;
     let ingest_eps = measured.eps;
+    ledger.checkpoint()?;
     let proof_us = proof_latency(&ledger, 0)?;
     // The same on the ledger reopened: nothing of the tree is in memory any more.
     drop(ledger);
-    let ledger = Ledger::open(&dir, log_key, trust)?.with_time_bounds(TimeBounds::history());
+    let ledger =
+        Ledger::open(&dir, log_key.clone(), trust.clone())?.with_time_bounds(TimeBounds::history());
     let proof_reopened_us = proof_latency(&ledger, 1)?;
     drop(ledger);
+    let gate_figures = if gate {
+        Some(crate::bench_gate::measure(&dir, log_key, trust, &open)?)
+    } else {
+        None
+    };
     let bytes_per_entry = (store_bytes(&dir)? as f64 - event_bytes as f64) / n as f64;
     Ok(Report {
         events: n,
@@ -583,5 +642,6 @@ fn bench(n: u64, profile: HashProfile, work: &Path) -> Result<Report> {
         mean_event_bytes: event_bytes as f64 / n as f64,
         peak_rss_bytes: peak_rss(),
         ingest_storage_writes_per_entry: measured.storage_writes as f64 / n as f64,
+        gate: gate_figures,
     })
 }

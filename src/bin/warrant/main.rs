@@ -3,6 +3,7 @@
 //! Exit codes: 0 success or verified, 1 verification failed, 2 usage or input error.
 
 mod bench_cmd;
+mod bench_gate;
 mod chain_state;
 mod cli_io;
 mod demo_cmd;
@@ -230,6 +231,11 @@ enum Command {
         /// that afterwards.
         #[arg(long)]
         dir: Option<std::path::PathBuf>,
+        /// Log governed tasks (a tenth of the entries' worth left open) instead of bare actions, so that the
+        /// runtime gate's state is kept during the ingest; then measure the gate: admission
+        /// latency, state per open task, reopen time.
+        #[arg(long)]
+        gate: bool,
     },
 }
 
@@ -337,7 +343,8 @@ fn main() -> ExitCode {
             events,
             profile,
             dir,
-        } => bench_cmd::run(events, json, profile, dir),
+            gate,
+        } => bench_cmd::run(events, json, profile, dir, gate),
     };
     match outcome {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
