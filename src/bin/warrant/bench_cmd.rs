@@ -532,12 +532,16 @@ pub fn run(
 type Generated = (u64, u64, Vec<crate::bench_gate::OpenTask>);
 
 /// Signs about `n` events into `files`, one generator thread per file: bare actions, or
-/// with `gate` governed tasks.
-fn generate_all(key: &SigningKey, n: u64, files: &[PathBuf], gate: bool) -> Result<Generated> {
+/// with `gate` governed tasks starting at `t0`.
+fn generate_all(
+    key: &SigningKey,
+    n: u64,
+    files: &[PathBuf],
+    gate: bool,
+    t0: Timestamp,
+) -> Result<Generated> {
     let bar = progress(n, "events signed");
     let per = n.div_ceil(files.len() as u64);
-    // Task times: from a little over twice the run's length in ms ago (a task takes ~12 ms).
-    let t0 = Timestamp::now().minus_ms(2 * n + 60_000);
     let stride = files.len() as u64;
     let parts = std::thread::scope(|s| {
         let hs: Vec<_> = files
@@ -579,7 +583,11 @@ fn bench(n: u64, profile: HashProfile, work: &Path, gate: bool) -> Result<Report
     let files: Vec<PathBuf> = (0..2 * threads)
         .map(|t| work.join(format!("events-{t}.bin")))
         .collect();
-    let (event_bytes, n, open) = generate_all(&key, n, &files, gate)?;
+    // Task times: from a little over twice the run's length in ms ago (a task takes ~12 ms).
+    // One origin for the tasks and the policy registration their decisions cite, which must
+    // be effective before the first of them (B4), however long the signing takes.
+    let t0 = Timestamp::now().minus_ms(2 * n + 60_000);
+    let (event_bytes, n, open) = generate_all(&key, n, &files, gate, t0)?;
     let limits = verify_limit(&files, &key.verifying_key(), threads)?;
     let pk = public_key_base64(&key.verifying_key());
     let trust = TrustPolicy::from_toml(&if gate {
@@ -601,8 +609,8 @@ fn bench(n: u64, profile: HashProfile, work: &Path, gate: bool) -> Result<Report
     // The events were signed before the ledger was created (a replay): any past time.
     .with_time_bounds(TimeBounds::history());
     if gate {
-        let t0 = Timestamp::now().minus_ms(2 * n + 120_000);
-        ledger.append(crate::bench_gate::registration(&key, t0)?.bytes())?;
+        let registered = t0.minus_ms(60_000);
+        ledger.append(crate::bench_gate::registration(&key, registered)?.bytes())?;
     }
     let measured = ingest(&ledger, &files, n, &limits, &key.verifying_key())?;
     let ingest_eps = measured.eps;
@@ -612,12 +620,15 @@ fn bench(n: u64, profile: HashProfile, work: &Path, gate: bool) -> Result<Report
     let proof_us = proof_latency(&ledger, 0)?;
     // The same on the ledger reopened: nothing of the tree is in memory any more.
     drop(ledger);
+    // With `--gate`, the open also rebuilds the gate's state: its time is the gate's reopen.
+    let t = Instant::now();
     let ledger =
-        Ledger::open(&dir, log_key.clone(), trust.clone())?.with_time_bounds(TimeBounds::history());
+        Ledger::open(&dir, log_key, trust.clone())?.with_time_bounds(TimeBounds::history());
+    let reopen_ms = t.elapsed().as_secs_f64() * 1e3;
     let proof_reopened_us = proof_latency(&ledger, 1)?;
     drop(ledger);
     let gate_figures = if gate {
-        Some(crate::bench_gate::measure(&dir, log_key, trust, &open)?)
+        Some(crate::bench_gate::measure(&dir, trust, &open, reopen_ms)?)
     } else {
         None
     };

@@ -14,7 +14,6 @@ use std::time::Instant;
 use anyhow::Result;
 use ed25519_dalek::SigningKey;
 use serde::Serialize;
-use warrant_ledger::checkpoint::NoteSigner;
 use warrant_ledger::envelope::{EmitterChain, VerifiedEvent};
 use warrant_ledger::event::*;
 use warrant_ledger::gate::ActionRequest;
@@ -325,20 +324,17 @@ fn allocated() -> u64 {
     0
 }
 
-/// Reopens the ledger (the writer's open rebuilds the state from the snapshot of the last
-/// checkpoint and the entries since); weighs the state as a reader builds it (readers build
-/// it on first use, so the allocator's count before and after is the state and nothing
-/// else); then times admissions for open tasks spread over the log.
+/// The gate's figures on the ledger in `dir`, whose writer's reopen (which rebuilt the
+/// state from the snapshot of the last checkpoint and the entries since) took `reopen_ms`:
+/// weighs the state as a reader builds it (readers build it on first use, so the
+/// allocator's count before and after is the state and nothing else), then times
+/// admissions for open tasks spread over the log.
 pub fn measure(
     dir: &Path,
-    log_key: NoteSigner,
     trust: TrustPolicy,
     open: &[OpenTask],
+    reopen_ms: f64,
 ) -> Result<GateFigures> {
-    let t = Instant::now();
-    let writer = Ledger::open(dir, log_key, trust.clone())?;
-    let reopen_ms = t.elapsed().as_secs_f64() * 1e3;
-    drop(writer);
     let ledger = Ledger::open_read_only(dir)?
         .with_trust(trust)
         .with_time_bounds(TimeBounds::history());
