@@ -73,7 +73,7 @@ impl Table {
             h.before(Op::Rename, self.kind.file_name())?;
         }
         std::fs::rename(dir.join(&tmp_name), dir.join(self.kind.file_name()))?;
-        std::fs::File::open(dir)?.sync_all()?;
+        super::io::sync_dir(dir)?;
         *self = next;
         Ok(())
     }

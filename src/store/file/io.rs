@@ -3,8 +3,20 @@
 
 use std::fs::File;
 use std::io;
+#[cfg(unix)]
 use std::os::unix::fs::FileExt as _;
 use std::sync::Arc;
+
+// The store's durability rests on two unix facilities: positioned reads and writes that do
+// not move a shared cursor (`pread`/`pwrite`: readers and the writer share one handle), and
+// fsync of a directory, which is what makes a rename durable. Other platforms differ on both
+// (Windows has no directory fsync), so rather than build a store whose promise silently weakens,
+// the crate refuses to compile there.
+#[cfg(not(unix))]
+compile_error!(
+    "warrant-ledger's file store supports unix targets only (positioned I/O and directory \
+     fsync); see docs/storage-format.md, \"Platforms\""
+);
 
 /// A mutating file operation, as seen by a [`FaultHook`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,5 +108,10 @@ pub(super) fn write_atomic(
     File::open(&tmp)?.sync_all()?;
     check(Op::Rename)?;
     std::fs::rename(&tmp, dir.join(name))?;
+    sync_dir(dir)
+}
+
+/// Makes the directory's entries (a rename, a new file) durable.
+pub(crate) fn sync_dir(dir: &std::path::Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }

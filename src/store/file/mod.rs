@@ -140,14 +140,29 @@ fn corrupt(what: impl Into<String>) -> StoreError {
     StoreError::Corrupt(what.into())
 }
 
+/// The hash profile's byte in `meta`. Exhaustive on purpose: a new profile does not compile
+/// until it has its own byte, so it can never be written, and reopened, as another.
+const fn profile_byte(profile: HashProfile) -> u8 {
+    match profile {
+        HashProfile::Blake3 => 0,
+        HashProfile::Sha256 => 1,
+    }
+}
+
+/// The inverse of [`profile_byte`]; `None` for a byte no profile has.
+const fn profile_of_byte(byte: u8) -> Option<HashProfile> {
+    match byte {
+        0 => Some(HashProfile::Blake3),
+        1 => Some(HashProfile::Sha256),
+        _ => None,
+    }
+}
+
 fn meta_bytes(profile: HashProfile, key: &[u8; 32]) -> Vec<u8> {
     let mut m = Vec::with_capacity(META_LEN);
     m.extend_from_slice(META_MAGIC);
     m.extend_from_slice(&1u32.to_le_bytes());
-    m.push(match profile {
-        HashProfile::Sha256 => 1,
-        _ => 0,
-    });
+    m.push(profile_byte(profile));
     m.extend_from_slice(&[0, 0, 0]);
     m.extend_from_slice(key);
     let check = blake3::hash(&m);
@@ -161,11 +176,7 @@ fn parse_meta(m: &[u8]) -> Result<(HashProfile, [u8; 32]), StoreError> {
     }
     let mut key = [0u8; 32];
     key.copy_from_slice(&m[16..48]);
-    let profile = match m[12] {
-        0 => HashProfile::Blake3,
-        1 => HashProfile::Sha256,
-        _ => return Err(corrupt("meta: unknown hash profile")),
-    };
+    let profile = profile_of_byte(m[12]).ok_or_else(|| corrupt("meta: unknown hash profile"))?;
     if meta_bytes(profile, &key) != m {
         return Err(corrupt("meta: check mismatch or unsupported version"));
     }

@@ -506,3 +506,26 @@ fn a_reader_follows_a_task_slot_the_writer_moved_past_it() {
     assert_eq!(reader.refresh().expect("refresh"), 353);
     assert_eq!(reader.task_entries(&task).expect("task"), [100, 201]);
 }
+
+/// Every profile has its own `meta` byte and reads back as itself; a byte no profile has is
+/// corruption, not a default.
+#[test]
+fn each_hash_profile_has_its_own_meta_byte() {
+    let profiles = [HashProfile::Blake3, HashProfile::Sha256];
+    let bytes: Vec<u8> = profiles.iter().map(|p| super::profile_byte(*p)).collect();
+    assert_eq!(bytes, [0, 1]);
+    for p in profiles {
+        assert_eq!(super::profile_of_byte(super::profile_byte(p)), Some(p));
+        let key = [7u8; 32];
+        assert_eq!(
+            super::parse_meta(&super::meta_bytes(p, &key)).unwrap(),
+            (p, key)
+        );
+    }
+    for b in 2..=u8::MAX {
+        assert_eq!(super::profile_of_byte(b), None);
+    }
+    let mut m = super::meta_bytes(HashProfile::Sha256, &[7u8; 32]);
+    m[12] = 2;
+    assert!(super::parse_meta(&m).is_err());
+}
