@@ -21,12 +21,19 @@
 //! such an R decodes to a point with y < 19: the small-order ones are refused, and for the
 //! others nobody knows a discrete logarithm, which a signature satisfying the equation needs.
 //!
+//! The equation also assumes every key is of prime order (`keys.rs` says why); a key with a
+//! small-order component has each of its signatures judged by `verify_strict` alone, so on
+//! every vector of "Taming the many EdDSAs" the batch and `verify_strict` agree, alone and
+//! mixed into batches (`tests/vectors/ed25519-speccheck`, tested in `batch/tests.rs`).
+//!
 //! What still separates a batch pass from `verify_strict` is a small-order component in R
-//! (R = r·B + T) that only the key's holder can put there: `verify_strict` always refuses
-//! such a signature, the batch equation holds for it when T·zᵢ vanishes, which for T of
-//! order 2 is half the time (and then the caller's one-by-one fallback, `verify_strict`,
-//! refuses it). The equation is deliberately the cofactorless one: multiplied by the
-//! cofactor 8, it would accept such signatures every time.
+//! (R = r·B + T) under a prime-order key, which only the key's holder can put there:
+//! `verify_strict` always refuses such a signature, the batch equation holds for it when
+//! T·zᵢ vanishes, which for T of order 2 is half the time (and then the caller's one-by-one
+//! fallback, `verify_strict`, refuses it). Closing it exactly needs ℓ·R for every signature,
+//! a scalar multiplication each, which would cost more than the batch saves
+//! (`docs/what-verify-proves.md`). The equation is deliberately the cofactorless one:
+//! multiplied by the cofactor 8, it would accept such signatures every time.
 //!
 //! A failed batch says only that some signature is bad; callers then verify one by one.
 
@@ -39,6 +46,8 @@ use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
 use ed25519_dalek::{Signature, VerifyingKey};
 use sha2::{Digest, Sha512};
+
+use self::keys::KeyClass;
 
 /// One signature to check: the signed bytes, the signature, the key.
 pub type Signed<'a> = (&'a [u8], &'a Signature, &'a VerifyingKey);
@@ -81,13 +90,37 @@ pub fn verify_all(items: &[Signed<'_>]) -> bool {
 pub(crate) fn verify_all_parts(items: &[SignedParts<'_>]) -> bool {
     // A loop, not `collect::<Option<Vec<_>>>()`, which cannot size the vector up front.
     let mut terms = Vec::with_capacity(items.len());
+    // Each distinct key's class, decided once per call (a chunk holds a few emitters).
+    let mut classes: HashMap<&[u8; 32], KeyClass> = HashMap::new();
     for &item in items {
-        let Some(term) = Term::of(item) else {
-            return false;
-        };
-        terms.push(term);
+        let key = item.2;
+        let class = *classes
+            .entry(key.as_bytes())
+            .or_insert_with(|| keys::class(key));
+        match class {
+            KeyClass::Weak => return false,
+            KeyClass::Mixed if !strict_alone(item) => return false,
+            KeyClass::Mixed => {}
+            KeyClass::PrimeOrder => match Term::of(item) {
+                Some(term) => terms.push(term),
+                None => return false,
+            },
+        }
     }
-    let Some(weights) = weights(&terms) else {
+    equation_holds(&terms)
+}
+
+/// `verify_strict` on one signature over bytes in two pieces.
+fn strict_alone(([head, body], sig, key): SignedParts<'_>) -> bool {
+    key.verify_strict(&[head, body].concat(), sig).is_ok()
+}
+
+/// The batch equation over `terms` (every key of prime order); `true` for none.
+fn equation_holds(terms: &[Term<'_>]) -> bool {
+    if terms.is_empty() {
+        return true;
+    }
+    let Some(weights) = weights(terms) else {
         return false;
     };
     let mut base = Scalar::ZERO;
@@ -101,8 +134,6 @@ pub(crate) fn verify_all_parts(items: &[SignedParts<'_>]) -> bool {
         points.push(t.r);
         let key = match keys.entry(t.key.as_bytes()) {
             Entry::Occupied(e) => e.into_mut(),
-            // Checked once per key, not per signature.
-            Entry::Vacant(_) if t.key.is_weak() => return false,
             Entry::Vacant(e) => e.insert((Scalar::ZERO, t.key.to_edwards())),
         };
         key.0 += z * t.k;
@@ -212,6 +243,8 @@ fn weights(terms: &[Term<'_>]) -> Option<Vec<Scalar>> {
             .collect(),
     )
 }
+
+mod keys;
 
 #[cfg(test)]
 mod tests;

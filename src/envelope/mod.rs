@@ -350,10 +350,10 @@ pub fn verify(bytes: &[u8], key: &VerifyingKey) -> Result<VerifiedEvent, Envelop
 ///
 /// # Security
 /// The batch ([`batch::verify_all`]) and [`verify`] (`verify_strict`) agree on every
-/// signature an RFC 8032 signer produces. A signature crafted with a small-order component
-/// in `R` by the holder of the key fails strict verification always and passes the batch
-/// about half the time: it can only concern the signer's own events. See
-/// `docs/what-verify-proves.md`.
+/// signature an RFC 8032 signer produces and on every "Taming the many EdDSAs" vector. A
+/// signature crafted with a small-order component in `R` by the holder of a prime-order key
+/// fails strict verification always and passes the batch about half the time: it can only
+/// concern the signer's own events. See `docs/what-verify-proves.md`.
 pub fn verify_batch(items: &[(&[u8], &VerifyingKey)]) -> Vec<Result<VerifiedEvent, EnvelopeError>> {
     let limits = Limits::default();
     let parsed = items
