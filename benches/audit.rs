@@ -16,6 +16,7 @@ use warrant_ledger::checkpoint::NoteSigner;
 use warrant_ledger::demo::{Deployment, registration_event, run_long_task};
 use warrant_ledger::envelope;
 use warrant_ledger::event::Timestamp;
+use warrant_ledger::internals;
 use warrant_ledger::ledger::{Ledger, TimeBounds};
 use warrant_ledger::merkle::HashProfile;
 use warrant_ledger::trust::TrustPolicy;
@@ -100,9 +101,9 @@ fn raw_verify(raw: &[RawSignature]) {
 /// This crate's batch verification alone (`envelope::batch`), 256 signatures per batch.
 fn raw_coalesced(raw: &[RawSignature]) {
     for c in raw.chunks(256) {
-        let items: Vec<envelope::batch::Signed<'_>> =
+        let items: Vec<internals::Signed<'_>> =
             c.iter().map(|(m, s, k)| (m.as_slice(), s, k)).collect();
-        let _ = black_box(envelope::batch::verify_all(&items));
+        let _ = black_box(internals::verify_all(&items));
     }
 }
 

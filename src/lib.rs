@@ -186,11 +186,18 @@ pub mod audit;
 pub mod bundle;
 pub mod cbor;
 pub mod checkpoint;
+// The demo's fictional deployment and the test keys are what the CLI, the benches and the
+// tests run on; they are not API (keys' functions panic, the bank is fiction), so they are
+// hidden and outside semver (`docs/public-api.md`).
+#[doc(hidden)]
 pub mod demo;
 mod encoding;
 pub mod envelope;
 pub mod event;
 pub mod gate;
+#[doc(hidden)]
+pub mod internals;
+#[doc(hidden)]
 pub mod keys;
 pub mod ledger;
 pub mod merkle;

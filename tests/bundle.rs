@@ -154,7 +154,7 @@ fn bundle_decoding_is_strict() {
         Err(BundleError::Version(1))
     );
     // A proof hash of the wrong length is a schema error, not a panic.
-    let mut v = warrant_ledger::cbor::parse_value(
+    let mut v = warrant_ledger::internals::parse_value(
         &bytes,
         warrant_ledger::cbor::Limits::default().with_max_len(1 << 20),
     )
@@ -165,7 +165,7 @@ fn bundle_decoding_is_strict() {
     };
     *field(&mut list[0], "proof") =
         ciborium::Value::Array(vec![ciborium::Value::Bytes(vec![1; 31])]);
-    let bad = warrant_ledger::cbor::value_to_vec(&v).expect("encode");
+    let bad = warrant_ledger::internals::value_to_vec(&v).expect("encode");
     assert!(matches!(
         Bundle::from_cbor(&bad),
         Err(BundleError::Cbor(CborError::Schema(_)))

@@ -7,13 +7,14 @@ mod common;
 
 use warrant_ledger::cbor::{self, Limits};
 use warrant_ledger::event::Event;
+use warrant_ledger::internals;
 
 /// The old decoding path, kept here as the oracle.
 fn oracle(bytes: &[u8]) -> Option<Event> {
-    let value = cbor::parse_value(bytes, Limits::default()).ok()?;
+    let value = internals::parse_value(bytes, Limits::default()).ok()?;
     let event: Event = value.deserialized().ok()?;
     let again = ciborium::Value::serialized(&event).ok()?;
-    (cbor::value_to_vec(&again).ok()? == bytes).then_some(event)
+    (internals::value_to_vec(&again).ok()? == bytes).then_some(event)
 }
 
 /// The typed decoder without the model's semantic checks, which the oracle does not run.
@@ -28,7 +29,8 @@ fn typed_decoder_agrees_with_the_value_tree_oracle() {
     for event in common::sample_events() {
         let bytes = event.to_cbor().expect("encode");
         assert_eq!(
-            cbor::value_to_vec(&ciborium::Value::serialized(&event).expect("value")).expect("enc"),
+            internals::value_to_vec(&ciborium::Value::serialized(&event).expect("value"))
+                .expect("enc"),
             bytes,
             "both writers give the same bytes"
         );

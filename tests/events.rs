@@ -116,8 +116,8 @@ fn envelope_rejections_have_their_own_errors() {
 /// Builds an envelope by hand around any payload and protected header, signed by the test key.
 fn forge(protected: &ciborium::Value, payload: &[u8]) -> Vec<u8> {
     use ed25519_dalek::Signer as _;
-    let p = warrant_ledger::cbor::value_to_vec(protected).expect("header");
-    let tbs = warrant_ledger::cbor::value_to_vec(&ciborium::Value::Array(vec![
+    let p = warrant_ledger::internals::value_to_vec(protected).expect("header");
+    let tbs = warrant_ledger::internals::value_to_vec(&ciborium::Value::Array(vec![
         ciborium::Value::Text("Signature1".into()),
         ciborium::Value::Bytes(p.clone()),
         ciborium::Value::Bytes(vec![]),
@@ -132,7 +132,7 @@ fn forge(protected: &ciborium::Value, payload: &[u8]) -> Vec<u8> {
         ciborium::Value::Bytes(sig.to_bytes().to_vec()),
     ]);
     let mut out = vec![0xd2];
-    out.extend(warrant_ledger::cbor::value_to_vec(&arr).expect("envelope"));
+    out.extend(warrant_ledger::internals::value_to_vec(&arr).expect("envelope"));
     out
 }
 

@@ -4,7 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use warrant_ledger::cbor::{Limits, from_slice, parse_value, to_vec, value_to_vec};
+use warrant_ledger::cbor::{Limits, from_slice, to_vec};
+use warrant_ledger::internals::{parse_value, value_to_vec};
 
 fuzz_target!(|data: &[u8]| {
     let by_value = parse_value(data, Limits::default());

@@ -6,12 +6,13 @@
 use libfuzzer_sys::fuzz_target;
 use warrant_ledger::cbor::{self, Limits};
 use warrant_ledger::event::Event;
+use warrant_ledger::internals;
 
 fn oracle(bytes: &[u8]) -> Option<Event> {
-    let value = cbor::parse_value(bytes, Limits::default()).ok()?;
+    let value = internals::parse_value(bytes, Limits::default()).ok()?;
     let event: Event = value.deserialized().ok()?;
     let again = ciborium::Value::serialized(&event).ok()?;
-    (cbor::value_to_vec(&again).ok()? == bytes).then_some(event)
+    (internals::value_to_vec(&again).ok()? == bytes).then_some(event)
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -20,12 +20,15 @@ mod decode;
 mod encode;
 mod raw;
 mod ser;
+pub(crate) mod value;
 
+pub(crate) use self::value::{parse_value, value_to_vec};
 pub(crate) use decode::{first_item_len, head_at, shortest_head_at};
 pub(crate) use encode::{
     write_array_head, write_bstr, write_bstr_head, write_map_head, write_tstr,
 };
 pub(crate) use raw::Raw;
+
 #[cfg(test)]
 mod tests;
 
@@ -176,15 +179,6 @@ pub enum CborError {
     NotCanonical,
 }
 
-/// Parses bytes in core deterministic encoding into a generic value.
-///
-/// # Errors
-/// Every structural [`CborError`] variant.
-pub fn parse_value(bytes: &[u8], limits: Limits) -> Result<ciborium::Value, CborError> {
-    decode::check(bytes, limits)?;
-    ciborium::Value::deserialize(&mut de::Decoder::new(bytes))
-}
-
 /// The encoded elements of `bytes` if it is one array in core deterministic encoding
 /// (structural checks only: text inside is not checked for UTF-8); `None` if it is another
 /// kind of item.
@@ -235,17 +229,6 @@ pub fn split_envelopes(bytes: &[u8], limits: Limits) -> Result<Vec<&[u8]>, CborE
         out.push(&rest[..len]);
         rest = &rest[len..];
     }
-    Ok(out)
-}
-
-/// Canonical encoding of a generic value.
-///
-/// # Errors
-/// [`CborError::Float`], [`CborError::Tag`] or [`CborError::DuplicateKey`] for values that
-/// have no canonical encoding here.
-pub fn value_to_vec(value: &ciborium::Value) -> Result<Vec<u8>, CborError> {
-    let mut out = Vec::new();
-    encode::write(&mut out, value)?;
     Ok(out)
 }
 

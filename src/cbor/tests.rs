@@ -374,10 +374,12 @@ fn round_trip_scratch_is_reused_but_never_kept_large() {
         b: Vec<u8>,
     }
     mod serde_bytes_like {
-        pub fn serialize<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        pub(crate) fn serialize<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
             s.serialize_bytes(v)
         }
-        pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(
+            d: D,
+        ) -> Result<Vec<u8>, D::Error> {
             serde::Deserialize::deserialize(d).map(|b: &[u8]| b.to_vec())
         }
     }

@@ -293,6 +293,6 @@ impl fmt::Debug for NoteSigner {
 
 /// Lowercase hex of a key id, as written in key strings.
 #[must_use]
-pub fn key_id_hex(id: u32) -> String {
+pub(super) fn key_id_hex(id: u32) -> String {
     hex_encode(&id.to_be_bytes())
 }

@@ -11,7 +11,7 @@
 //!
 //! [`VerifiedEvent`] can only be obtained from [`sign`] or a verification function.
 
-pub mod batch;
+pub(crate) mod batch;
 mod chain;
 mod header;
 mod sequence;

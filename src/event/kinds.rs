@@ -57,6 +57,7 @@ pub struct HumanPrincipal {
 }
 
 /// How a task started.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskInitiation {
@@ -69,6 +70,7 @@ pub enum TaskInitiation {
 }
 
 /// A four-step scale, used for a task's risk tier and a trust signal's severity.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
@@ -115,6 +117,7 @@ pub struct TaskOpened {
 }
 
 /// Who delegates: a human or a workload.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Delegator {
@@ -154,6 +157,7 @@ pub struct WorkloadRef {
 }
 
 /// How authority passes.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DelegationMode {
@@ -182,6 +186,7 @@ pub struct DelegationGranted {
 }
 
 /// Allow or deny.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Effect {
@@ -274,6 +279,7 @@ pub struct ApprovalRequested {
 }
 
 /// Result of an approval.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ApprovalOutcome {
@@ -379,6 +385,7 @@ pub struct Operation {
 }
 
 /// How an action came about.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionInitiation {
@@ -391,6 +398,7 @@ pub enum ActionInitiation {
 }
 
 /// Result of an action.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionOutcome {
@@ -444,6 +452,7 @@ pub struct ActionExecuted {
 }
 
 /// Kind of trust signal (OpenID CAEP/SSF).
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignalType {
@@ -478,6 +487,7 @@ pub struct TrustSignal {
 }
 
 /// Why a credential was revoked.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RevocationReason {
@@ -507,6 +517,7 @@ pub struct CredentialRevoked {
 }
 
 /// How a task ended.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskOutcome {
@@ -543,6 +554,7 @@ pub struct TaskClosed {
 }
 
 /// What an override does.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OverrideAction {

@@ -25,6 +25,7 @@ pub const MAX_REFS: usize = 64;
 pub const MAX_EXT: usize = 32;
 
 /// The kind-specific part of an event. On the wire: a map with one key, the kind's name.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[allow(clippy::large_enum_variant)] // Events are built once and moved, never stored by the million.
 pub enum Body {

@@ -330,6 +330,7 @@ impl fmt::Debug for WorkloadId {
 
 /// How trustworthy an event's statement is: made by an enforcing component (gateway, policy
 /// decision point, token service, approval service) or reported by the agent itself.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Assurance {

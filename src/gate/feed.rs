@@ -42,7 +42,7 @@ fn issued_body(live: &LiveTask, position: usize) -> Option<&CredentialIssued> {
 
 impl Credentials {
     /// Takes in `held`, an event of followed task `task` about to join `live`'s events.
-    pub fn observe(&mut self, task: TaskId, live: &LiveTask, held: &Held) {
+    pub(crate) fn observe(&mut self, task: TaskId, live: &LiveTask, held: &Held) {
         match &held.event.body {
             Body::CredentialIssued(c) => self.issued(task, live, held, c),
             Body::CredentialRevoked(r) => {
@@ -125,7 +125,7 @@ impl Credentials {
     }
 
     /// Whether any credential of `task` is still followed.
-    pub fn holds(&self, task: TaskId) -> bool {
+    pub(crate) fn holds(&self, task: TaskId) -> bool {
         self.tracked
             .range((task, String::new())..)
             .next()
@@ -133,7 +133,7 @@ impl Credentials {
     }
 
     /// The credentials due for revocation at `now`, by task and credential id.
-    pub fn due(&self, now: Timestamp) -> Vec<DueRevocation> {
+    pub(crate) fn due(&self, now: Timestamp) -> Vec<DueRevocation> {
         self.tracked
             .iter()
             .filter_map(|((task, id), t)| {

@@ -47,7 +47,7 @@ pub(crate) struct LiveTask {
 
 impl LiveTask {
     /// The checks' view of the task.
-    pub fn view<'a>(&'a self, policies: &'a [Held], gov: &'a Governance) -> Task<'a> {
+    pub(crate) fn view<'a>(&'a self, policies: &'a [Held], gov: &'a Governance) -> Task<'a> {
         Task::new(
             self.events.iter().map(Held::logged).collect(),
             policies.iter().map(Held::logged).collect(),
@@ -56,7 +56,7 @@ impl LiveTask {
     }
 
     /// The human whose intent opened the task.
-    pub fn principal(&self) -> Option<&str> {
+    pub(crate) fn principal(&self) -> Option<&str> {
         match &self.events.first()?.event.body {
             Body::TaskOpened(o) => Some(o.principal.id.as_str()),
             _ => None,
@@ -86,7 +86,7 @@ impl LiveState {
     ///
     /// # Errors
     /// A store error from `first_entry`, which is asked only when a task is opened.
-    pub fn apply(
+    pub(crate) fn apply(
         &mut self,
         held: Held,
         gov: &Governance,

@@ -47,7 +47,7 @@ impl Committer {
     }
 
     /// Queues one unit (all-or-nothing) and returns its indices once durable.
-    pub fn submit(
+    pub(super) fn submit(
         &self,
         store: &dyn Storage,
         unit: Vec<Prepared>,

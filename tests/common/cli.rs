@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
 
 /// Runs `warrant ARGS` with `stdin` on its standard input and collects its output.
-pub fn warrant(args: &[&str], stdin: &[u8]) -> Output {
+pub(crate) fn warrant(args: &[&str], stdin: &[u8]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_warrant"))
         .args(args)
         .stdin(Stdio::piped())

@@ -15,16 +15,16 @@ use warrant_ledger::trust::{TrustPolicy, public_key_base64};
 
 /// The fixed test key of the committed vectors: seed = 32 bytes of 0x2a. Never use it for
 /// anything else.
-pub fn test_key() -> SigningKey {
+pub(crate) fn test_key() -> SigningKey {
     SigningKey::from_bytes(&[0x2a; 32])
 }
 
 /// A UUIDv7 with a fixed timestamp prefix and `n` in its random tail.
-pub fn uuid7(n: u128) -> Uuid {
+pub(crate) fn uuid7(n: u128) -> Uuid {
     Uuid::from_u128(0x0193_5f3a_1c00_7000_8000_0000_0000_0000 | n)
 }
 
-pub const T0: u64 = 1_732_780_800_000;
+pub(crate) const T0: u64 = 1_732_780_800_000;
 
 fn d(tag: &str) -> Digest {
     Digest::of(tag.as_bytes())
@@ -50,7 +50,7 @@ fn policy() -> PolicyRef {
 }
 
 /// One body per kind, with the emitter and assurance that would sign it.
-pub fn sample_bodies() -> Vec<(Body, &'static str, Assurance)> {
+pub(crate) fn sample_bodies() -> Vec<(Body, &'static str, Assurance)> {
     let agent = "spiffe://bank.example/agent/payments";
     vec![
         (
@@ -260,7 +260,7 @@ pub fn sample_bodies() -> Vec<(Body, &'static str, Assurance)> {
 }
 
 /// The sample event of each kind, in DESIGN §4 order.
-pub fn sample_events() -> Vec<Event> {
+pub(crate) fn sample_events() -> Vec<Event> {
     let task = TaskId(uuid7(0xffff));
     sample_bodies()
         .into_iter()
@@ -298,10 +298,10 @@ pub fn sample_events() -> Vec<Event> {
 
 // Ledger fixtures.
 
-pub const ORIGIN: &str = "example.com/agents";
+pub(crate) const ORIGIN: &str = "example.com/agents";
 
 /// A new ledger in `dir` under [`ORIGIN`], [`log_key`] and [`sample_trust`].
-pub fn sample_ledger(dir: &std::path::Path, profile: HashProfile) -> Ledger {
+pub(crate) fn sample_ledger(dir: &std::path::Path, profile: HashProfile) -> Ledger {
     Ledger::create(dir, ORIGIN, profile, log_key(), sample_trust())
         .expect("create ledger")
         .with_time_bounds(TimeBounds::history())
@@ -309,7 +309,7 @@ pub fn sample_ledger(dir: &std::path::Path, profile: HashProfile) -> Ledger {
 
 /// A new Blake3 ledger in `dir` for the demo deployment `dep`, logged under `log_key`'s
 /// origin, with the deployment's policy registered at `at`; and the auditor's trust policy.
-pub fn demo_ledger(
+pub(crate) fn demo_ledger(
     dep: &warrant_ledger::demo::Deployment,
     dir: &std::path::Path,
     log_key: NoteSigner,
@@ -321,7 +321,7 @@ pub fn demo_ledger(
 /// As [`demo_ledger`], with the ledger's clock given: created at `at` and reading
 /// `clock_ms` (ms since the epoch) afterwards. It accepts any event time (the tests feed the
 /// auditor what a careless ledger would let through).
-pub fn demo_ledger_with_clock(
+pub(crate) fn demo_ledger_with_clock(
     dep: &warrant_ledger::demo::Deployment,
     dir: &std::path::Path,
     log_key: NoteSigner,
@@ -358,12 +358,12 @@ pub fn demo_ledger_with_clock(
     (ledger, trust)
 }
 
-pub fn log_key() -> NoteSigner {
+pub(crate) fn log_key() -> NoteSigner {
     NoteSigner::new(ORIGIN, ed25519_dalek::SigningKey::from_bytes(&[0x11; 32])).expect("signer")
 }
 
 /// A policy trusting the test key for a gateway emitter (enforced, most kinds).
-pub fn trust() -> TrustPolicy {
+pub(crate) fn trust() -> TrustPolicy {
     let pk = public_key_base64(&test_key().verifying_key());
     TrustPolicy::from_toml(&format!(
         "version = 1\n[[emitters]]\nworkload = \"spiffe://bank.example/gateway\"\nassurance = \"enforced\"\nkinds = [\"ActionExecuted\", \"TrustSignal\", \"TaskClosed\"]\nkeys = [{{ public_key = \"{pk}\" }}]\n"
@@ -371,7 +371,7 @@ pub fn trust() -> TrustPolicy {
     .expect("trust")
 }
 
-pub fn signal_body(n: u64) -> Body {
+pub(crate) fn signal_body(n: u64) -> Body {
     Body::TrustSignal(TrustSignal {
         source: format!("src{n}"),
         signal: SignalType::Anomaly,
@@ -382,7 +382,7 @@ pub fn signal_body(n: u64) -> Body {
 }
 
 /// `n` signed events spread over `tasks` tasks.
-pub fn events(n: usize, tasks: usize) -> Vec<Vec<u8>> {
+pub(crate) fn events(n: usize, tasks: usize) -> Vec<Vec<u8>> {
     let w = WorkloadId::new("spiffe://bank.example/gateway").expect("id");
     let mut chains: Vec<_> = (0..tasks)
         .map(|_| {
@@ -401,12 +401,12 @@ pub fn events(n: usize, tasks: usize) -> Vec<Vec<u8>> {
 
 /// A trust policy pinning the test key for every emitter of the sample events, each allowed
 /// the kinds it signs there.
-pub fn sample_trust() -> TrustPolicy {
+pub(crate) fn sample_trust() -> TrustPolicy {
     TrustPolicy::try_from(sample_trust_document()).expect("sample trust")
 }
 
 /// The document behind [`sample_trust`].
-pub fn sample_trust_document() -> warrant_ledger::trust::TrustDocument {
+pub(crate) fn sample_trust_document() -> warrant_ledger::trust::TrustDocument {
     let pk = public_key_base64(&test_key().verifying_key());
     let mut kinds: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (body, emitter, _) in sample_bodies() {
@@ -437,6 +437,6 @@ pub fn sample_trust_document() -> warrant_ledger::trust::TrustDocument {
 }
 
 /// The instant `ms` milliseconds after the epoch.
-pub fn ts(ms: u64) -> Timestamp {
+pub(crate) fn ts(ms: u64) -> Timestamp {
     Timestamp::from_millis(ms)
 }

@@ -17,20 +17,20 @@ use warrant_ledger::gate::{ActionRequest, Admission, GateError};
 use warrant_ledger::ledger::{Ledger, LedgerError};
 use warrant_ledger::trust::{TrustDocument, TrustPolicy};
 
-pub const ORIGIN: &str = "bank.example/agent-ledger";
-pub const T0: u64 = 1_764_320_400_000;
-pub const HUMAN: &str = "user1@bank.example";
-pub const APPROVER: &str = "approver@bank.example";
-pub const ACTION: &str = "payments:transfer";
-pub const ACCOUNT: &str = "account:DE89-0001";
-pub const ROLE: &str = "payments-approver";
-pub const CRED: &str = "cred-1";
+pub(crate) const ORIGIN: &str = "bank.example/agent-ledger";
+pub(crate) const T0: u64 = 1_764_320_400_000;
+pub(crate) const HUMAN: &str = "user1@bank.example";
+pub(crate) const APPROVER: &str = "approver@bank.example";
+pub(crate) const ACTION: &str = "payments:transfer";
+pub(crate) const ACCOUNT: &str = "account:DE89-0001";
+pub(crate) const ROLE: &str = "payments-approver";
+pub(crate) const CRED: &str = "cred-1";
 /// Another workload of the deployment's trust domain (an orchestrating agent).
-pub const ORCHESTRATOR: &str = "spiffe://bank.example/agent/orchestrator";
+pub(crate) const ORCHESTRATOR: &str = "spiffe://bank.example/agent/orchestrator";
 
 /// The steps of the compliant story, in log order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Step {
+pub(crate) enum Step {
     Opened,
     Delegated,
     Decided,
@@ -42,16 +42,16 @@ pub enum Step {
     Closed,
 }
 
-pub fn s(v: &[&str]) -> Vec<String> {
+pub(crate) fn s(v: &[&str]) -> Vec<String> {
     v.iter().map(|x| (*x).to_owned()).collect()
 }
 
-pub fn r(e: &VerifiedEvent) -> EventRef {
+pub(crate) fn r(e: &VerifiedEvent) -> EventRef {
     e.event().reference(e.digest())
 }
 
 /// The story so far: signed events in log order, and the reference of each step's event.
-pub struct Story {
+pub(crate) struct Story {
     dep: Deployment,
     task: TaskId,
     chains: HashMap<&'static str, EmitterChain<ed25519_dalek::SigningKey>>,
@@ -67,7 +67,7 @@ pub struct Story {
 }
 
 impl Story {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             dep: Deployment::new([5; 32]),
             task: TaskId::new_v7(),
@@ -81,7 +81,7 @@ impl Story {
     }
 
     /// Signs and logs `body` as `who` at time `at` (ms after `T0`).
-    pub fn emit(&mut self, who: &'static str, at: u64, body: Body) -> EventRef {
+    pub(crate) fn emit(&mut self, who: &'static str, at: u64, body: Body) -> EventRef {
         let (dep, task) = (&self.dep, self.task);
         let chain = self
             .chains
@@ -94,7 +94,7 @@ impl Story {
     }
 
     /// The reference of a step's event.
-    pub fn step(&self, step: Step) -> EventRef {
+    pub(crate) fn step(&self, step: Step) -> EventRef {
         self.steps[&step]
     }
 
@@ -105,7 +105,11 @@ impl Story {
 
     /// The compliant high-risk story (approval required, quorum 1), with `tweak` applied to
     /// every body before it is signed and `after` called after every step.
-    pub fn play(&mut self, tweak: &dyn Fn(&mut Body), after: &mut dyn FnMut(Step, &mut Story)) {
+    pub(crate) fn play(
+        &mut self,
+        tweak: &dyn Fn(&mut Body),
+        after: &mut dyn FnMut(Step, &mut Story),
+    ) {
         for step in [
             Step::Opened,
             Step::Delegated,
@@ -126,14 +130,14 @@ impl Story {
     }
 
     /// Plays the compliant story with `tweak` and nothing added.
-    pub fn tweaked(tweak: &dyn Fn(&mut Body)) -> Self {
+    pub(crate) fn tweaked(tweak: &dyn Fn(&mut Body)) -> Self {
         let mut story = Self::new();
         story.play(tweak, &mut |_, _| {});
         story
     }
 
     /// The compliant story's signer, time (ms after `T0`) and body for `step`.
-    pub fn default_body(&self, step: Step) -> (&'static str, u64, Body) {
+    pub(crate) fn default_body(&self, step: Step) -> (&'static str, u64, Body) {
         match step {
             Step::Opened => (FRONT_DOOR, 1_000, opened()),
             Step::Delegated => (FRONT_DOOR, 1_500, delegation(human(), AGENT)),
@@ -147,7 +151,7 @@ impl Story {
         }
     }
 
-    pub fn request(&self, decision: EventRef) -> Body {
+    pub(crate) fn request(&self, decision: EventRef) -> Body {
         Body::ApprovalRequested(ApprovalRequested {
             approval_id: "apr-1".into(),
             decision,
@@ -159,7 +163,7 @@ impl Story {
     }
 
     /// A granted resolution of the story's request by `approver`.
-    pub fn resolution(&self, approver: &str) -> Body {
+    pub(crate) fn resolution(&self, approver: &str) -> Body {
         Body::ApprovalResolved(ApprovalResolved {
             approval_id: "apr-1".into(),
             request: self.step(Step::Requested),
@@ -225,7 +229,7 @@ impl Story {
     }
 
     /// A `TaskClosed` whose manifest names every emitter's last event so far.
-    pub fn close(&self) -> Body {
+    pub(crate) fn close(&self) -> Body {
         let mut manifest: Vec<ManifestEntry> = self
             .chains
             .values()
@@ -241,7 +245,7 @@ impl Story {
 
     /// Appends the story (after the registered policy) to a fresh ledger and exports the
     /// task's bundle; returns it with the auditor's trust document.
-    pub fn export(&self) -> (Vec<u8>, TrustDocument) {
+    pub(crate) fn export(&self) -> (Vec<u8>, TrustDocument) {
         let dir = tempfile::tempdir().expect("tempdir");
         let log_key = NoteSigner::generate(ORIGIN).expect("log key");
         let doc = self
@@ -266,14 +270,14 @@ impl Story {
     }
 
     /// Audits the story's bundle as the deployment's auditor would.
-    pub fn audit(&self) -> Report {
+    pub(crate) fn audit(&self) -> Report {
         self.audit_with(|_| {})
     }
 
     /// Audits the story's bundle under the deployment's trust policy as `edit` changes it;
     /// and checks that the runtime gate, asked before each action as the story is logged,
     /// answered as the auditor judges that action ([`Story::assert_gate_agrees`]).
-    pub fn audit_with(&self, edit: impl FnOnce(&mut TrustDocument)) -> Report {
+    pub(crate) fn audit_with(&self, edit: impl FnOnce(&mut TrustDocument)) -> Report {
         let (bundle, mut doc) = self.export();
         edit(&mut doc);
         let trust = TrustPolicy::try_from(doc).expect("trust");
@@ -285,14 +289,14 @@ impl Story {
 
     /// A fresh ledger in `dir` for the story's deployment, its policy registered, under its
     /// trust policy, with a clock at `T0` (or the story's).
-    pub fn ledger(&self, dir: &std::path::Path) -> Ledger {
+    pub(crate) fn ledger(&self, dir: &std::path::Path) -> Ledger {
         let log_key = NoteSigner::generate(ORIGIN).expect("log key");
         crate::common::demo_ledger_with_clock(&self.dep, dir, log_key, T0, self.clock_ms).0
     }
 
     /// The deployment's trust policy (its log pinned under a fresh key: what matters to the
     /// gate is its governance section).
-    pub fn trust(&self) -> TrustPolicy {
+    pub(crate) fn trust(&self) -> TrustPolicy {
         let log_key = NoteSigner::generate(ORIGIN).expect("log key");
         let doc = self
             .dep
@@ -301,14 +305,14 @@ impl Story {
     }
 
     /// The story's task.
-    pub fn task(&self) -> TaskId {
+    pub(crate) fn task(&self) -> TaskId {
         self.task
     }
 
     /// The gate's answer before each action of the story (blocked attempts aside), replayed
     /// into a fresh ledger judging under `trust`; `None` when that ledger refuses one of the
     /// story's events (the story then tests the ledger's checks, not the gate).
-    pub fn gate_answers(&self, trust: &TrustPolicy) -> Option<Vec<(EventId, Admission)>> {
+    pub(crate) fn gate_answers(&self, trust: &TrustPolicy) -> Option<Vec<(EventId, Admission)>> {
         let dir = tempfile::tempdir().expect("tempdir");
         let ledger = self.ledger(dir.path()).with_trust(trust.clone());
         let mut answers = Vec::new();
@@ -334,7 +338,7 @@ impl Story {
     /// it, denied it exactly when the auditor (on the finished task) finds a governance rule
     /// it breaks, and named the same rules, save where the gate could not know
     /// (`docs/gate.md`): a revocation logged after the action but effective before it.
-    pub fn assert_gate_agrees(&self, trust: &TrustPolicy, report: &Report) {
+    pub(crate) fn assert_gate_agrees(&self, trust: &TrustPolicy, report: &Report) {
         let Some(answers) = self.gate_answers(trust) else {
             return;
         };
@@ -381,11 +385,11 @@ impl Story {
 }
 
 /// The task's human as a delegator.
-pub fn human() -> Delegator {
+pub(crate) fn human() -> Delegator {
     Delegator::Human { id: HUMAN.into() }
 }
 
-pub fn opened() -> Body {
+pub(crate) fn opened() -> Body {
     Body::TaskOpened(TaskOpened {
         principal: HumanPrincipal {
             id: HUMAN.into(),
@@ -408,7 +412,7 @@ pub fn opened() -> Body {
 }
 
 /// A delegation to `to` with the intent's whole ceiling, for an hour.
-pub fn delegation(from: Delegator, to: &str) -> Body {
+pub(crate) fn delegation(from: Delegator, to: &str) -> Body {
     Body::DelegationGranted(DelegationGranted {
         delegator: from,
         delegatee: WorkloadRef {
@@ -424,7 +428,7 @@ pub fn delegation(from: Delegator, to: &str) -> Body {
 }
 
 /// An allow decision for the story's action that requires one approval.
-pub fn decision() -> Body {
+pub(crate) fn decision() -> Body {
     Body::PolicyDecision(PolicyDecision {
         decision_id: "dec-1".into(),
         policy: registered_policy(),
@@ -452,7 +456,7 @@ pub fn decision() -> Body {
 }
 
 /// The revocation of the story's credential, effective at `at` ms after `T0`.
-pub fn revocation(at: u64) -> Body {
+pub(crate) fn revocation(at: u64) -> Body {
     Body::CredentialRevoked(CredentialRevoked {
         credential_id: CRED.into(),
         reason: RevocationReason::TaskClosed,
@@ -462,13 +466,13 @@ pub fn revocation(at: u64) -> Body {
 }
 
 /// The instant `ms` milliseconds after the epoch.
-pub fn ts(ms: u64) -> Timestamp {
+pub(crate) fn ts(ms: u64) -> Timestamp {
     Timestamp::from_millis(ms)
 }
 
 /// The story with the agent acting for an orchestrator the human delegated to; `hop` alters
 /// the orchestrator's own delegation.
-pub fn two_hops(hop: impl Fn(&mut DelegationGranted)) -> Story {
+pub(crate) fn two_hops(hop: impl Fn(&mut DelegationGranted)) -> Story {
     let mut story = Story::new();
     story.play(
         &|b| match b {
@@ -496,7 +500,7 @@ pub fn two_hops(hop: impl Fn(&mut DelegationGranted)) -> Story {
 
 /// The request a gateway would have made before action `a` ran: the same actors, operation,
 /// credential and start, citing the same decisions and approval.
-pub fn request_for(task: TaskId, a: &ActionExecuted) -> ActionRequest {
+pub(crate) fn request_for(task: TaskId, a: &ActionExecuted) -> ActionRequest {
     let mut req = ActionRequest::new(
         task,
         a.actor_chain.clone(),
@@ -514,7 +518,7 @@ pub fn request_for(task: TaskId, a: &ActionExecuted) -> ActionRequest {
 }
 
 /// Every rule the report says an action that ran breaks is a failed check of the report.
-pub fn assert_actions_agree_with_checks(report: &Report) {
+pub(crate) fn assert_actions_agree_with_checks(report: &Report) {
     for a in report.actions.iter().filter(|a| !a.blocked()) {
         for id in &a.breaks {
             let status = report.check(id).map(|c| c.status);

@@ -14,6 +14,7 @@ use warrant_ledger::cbor;
 use warrant_ledger::checkpoint::NoteSigner;
 use warrant_ledger::envelope::{self, EmitterChain};
 use warrant_ledger::event::*;
+use warrant_ledger::internals;
 use warrant_ledger::ledger::{Ledger, TimeBounds};
 use warrant_ledger::merkle::HashProfile;
 use warrant_ledger::trust::{TrustPolicy, public_key_base64};
@@ -204,9 +205,9 @@ fn dalek_batches(part: &[Sample], key: &VerifyingKey, passes: usize) {
 /// This crate's batch verifier over `part`, `passes` times.
 fn own_batches(part: &[Sample], key: &VerifyingKey, passes: usize) {
     for c in batches(part, passes) {
-        let items: Vec<envelope::batch::Signed<'_>> =
+        let items: Vec<internals::Signed<'_>> =
             c.iter().map(|(m, s)| (m.as_slice(), s, key)).collect();
-        let _ = envelope::batch::verify_all(&items);
+        let _ = internals::verify_all(&items);
     }
 }
 
@@ -454,7 +455,7 @@ fn store_bytes(dir: &Path) -> Result<u64> {
     .sum()
 }
 
-pub fn run(
+pub(crate) fn run(
     events: u64,
     json: bool,
     profile: HashProfile,

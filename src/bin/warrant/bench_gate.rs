@@ -29,7 +29,7 @@ const DAY_MS: u64 = 86_400_000;
 /// The trust policy: one enforcing service signs every kind (one key, as in the plain
 /// bench, so that both compare with the same verification limit), and the bench's people
 /// are humans.
-pub fn trust_toml(public_key: &str) -> String {
+pub(crate) fn trust_toml(public_key: &str) -> String {
     format!(
         "version = 1\n[[emitters]]\nworkload = \"{EMITTER}\"\nassurance = \"enforced\"\n\
          kinds = [\"PolicyRegistered\", \"TaskOpened\", \"DelegationGranted\", \"PolicyDecision\", \
@@ -48,7 +48,7 @@ fn policy() -> PolicyRef {
 }
 
 /// The policy registration the decisions cite (logged before the tasks).
-pub fn registration(key: &SigningKey, at: Timestamp) -> Result<VerifiedEvent> {
+pub(crate) fn registration(key: &SigningKey, at: Timestamp) -> Result<VerifiedEvent> {
     let mut chain =
         EmitterChain::ledger_level(key.clone(), WorkloadId::new(EMITTER)?, Assurance::Enforced);
     let body = Body::PolicyRegistered(PolicyRegistered {
@@ -62,7 +62,7 @@ pub fn registration(key: &SigningKey, at: Timestamp) -> Result<VerifiedEvent> {
 
 /// A task the bench leaves open: what a request for it needs.
 #[derive(Debug, Clone, Copy)]
-pub struct OpenTask {
+pub(crate) struct OpenTask {
     task: TaskId,
     n: u64,
     start: Timestamp,
@@ -246,7 +246,7 @@ fn task(
 /// Signs about `n` events of tasks into `path`, numbering tasks `first`, `first + stride`,
 /// … (so that files do not share numbers, and their times interleave); returns the bytes
 /// written, the events written and the tasks left open.
-pub fn generate(
+pub(crate) fn generate(
     key: &SigningKey,
     n: u64,
     (first, stride): (u64, u64),
@@ -295,7 +295,7 @@ fn request(t: &OpenTask) -> ActionRequest {
 
 /// The gate's figures.
 #[derive(Debug, Serialize)]
-pub struct GateFigures {
+pub(crate) struct GateFigures {
     /// Tasks the gate follows once the log is in.
     pub open_tasks: usize,
     /// Median and 99th-percentile latency of `Ledger::admit`, µs.
@@ -329,7 +329,7 @@ fn allocated() -> u64 {
 /// weighs the state as a reader builds it (readers build it on first use, so the
 /// allocator's count before and after is the state and nothing else), then times
 /// admissions for open tasks spread over the log.
-pub fn measure(
+pub(crate) fn measure(
     dir: &Path,
     trust: TrustPolicy,
     open: &[OpenTask],

@@ -55,7 +55,7 @@ fn store(path: &Path, state: &State) -> Result<()> {
 
 /// Sets `eseq` and `prev` of `event` from the chain state in `path`, signs it, and records
 /// it as the emitter's last event in its task.
-pub fn sign_next(path: &Path, mut event: Event, key: &SigningKey) -> Result<VerifiedEvent> {
+pub(crate) fn sign_next(path: &Path, mut event: Event, key: &SigningKey) -> Result<VerifiedEvent> {
     let mut state = load(path)?;
     let emitter = event.emitter.to_string();
     match &state.emitter {
@@ -83,7 +83,7 @@ pub fn sign_next(path: &Path, mut event: Event, key: &SigningKey) -> Result<Veri
 
 /// The `TaskClosed` manifest entry of the emitter whose chain state is in `path`: its last
 /// event in `task`, or `None` if it logged none there.
-pub fn manifest_entry(path: &Path, task: &str) -> Result<Option<serde_json::Value>> {
+pub(crate) fn manifest_entry(path: &Path, task: &str) -> Result<Option<serde_json::Value>> {
     let state = load(path)?;
     let (Some(emitter), Some(position)) = (state.emitter, state.chains.get(task)) else {
         return Ok(None);

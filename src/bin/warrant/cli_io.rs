@@ -8,7 +8,7 @@ use base64::Engine as _;
 
 /// What a command that completed found: success, or a verification that failed (exit 1).
 /// Usage and input errors travel as `Err` (exit 2).
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The command did its job or the check passed.
     Success,
     /// The check ran and failed, with the reason.
@@ -18,7 +18,7 @@ pub enum Outcome {
 /// What a command reads, for its size limit and its error messages. Every input is read
 /// with its limit: a larger one is refused once the limit is passed, never read whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Input {
+pub(crate) enum Input {
     /// A COSE_Sign1 event (64 KiB, the decoder's limit).
     Envelope,
     /// An event as JSON.
@@ -40,7 +40,7 @@ pub enum Input {
 }
 
 impl Input {
-    pub const fn max(self) -> u64 {
+    pub(crate) const fn max(self) -> u64 {
         match self {
             Self::Envelope | Self::Note => 64 * 1024,
             Self::EventJson | Self::Trust | Self::Proof | Self::ChainState | Self::Request => {
@@ -51,7 +51,7 @@ impl Input {
         }
     }
 
-    pub const fn name(self) -> &'static str {
+    pub(crate) const fn name(self) -> &'static str {
         match self {
             Self::Envelope => "an event envelope",
             Self::EventJson => "event JSON",
@@ -69,7 +69,7 @@ impl Input {
 /// An input over its kind's size limit.
 #[derive(Debug, thiserror::Error)]
 #[error("{source_name} is larger than the {max} bytes {what} may be")]
-pub struct TooLarge {
+pub(crate) struct TooLarge {
     source_name: String,
     what: &'static str,
     max: u64,
@@ -93,12 +93,12 @@ fn read_bounded(r: impl std::io::Read, kind: Input, source_name: &str) -> Result
 }
 
 /// Standard input, whole, within `kind`'s limit.
-pub fn read_stdin(kind: Input) -> Result<Vec<u8>> {
+pub(crate) fn read_stdin(kind: Input) -> Result<Vec<u8>> {
     read_bounded(std::io::stdin().lock(), kind, "standard input")
 }
 
 /// A file, whole, within `kind`'s limit (refused from its length before any read).
-pub fn read_file(path: &Path, kind: Input) -> Result<Vec<u8>> {
+pub(crate) fn read_file(path: &Path, kind: Input) -> Result<Vec<u8>> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).with_context(|| format!("reading {name}"))?;
     if file
@@ -116,7 +116,7 @@ pub fn read_file(path: &Path, kind: Input) -> Result<Vec<u8>> {
 }
 
 /// A file, or standard input when none is named.
-pub fn read_input(path: Option<&Path>, kind: Input) -> Result<Vec<u8>> {
+pub(crate) fn read_input(path: Option<&Path>, kind: Input) -> Result<Vec<u8>> {
     path.map_or_else(|| read_stdin(kind), |p| read_file(p, kind))
 }
 
@@ -126,7 +126,7 @@ const MAX_ENTRY_LINE: usize = 1 << 20;
 /// Entries from standard input: one standard base64 entry per line; an empty line is the
 /// empty entry. Read line by line: a line over the limit, or one that is not base64, stops
 /// the read there.
-pub fn read_entries() -> Result<Vec<Vec<u8>>> {
+pub(crate) fn read_entries() -> Result<Vec<Vec<u8>>> {
     use std::io::BufRead as _;
     let mut input = std::io::stdin().lock();
     let mut out = Vec::new();
@@ -152,7 +152,7 @@ pub fn read_entries() -> Result<Vec<Vec<u8>>> {
     Ok(out)
 }
 
-pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
+pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer(&mut out, value)?;
     writeln!(out)?;
@@ -161,7 +161,7 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
 
 /// Writes a secret file readable by its owner only (mode 0600 on Unix), refusing to replace
 /// an existing file.
-pub fn write_secret(path: &Path, contents: &[u8]) -> Result<()> {
+pub(crate) fn write_secret(path: &Path, contents: &[u8]) -> Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -174,14 +174,14 @@ pub fn write_secret(path: &Path, contents: &[u8]) -> Result<()> {
     Ok(())
 }
 
-pub fn b64_encode(bytes: &[u8]) -> String {
+pub(crate) fn b64_encode(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-pub fn b64_decode(text: &str) -> Result<Vec<u8>> {
+pub(crate) fn b64_decode(text: &str) -> Result<Vec<u8>> {
     Ok(base64::engine::general_purpose::STANDARD.decode(text)?)
 }
 
-pub fn hex_encode(bytes: &[u8]) -> String {
+pub(crate) fn hex_encode(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

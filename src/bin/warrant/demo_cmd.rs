@@ -307,13 +307,17 @@ fn print_legend() {
 }
 
 /// What a demo run does: `--tasks`, `--verbose`, `--no-gate`.
-pub struct Options {
+pub(crate) struct Options {
     pub tasks: Option<u64>,
     pub verbose: bool,
     pub no_gate: bool,
 }
 
-pub fn run(dir: Option<PathBuf>, profile: HashProfile, options: &Options) -> Result<Outcome> {
+pub(crate) fn run(
+    dir: Option<PathBuf>,
+    profile: HashProfile,
+    options: &Options,
+) -> Result<Outcome> {
     // Without --dir, everything (private keys included) goes in a temporary directory that
     // is removed at the end.
     let temporary = dir.is_none();

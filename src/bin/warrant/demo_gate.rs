@@ -27,7 +27,7 @@ fn log_unlogged(ledger: &Ledger, tasks: &mut [TaskInProgress<'_>]) -> Result<()>
 }
 
 /// Runs one chunk of planned tasks (numbered from `first`) through the gate.
-pub fn run_chunk(
+pub(crate) fn run_chunk(
     dep: &Deployment,
     ledger: &Ledger,
     chunk: &[(Scenario, bool)],

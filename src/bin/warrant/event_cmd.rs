@@ -19,7 +19,7 @@ use crate::cli_io::{
 };
 
 #[derive(Subcommand)]
-pub enum EventCommand {
+pub(crate) enum EventCommand {
     /// Signs the event JSON on standard input; writes the COSE_Sign1 bytes.
     Sign {
         /// Secret key file (from `warrant keygen`).
@@ -93,7 +93,7 @@ struct KeyOut {
 
 /// `warrant keygen --out FILE`.
 /// `warrant keygen --out FILE [--emitter ID --kinds K,… --assurance A]`.
-pub fn keygen(
+pub(crate) fn keygen(
     out: &Path,
     emitter: Option<&str>,
     kinds: &[String],
@@ -135,7 +135,7 @@ pub fn keygen(
 }
 
 /// Reads a secret key file: standard base64 of the 32-byte Ed25519 seed.
-pub fn read_signing_key(path: &Path) -> Result<SigningKey> {
+pub(crate) fn read_signing_key(path: &Path) -> Result<SigningKey> {
     let text = Zeroizing::new(
         String::from_utf8(read_file(path, Input::Key)?).context("key file is not UTF-8")?,
     );
@@ -215,7 +215,7 @@ fn one_value(json: bool, name: &str, value: &str) -> Result<Outcome> {
 }
 
 /// `now`, or milliseconds since the epoch.
-pub fn parse_time(text: &str) -> Result<Timestamp> {
+pub(crate) fn parse_time(text: &str) -> Result<Timestamp> {
     if text == "now" {
         return Ok(Timestamp::now());
     }
@@ -234,7 +234,7 @@ fn parse_pubkey(b64: &str) -> Result<VerifyingKey> {
     VerifyingKey::from_bytes(&raw).context("--pubkey is not an ed25519 public key")
 }
 
-pub fn run(cmd: EventCommand, json: bool) -> Result<Outcome> {
+pub(crate) fn run(cmd: EventCommand, json: bool) -> Result<Outcome> {
     match cmd {
         EventCommand::Sign {
             key,

@@ -22,7 +22,7 @@ fn gate(dir: &Path, trust: Option<&Path>) -> Result<Ledger> {
 
 /// Asks the gate whether the request's action may run: exit 0 allowed, 1 denied.
 /// `set`: the task and time to put in the request (`--task`, `--at`), if given.
-pub fn admit(
+pub(crate) fn admit(
     dir: &Path,
     request: Option<&Path>,
     trust: Option<&Path>,
@@ -105,7 +105,7 @@ const FOLLOW_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Lists the credentials to revoke now; with `follow`, keeps watching the log (for
 /// `follow_for`, or until interrupted) and prints each newly due one once.
-pub fn revocations(
+pub(crate) fn revocations(
     dir: &Path,
     trust: Option<&Path>,
     at: Option<&str>,

@@ -22,7 +22,7 @@ use crate::cli_io::{Input, Outcome, b64_encode, print_json, read_file, write_sec
 use crate::merkle_cmd::{ConsistencyJson, InclusionJson, hex_path};
 
 #[derive(Subcommand)]
-pub enum ProveCommand {
+pub(crate) enum ProveCommand {
     /// Inclusion proof of one entry (JSON as `warrant merkle prove`).
     Inclusion {
         /// Ledger directory.
@@ -47,7 +47,7 @@ pub enum ProveCommand {
     },
 }
 
-pub fn init(dir: &Path, origin: &str, profile: HashProfile) -> Result<Outcome> {
+pub(crate) fn init(dir: &Path, origin: &str, profile: HashProfile) -> Result<Outcome> {
     if dir.join("log.key").exists() {
         bail!("{} already holds a ledger", dir.display());
     }
@@ -77,7 +77,7 @@ pub fn init(dir: &Path, origin: &str, profile: HashProfile) -> Result<Outcome> {
 }
 
 /// Opens the ledger in `dir` to append and sign, with its key and trust policy.
-pub fn open(dir: &Path) -> Result<Ledger> {
+pub(crate) fn open(dir: &Path) -> Result<Ledger> {
     if !dir.join("origin").is_file() {
         return Err(LedgerError::NotALedger(dir.to_path_buf()).into());
     }
@@ -89,12 +89,12 @@ pub fn open(dir: &Path) -> Result<Ledger> {
 }
 
 /// Opens the ledger in `dir` to read only: no key, no lock, beside a running writer.
-pub fn open_reader(dir: &Path) -> Result<Ledger> {
+pub(crate) fn open_reader(dir: &Path) -> Result<Ledger> {
     Ok(Ledger::open_read_only(dir)?)
 }
 
 /// Reads a trust policy: TOML, or JSON when the file name ends in `.json`.
-pub fn load_trust(path: &Path) -> Result<TrustPolicy> {
+pub(crate) fn load_trust(path: &Path) -> Result<TrustPolicy> {
     let text = String::from_utf8(read_file(path, Input::Trust)?)
         .with_context(|| format!("{} is not UTF-8", path.display()))?;
     if path.extension().is_some_and(|e| e == "json") {
@@ -105,7 +105,7 @@ pub fn load_trust(path: &Path) -> Result<TrustPolicy> {
     TrustPolicy::from_toml(&text).with_context(|| format!("{}", path.display()))
 }
 
-pub fn progress(len: u64, what: &str) -> ProgressBar {
+pub(crate) fn progress(len: u64, what: &str) -> ProgressBar {
     // Hidden automatically when standard error is not a terminal.
     let bar = ProgressBar::new(len);
     if let Ok(style) = ProgressStyle::with_template(&format!(
@@ -192,7 +192,7 @@ fn envelopes(files: &[PathBuf]) -> Box<dyn Iterator<Item = Result<(String, Vec<u
     }))
 }
 
-pub fn append(dir: &Path, files: &[PathBuf], json: bool) -> Result<Outcome> {
+pub(crate) fn append(dir: &Path, files: &[PathBuf], json: bool) -> Result<Outcome> {
     let ledger = open(dir)?;
     let bar = progress(files.len() as u64, "entries");
     let mut tally = Tally::default();
@@ -244,7 +244,7 @@ struct CheckpointOut {
     note: String,
 }
 
-pub fn checkpoint(dir: &Path, latest: bool, json: bool) -> Result<Outcome> {
+pub(crate) fn checkpoint(dir: &Path, latest: bool, json: bool) -> Result<Outcome> {
     let ledger = if latest {
         open_reader(dir)?
     } else {
@@ -283,7 +283,7 @@ struct EntryOut {
 }
 
 /// Entries `[from, to)`: one base64 envelope a line, or with `json` one JSON object a line.
-pub fn entries(dir: &Path, from: u64, to: Option<u64>, json: bool) -> Result<Outcome> {
+pub(crate) fn entries(dir: &Path, from: u64, to: Option<u64>, json: bool) -> Result<Outcome> {
     use std::io::Write as _;
     let ledger = open_reader(dir)?;
     let to = to.unwrap_or(ledger.size()).min(ledger.size());
@@ -309,7 +309,7 @@ struct TaskOut {
 }
 
 /// Every task of the ledger, in order of first appearance.
-pub fn tasks(dir: &Path, json: bool) -> Result<Outcome> {
+pub(crate) fn tasks(dir: &Path, json: bool) -> Result<Outcome> {
     let ledger = open_reader(dir)?;
     let bar = progress(ledger.size(), "entries read");
     let tasks = ledger.tasks(&|done| bar.set_position(done))?;
@@ -340,7 +340,7 @@ pub fn tasks(dir: &Path, json: bool) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-pub fn prove(cmd: ProveCommand) -> Result<Outcome> {
+pub(crate) fn prove(cmd: ProveCommand) -> Result<Outcome> {
     match cmd {
         ProveCommand::Inclusion { dir, index, size } => {
             let ledger = open_reader(&dir)?;
@@ -377,7 +377,7 @@ struct FsckOut {
     problem: Option<(String, u64, String)>,
 }
 
-pub fn fsck(dir: &Path, trust: Option<&Path>, json: bool) -> Result<Outcome> {
+pub(crate) fn fsck(dir: &Path, trust: Option<&Path>, json: bool) -> Result<Outcome> {
     let trust = load_trust(&trust.map_or_else(|| dir.join("trust.toml"), Path::to_path_buf))?;
     let ledger = match Ledger::open_exclusive(dir, trust) {
         Ok(l) => l,
@@ -427,7 +427,7 @@ struct InfoOut {
     checkpoints: usize,
 }
 
-pub fn info(dir: &Path) -> Result<Outcome> {
+pub(crate) fn info(dir: &Path) -> Result<Outcome> {
     let ledger = open_reader(dir)?;
     print_json(&InfoOut {
         origin: ledger.origin().to_owned(),
@@ -439,7 +439,7 @@ pub fn info(dir: &Path) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-pub fn export(
+pub(crate) fn export(
     dir: &Path,
     task: &warrant_ledger::event::TaskId,
     since: Option<&Path>,

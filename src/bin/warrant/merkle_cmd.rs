@@ -14,7 +14,7 @@ use warrant_ledger::merkle::{
 use crate::cli_io::{Input, Outcome, print_json, read_entries, read_file};
 
 #[derive(Subcommand)]
-pub enum MerkleCommand {
+pub(crate) enum MerkleCommand {
     /// Prints the root of the first N entries (all by default).
     Root {
         /// Hash profile: blake3 or sha256.
@@ -71,7 +71,7 @@ struct RootOut {
 /// An inclusion proof as the CLI prints and reads it (also `warrant prove inclusion`).
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct InclusionJson {
+pub(crate) struct InclusionJson {
     pub hash: String,
     pub leaf_index: u64,
     pub tree_size: u64,
@@ -82,7 +82,7 @@ pub struct InclusionJson {
 /// A consistency proof as the CLI prints and reads it (also `warrant prove consistency`).
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ConsistencyJson {
+pub(crate) struct ConsistencyJson {
     pub hash: String,
     pub old_size: u64,
     pub new_size: u64,
@@ -97,7 +97,7 @@ fn tree(profile: HashProfile) -> Result<MemoryNodes> {
     Ok(nodes)
 }
 
-pub fn hex_path(path: &[Hash]) -> Vec<String> {
+pub(crate) fn hex_path(path: &[Hash]) -> Vec<String> {
     path.iter().map(Hash::to_hex).collect()
 }
 
@@ -105,7 +105,7 @@ fn prove_err(e: ProveError<impl std::fmt::Display>) -> anyhow::Error {
     anyhow!("{e}")
 }
 
-pub fn run(cmd: MerkleCommand) -> Result<Outcome> {
+pub(crate) fn run(cmd: MerkleCommand) -> Result<Outcome> {
     match cmd {
         MerkleCommand::Root { profile, size } => {
             let nodes = tree(profile)?;

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::cli_io::{Input, Outcome, print_json, read_file, read_input, write_secret};
 
 #[derive(Subcommand)]
-pub enum NoteCommand {
+pub(crate) enum NoteCommand {
     /// Generates a key pair: writes the signer key to a file (mode 0600, never printed),
     /// prints the verifier key.
     Keygen {
@@ -47,7 +47,7 @@ struct VerifiedOut<'a> {
     text: &'a str,
 }
 
-pub fn run(cmd: NoteCommand, json: bool) -> Result<Outcome> {
+pub(crate) fn run(cmd: NoteCommand, json: bool) -> Result<Outcome> {
     match cmd {
         NoteCommand::Keygen { name, out } => {
             let signer = NoteSigner::generate(&name)?;

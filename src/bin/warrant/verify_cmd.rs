@@ -17,7 +17,7 @@ fn mark(s: Status) -> String {
 const STORY_LINES: usize = 200;
 
 /// The governance chain, a line per event with the checks that judge it.
-pub fn print_story(story: &[StoryLine]) {
+pub(crate) fn print_story(story: &[StoryLine]) {
     let mut left_out = 0;
     for (n, line) in story.iter().enumerate() {
         let flagged = line
@@ -96,7 +96,7 @@ fn print_actions(report: &audit::Report) {
     }
 }
 
-pub fn run(bundle: &Path, trust: &Path, trusted: &[PathBuf], json: bool) -> Result<Outcome> {
+pub(crate) fn run(bundle: &Path, trust: &Path, trusted: &[PathBuf], json: bool) -> Result<Outcome> {
     let trust = load_trust(trust)?;
     let trusted: Vec<Vec<u8>> = trusted
         .iter()

@@ -71,18 +71,18 @@ impl std::hash::Hasher for PositionHasher {
 pub(super) struct DirtyView<'a>(RwLockReadGuard<'a, Slots>);
 
 impl DirtyView<'_> {
-    pub fn get(&self, pos: u64) -> Option<Slot> {
+    pub(super) fn get(&self, pos: u64) -> Option<Slot> {
         self.0.get(&pos).copied()
     }
 }
 
 impl Dirty {
-    pub fn view(&self) -> DirtyView<'_> {
+    pub(super) fn view(&self) -> DirtyView<'_> {
         DirtyView(self.slots.read().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// Holds `slot` for `pos`; returns how many slots are held.
-    pub fn put(&self, pos: u64, slot: Slot) -> usize {
+    pub(super) fn put(&self, pos: u64, slot: Slot) -> usize {
         let mut slots = self.slots.write().unwrap_or_else(PoisonError::into_inner);
         slots.insert(pos, slot);
         slots.len()
@@ -91,7 +91,7 @@ impl Dirty {
     /// Writes every dirty slot to `file`, in position order, one window at a time. The
     /// slots are forgotten only once all are written: after a failed write the store is
     /// poisoned and must be reopened (which replays), but until then reads stay right.
-    pub fn flush(&self, kind: Kind, file: &StoreFile) -> io::Result<()> {
+    pub(super) fn flush(&self, kind: Kind, file: &StoreFile) -> io::Result<()> {
         let mut slots = self.slots.write().unwrap_or_else(PoisonError::into_inner);
         if slots.is_empty() {
             return Ok(());

@@ -51,7 +51,7 @@ pub(super) struct StoreFile {
 }
 
 impl StoreFile {
-    pub fn new(name: &'static str, file: File, hook: Option<Arc<dyn FaultHook>>) -> Self {
+    pub(super) fn new(name: &'static str, file: File, hook: Option<Arc<dyn FaultHook>>) -> Self {
         Self {
             name,
             file: Arc::new(file),
@@ -65,30 +65,30 @@ impl StoreFile {
             .map_or(Ok(()), |h| h.before(op, self.name))
     }
 
-    pub fn len(&self) -> io::Result<u64> {
+    pub(super) fn len(&self) -> io::Result<u64> {
         Ok(self.file.metadata()?.len())
     }
 
-    pub fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    pub(super) fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
         self.file.read_exact_at(buf, offset)
     }
 
-    pub fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+    pub(super) fn write_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
         self.check(Op::Write)?;
         self.file.write_all_at(buf, offset)
     }
 
-    pub fn set_len(&self, len: u64) -> io::Result<()> {
+    pub(super) fn set_len(&self, len: u64) -> io::Result<()> {
         self.check(Op::Truncate)?;
         self.file.set_len(len)
     }
 
-    pub fn sync(&self) -> io::Result<()> {
+    pub(super) fn sync(&self) -> io::Result<()> {
         self.check(Op::Sync)?;
         self.file.sync_data()
     }
 
-    pub fn hook(&self) -> Option<Arc<dyn FaultHook>> {
+    pub(super) fn hook(&self) -> Option<Arc<dyn FaultHook>> {
         self.hook.clone()
     }
 }

@@ -42,14 +42,14 @@ pub(super) struct IndexRecord {
 }
 
 impl IndexRecord {
-    pub fn to_bytes(self) -> [u8; 16] {
+    pub(super) fn to_bytes(self) -> [u8; 16] {
         let mut b = [0u8; 16];
         b[..8].copy_from_slice(&self.offset.to_le_bytes());
         b[8..].copy_from_slice(&self.prev_in_task.to_le_bytes());
         b
     }
 
-    pub fn from_bytes(b: &[u8; 16]) -> Self {
+    pub(super) fn from_bytes(b: &[u8; 16]) -> Self {
         let mut o = [0u8; 8];
         let mut p = [0u8; 8];
         o.copy_from_slice(&b[..8]);

@@ -28,7 +28,7 @@ pub(super) struct Summit {
 
 impl Summit {
     /// The cached hash of `id`, if any.
-    pub fn get(&self, id: NodeId) -> Option<Hash> {
+    pub(super) fn get(&self, id: NodeId) -> Option<Hash> {
         let level = usize::from(id.level.checked_sub(FROM)?);
         let index = usize::try_from(id.index).ok()?;
         let levels = self.levels.read().unwrap_or_else(PoisonError::into_inner);
@@ -38,7 +38,7 @@ impl Summit {
     /// Records the hash of `id`, which must be a complete subtree of the committed log (so
     /// `id.index` is below `size / 2^level` and the memory stays proportional to the log).
     /// Levels below [`FROM`] are ignored.
-    pub fn put(&self, id: NodeId, hash: Hash) {
+    pub(super) fn put(&self, id: NodeId, hash: Hash) {
         let (Some(level), Ok(index)) = (id.level.checked_sub(FROM), usize::try_from(id.index))
         else {
             return;

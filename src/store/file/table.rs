@@ -46,7 +46,7 @@ impl Kind {
         }
     }
 
-    pub const fn file_name(self) -> &'static str {
+    pub(super) const fn file_name(self) -> &'static str {
         match self {
             Self::Events => "events.tbl",
             Self::Tasks => "tasks.tbl",
@@ -84,7 +84,7 @@ pub(super) enum Slot {
 }
 
 impl Slot {
-    pub fn decode(kind: Kind, b: &[u8]) -> Self {
+    pub(super) fn decode(kind: Kind, b: &[u8]) -> Self {
         if b.iter().all(|&x| x == 0) {
             return Self::Empty;
         }
@@ -176,7 +176,11 @@ impl Table {
         h & (self.capacity - 1)
     }
 
-    pub fn create(dir: &Path, kind: Kind, hook: Option<Arc<dyn FaultHook>>) -> io::Result<Self> {
+    pub(super) fn create(
+        dir: &Path,
+        kind: Kind,
+        hook: Option<Arc<dyn FaultHook>>,
+    ) -> io::Result<Self> {
         Self::create_at(dir, kind.file_name(), kind, MIN_CAPACITY, hook)
     }
 
@@ -207,7 +211,7 @@ impl Table {
     }
 
     /// Opens a table file, for writing or (a reader's) for reading only.
-    pub fn open(
+    pub(super) fn open(
         dir: &Path,
         kind: Kind,
         hook: Option<Arc<dyn FaultHook>>,
@@ -251,7 +255,7 @@ impl Table {
         })
     }
 
-    pub fn read_slot(&self, pos: u64) -> io::Result<Slot> {
+    pub(super) fn read_slot(&self, pos: u64) -> io::Result<Slot> {
         if let Some(slot) = self.dirty.view().get(pos) {
             return Ok(slot);
         }
@@ -264,7 +268,7 @@ impl Table {
     /// Walks the probe run from `home` until `visit` (given each slot's position and
     /// content) returns `Some` or an empty slot is met; returns what `visit` returned, or the
     /// empty slot's position as `Err`.
-    pub fn probe<T>(
+    pub(super) fn probe<T>(
         &self,
         home: u64,
         mut visit: impl FnMut(u64, Slot) -> io::Result<Option<T>>,
@@ -291,7 +295,7 @@ impl Table {
 
     /// Sets the slot at `pos`. It reaches the file at the next [`Table::sync`], or sooner
     /// when the table holds too many slots in memory.
-    pub fn write_slot(&self, pos: u64, slot: Slot) -> io::Result<()> {
+    pub(super) fn write_slot(&self, pos: u64, slot: Slot) -> io::Result<()> {
         if self.dirty.put(pos, slot) >= MAX_HELD {
             self.flush()?;
         }
@@ -299,7 +303,7 @@ impl Table {
     }
 
     /// Writes the dirty slots to the file and syncs it.
-    pub fn sync(&self) -> io::Result<()> {
+    pub(super) fn sync(&self) -> io::Result<()> {
         self.flush()?;
         self.file.sync()
     }
@@ -309,7 +313,7 @@ impl Table {
         self.dirty.flush(self.kind, &self.file)
     }
 
-    pub fn write_header(&self) -> io::Result<()> {
+    pub(super) fn write_header(&self) -> io::Result<()> {
         self.file.write_at(
             &header_bytes(self.kind, self.capacity, self.count, self.watermark),
             0,
@@ -317,13 +321,13 @@ impl Table {
     }
 
     /// Inserts at the first empty slot of `home`'s probe run.
-    pub fn insert(&mut self, home: u64, slot: Slot) -> io::Result<()> {
+    pub(super) fn insert(&mut self, home: u64, slot: Slot) -> io::Result<()> {
         let pos = self.first_empty(home)?;
         self.put_new(pos, slot)
     }
 
     /// The first empty slot of `home`'s probe run.
-    pub fn first_empty(&self, home: u64) -> io::Result<u64> {
+    pub(super) fn first_empty(&self, home: u64) -> io::Result<u64> {
         match self.probe(home, |_, _| Ok(None::<core::convert::Infallible>))? {
             Err(empty) => Ok(empty),
             Ok(never) => match never {},
@@ -331,14 +335,14 @@ impl Table {
     }
 
     /// Fills the empty slot at `pos`.
-    pub fn put_new(&mut self, pos: u64, slot: Slot) -> io::Result<()> {
+    pub(super) fn put_new(&mut self, pos: u64, slot: Slot) -> io::Result<()> {
         self.write_slot(pos, slot)?;
         self.count += 1;
         Ok(())
     }
 
     /// Makes room for `more` insertions, rebuilding at a larger capacity if needed.
-    pub fn reserve(&mut self, more: u64, dir: &Path, key: &[u8; 32]) -> io::Result<()> {
+    pub(super) fn reserve(&mut self, more: u64, dir: &Path, key: &[u8; 32]) -> io::Result<()> {
         let need = self.count + more;
         if need * 10 <= self.capacity * 7 {
             return Ok(());
