@@ -335,7 +335,7 @@ proptest! {
     }
 }
 
-/// One "Taming the many EdDSAs" case: message, key (if it decodes), signature.
+/// One "Taming the many EdDSAs" case: message, key (every case's decodes), signature.
 struct Case {
     msg: Vec<u8>,
     key: VerifyingKey,
