@@ -134,9 +134,15 @@
 //!
 //! ## Features and toolchain
 //!
-//! - no feature (the default): the library alone; everything an auditor needs does no I/O.
+//! - no feature (the default): the library alone; everything an auditor needs does no I/O,
+//!   and the library never starts a thread: appends and audits run on the calling thread.
+//! - `parallel`: signature verification, bundle decoding and the audit's checks spread over
+//!   rayon's pool: the global one, or yours when you call the library inside
+//!   `rayon::ThreadPool::install`, so a service sizes and shares it. A panic in the work
+//!   reaches the caller as a panic, never as a verdict.
 //! - `cli`: the `warrant` command line (`cargo install warrant-ledger --features cli`); its
 //!   dependencies (clap, anyhow, indicatif, serde_json, jemalloc) never reach library users.
+//!   It turns `parallel` on.
 //!
 //! Minimum supported Rust: 1.89 (`rust-version`; clippy holds the code to it in CI).
 //!

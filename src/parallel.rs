@@ -1,136 +1,160 @@
-//! Splitting work over the machine's cores.
+//! Spreading work over cores, when the embedding program opts in.
+//!
+//! With the `parallel` feature, work runs on rayon's pool: the global one, or the caller's
+//! when the library is called inside `rayon::ThreadPool::install`, so a service that embeds
+//! the crate sizes and shares the pool. Without the feature the library never spawns a
+//! thread: everything runs on the calling thread, in the same order of results.
+//!
+//! Either way a panic in the work propagates to the caller (rayon re-throws it on the
+//! joining thread). It is never turned into a verdict: a panic is a bug, and a bug must not
+//! read as "bad signature" or "check failed" in an auditor's report.
 
-/// Runs `f` over parts of `items` on all cores (at most eight) and joins the results in
-/// order; inputs shorter than `min_len` run as one part on the calling thread. Parts are a
-/// multiple of `min_len` long and about sixteen per core, handed out one at a time, so that a
-/// core slowed by a neighbour on a shared machine takes fewer of them instead of holding up
-/// the rest. A part on which `f` panics yields `failed(part length)`, never nothing, so the
-/// results always line up with the items.
-pub(crate) fn map_parts<T, R, F, E>(items: &[T], min_len: usize, f: F, failed: E) -> Vec<R>
+#[cfg(feature = "parallel")]
+use rayon::prelude::*;
+
+/// Runs `f` over parts of `items` and joins the results in order; inputs shorter than
+/// `min_len` run as one part. Parts are a multiple of `min_len` long and about sixteen per
+/// pool thread, so that a thread slowed by a neighbour on a shared machine takes fewer of
+/// them instead of holding up the rest.
+pub(crate) fn map_parts<T, R, F>(items: &[T], min_len: usize, f: F) -> Vec<R>
 where
     T: Sync,
     R: Send,
     F: Fn(&[T]) -> Vec<R> + Sync,
-    E: Fn(usize) -> Vec<R>,
 {
     let min_len = min_len.max(1);
-    if cores() < 2 || items.len() < min_len {
-        return f(items);
+    #[cfg(feature = "parallel")]
+    {
+        let threads = rayon::current_num_threads();
+        if threads > 1 && items.len() >= min_len {
+            let part_len = items.len().div_ceil(threads * 16).next_multiple_of(min_len);
+            let parts: Vec<&[T]> = items.chunks(part_len).collect();
+            return shared(&parts, |p| f(p)).into_iter().flatten().collect();
+        }
     }
-    let part_len = items.len().div_ceil(cores() * 16).next_multiple_of(min_len);
-    let parts: Vec<&[T]> = items.chunks(part_len).collect();
-    map_each(&parts, true, |p| f(p), |p| failed(p.len()))
-        .into_iter()
-        .flatten()
-        .collect()
+    let _ = min_len;
+    f(items)
 }
 
-/// Threads worth running: the machine's cores, at most eight. Asked once: the standard
-/// library reads the cgroup quota files on every call, which was 0.6 % of ingest.
-fn cores() -> usize {
-    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *CORES.get_or_init(|| {
-        std::thread::available_parallelism()
-            .map_or(1, usize::from)
-            .min(8)
-    })
-}
-
-/// Runs `f` on every item; with `spread`, the calling thread and helpers for the cores no
-/// other caller is using (see [`Busy`]) take the items one at a time in the given order (put
-/// the costliest first, so they finish together), else the calling thread runs them all.
-/// Results come back in item order; an item on which `f` panicked yields `failed(item)`.
-pub(crate) fn map_each<T, R, F, E>(items: &[T], spread: bool, f: F, failed: E) -> Vec<R>
+/// Runs `f` on every item, results in item order; with `spread`, the items are shared out
+/// one at a time over the pool (put the costliest first, so they finish together).
+pub(crate) fn map_each<T, R, F>(items: &[T], spread: bool, f: F) -> Vec<R>
 where
     T: Sync,
     R: Send,
     F: Fn(&T) -> R + Sync,
-    E: Fn(&T) -> R,
+{
+    #[cfg(feature = "parallel")]
+    if spread && rayon::current_num_threads() > 1 {
+        return shared(items, f);
+    }
+    let _ = spread;
+    items.iter().map(f).collect()
+}
+
+/// Runs `f` on every item, results in item order. The calling thread takes items one at a
+/// time, and so do helpers queued on the pool, each as soon as a pool thread is free.
+///
+/// The caller works too, rather than waiting for the pool as `par_iter` would from outside
+/// it: when a service already keeps the cores busy (several threads appending at once),
+/// the helpers find the work done when they start, and each call runs on its own thread
+/// without handing its work over. In the ingest benchmark (four appenders on two cores)
+/// `par_iter` left a tenth of the CPU idle and read 0.48–0.54 of the verification limit
+/// where this reads 0.54–0.63, as the scoped threads it replaced did (`docs/performance.md`,
+/// eighteenth session).
+#[cfg(feature = "parallel")]
+fn shared<T, R, F>(items: &[T], f: F) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&T) -> R + Sync,
 {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    let wanted = cores().min(items.len()).saturating_sub(1) * usize::from(spread);
-    let busy = Busy::enter(wanted);
-    let helpers = busy.helpers;
     let next = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
     let work = || {
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(item) = items.get(i) else { return };
-            // An item that panics leaves its slot empty, whichever thread ran it.
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(item))).ok();
+            let r = f(item);
             // A slot is written once, by the thread that took its index.
             if let Ok(mut slot) = slots[i].lock() {
-                *slot = r;
+                *slot = Some(r);
             }
         }
     };
-    std::thread::scope(|s| {
+    let helpers = rayon::current_num_threads()
+        .min(items.len())
+        .saturating_sub(1);
+    rayon::in_place_scope(|s| {
         for _ in 0..helpers {
-            s.spawn(work);
+            s.spawn(|_| work());
         }
         work();
     });
+    // Every index was taken and run: a panic in `f` would have ended the scope with it.
     slots
         .into_iter()
-        .zip(items)
-        .map(|(m, item)| {
+        .map(|m| {
             m.into_inner()
                 .ok()
                 .flatten()
-                .unwrap_or_else(|| failed(item))
+                .unwrap_or_else(|| unreachable!("every item ran in the scope"))
         })
         .collect()
 }
 
-/// Threads now working in [`map_each`], callers and helpers, across the process.
-static BUSY: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-/// A caller's share of the cores while it works in [`map_each`]: helpers only for the cores
-/// no other caller is using. When several threads append at once they already fill the
-/// cores, and a helper spawned per call only adds a thread's start and exit (its allocator's
-/// cache flush and page purge were 2 % of ingest in a profile, plus the page faults after).
-struct Busy {
-    helpers: usize,
-}
-
-impl Busy {
-    fn enter(wanted: usize) -> Self {
-        use std::sync::atomic::Ordering;
-        let others = BUSY.fetch_add(1, Ordering::Relaxed);
-        let idle = cores().saturating_sub(others + 1);
-        let helpers = wanted.min(idle);
-        BUSY.fetch_add(helpers, Ordering::Relaxed);
-        Self { helpers }
+/// Runs `a` and `b`, side by side when the pool has room, and returns both results. The
+/// caller runs `a`, then `b` too if no pool thread has started it.
+pub(crate) fn join<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
+where
+    A: FnOnce() -> RA + Send,
+    B: FnOnce() -> RB + Send,
+    RA: Send,
+    RB: Send,
+{
+    #[cfg(feature = "parallel")]
+    {
+        use std::sync::Mutex;
+        let b = Mutex::new(Some(b));
+        let rb = Mutex::new(None);
+        let run_b = || {
+            let taken = b.lock().ok().and_then(|mut b| b.take());
+            if let Some(b) = taken {
+                let r = b();
+                if let Ok(mut slot) = rb.lock() {
+                    *slot = Some(r);
+                }
+            }
+        };
+        let ra = rayon::in_place_scope(|s| {
+            s.spawn(|_| run_b());
+            let ra = a();
+            run_b();
+            ra
+        });
+        // `b` ran, on this thread or a pool thread: a panic would have ended the scope.
+        let rb = rb.into_inner().ok().flatten();
+        (ra, rb.unwrap_or_else(|| unreachable!("b ran in the scope")))
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        (a(), b())
     }
 }
 
-impl Drop for Busy {
-    fn drop(&mut self) {
-        BUSY.fetch_sub(1 + self.helpers, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
-/// Drops the items of a large vector on all cores: freeing many small allocations one by
+/// Drops the items of a large vector over the pool: freeing many small allocations one by
 /// one is otherwise a serial tail of a parallel job.
-pub(crate) fn drop_in_parts<T: Send>(mut items: Vec<T>, min_len: usize) {
-    let threads = cores();
-    if threads < 2 || items.len() < min_len.max(1) {
+pub(crate) fn drop_in_parts<T: Send>(items: Vec<T>, min_len: usize) {
+    #[cfg(feature = "parallel")]
+    if items.len() >= min_len.max(1) && rayon::current_num_threads() > 1 {
+        items.into_par_iter().with_min_len(min_len).for_each(drop);
         return;
     }
-    let per = items.len().div_ceil(threads);
-    let mut parts = Vec::new();
-    while items.len() > per {
-        parts.push(items.split_off(items.len() - per));
-    }
-    std::thread::scope(|s| {
-        for part in parts {
-            s.spawn(move || drop(part));
-        }
-        drop(items);
-    });
+    let _ = min_len;
+    drop(items);
 }
 
 #[cfg(test)]
@@ -141,39 +165,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn map_each_keeps_item_order_and_isolates_panics() {
-        let items: Vec<u32> = (0..40).rev().collect();
+    fn map_each_keeps_item_order_and_runs_every_item_once() {
+        let items: Vec<u32> = (0..100).rev().collect();
         for spread in [false, true] {
-            let out = map_each(
-                &items,
-                spread,
-                |&n| {
-                    assert!(n != 7, "item 7 fails");
-                    n * 2
-                },
-                |&n| n + 1000,
-            );
-            let want: Vec<u32> = items
-                .iter()
-                .map(|&n| if n == 7 { 1007 } else { n * 2 })
-                .collect();
+            let runs = AtomicUsize::new(0);
+            let out = map_each(&items, spread, |&n| {
+                runs.fetch_add(1, Ordering::Relaxed);
+                n * 2
+            });
+            assert_eq!(runs.load(Ordering::Relaxed), 100, "spread {spread}");
+            let want: Vec<u32> = items.iter().map(|&n| n * 2).collect();
             assert_eq!(out, want, "spread {spread}");
         }
     }
 
     #[test]
-    fn map_each_runs_every_item_once() {
-        let runs = AtomicUsize::new(0);
-        let out = map_each(
-            &[1u8; 100],
-            true,
-            |_| runs.fetch_add(1, Ordering::Relaxed),
-            |_| usize::MAX,
-        );
-        assert_eq!(runs.load(Ordering::Relaxed), 100);
-        let mut seen = out.clone();
-        seen.sort_unstable();
-        assert_eq!(seen, (0..100).collect::<Vec<_>>());
+    fn a_panic_in_the_work_reaches_the_caller() {
+        let items: Vec<u64> = (0..5000).collect();
+        let parts = std::panic::catch_unwind(|| {
+            map_parts(&items, 16, |p| {
+                assert!(!p.contains(&2500), "part with 2500 fails");
+                p.to_vec()
+            })
+        });
+        assert!(parts.is_err(), "map_parts swallowed a panic");
+        let each = std::panic::catch_unwind(|| {
+            map_each(&items, true, |&n| {
+                assert!(n != 2500, "item 2500 fails");
+                n
+            })
+        });
+        assert!(each.is_err(), "map_each swallowed a panic");
+        let joined = std::panic::catch_unwind(|| join(|| 1, || panic!("side fails")));
+        assert!(joined.is_err(), "join swallowed a panic");
     }
 
     /// Counts its drops.
@@ -198,38 +222,55 @@ mod tests {
     #[test]
     fn map_parts_joins_parts_in_order() {
         let items: Vec<u64> = (0..5000).collect();
-        let out = map_parts(
-            &items,
-            16,
-            |p| p.iter().map(|n| n * 3).collect(),
-            |n| vec![0; n],
-        );
-        assert_eq!(out, items.iter().map(|n| n * 3).collect::<Vec<_>>());
-        // A part that panics is replaced by `failed` for exactly its items.
-        let out = map_parts(
-            &items,
-            16,
-            |p| {
-                assert!(!p.contains(&2500), "part with 2500 fails");
-                p.to_vec()
-            },
-            |n| vec![u64::MAX; n],
-        );
-        assert_eq!(out.len(), items.len());
-        let failed: Vec<usize> = (0..out.len()).filter(|&i| out[i] == u64::MAX).collect();
+        for min in [1, 16, 5000, 9000] {
+            let out = map_parts(&items, min, |p| p.iter().map(|n| n * 3).collect());
+            assert_eq!(
+                out,
+                items.iter().map(|n| n * 3).collect::<Vec<_>>(),
+                "{min}"
+            );
+        }
+    }
+
+    /// With the feature, a caller's pool is the one used: the work runs on its threads.
+    #[cfg(feature = "parallel")]
+    #[test]
+    fn the_callers_pool_does_the_work() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .thread_name(|i| format!("callers-{i}"))
+            .build()
+            .expect("pool");
+        let items: Vec<u64> = (0..100_000).collect();
+        let names = pool.install(|| {
+            map_parts(&items, 16, |p| {
+                // Long enough that the helpers start before the caller is through.
+                std::thread::sleep(std::time::Duration::from_millis(2));
+                vec![std::thread::current().name().map(str::to_owned); p.len()]
+            })
+        });
+        assert_eq!(names.len(), items.len());
         assert!(
-            failed.contains(&2500) && failed.len().is_multiple_of(16),
-            "{}",
-            failed.len()
+            names
+                .iter()
+                .all(|n| n.as_deref().is_some_and(|n| n.starts_with("callers-")))
         );
+        let distinct: std::collections::BTreeSet<_> = names.iter().collect();
         assert!(
-            failed.windows(2).all(|w| w[1] == w[0] + 1),
-            "one contiguous part"
+            distinct.len() > 1,
+            "one thread did everything: {distinct:?}"
         );
-        assert!(
-            (0..out.len())
-                .filter(|i| !failed.contains(i))
-                .all(|i| out[i] == items[i])
-        );
+    }
+
+    /// Without the feature the library runs on the calling thread only.
+    #[cfg(not(feature = "parallel"))]
+    #[test]
+    fn without_the_feature_work_stays_on_the_calling_thread() {
+        let me = std::thread::current().id();
+        let items: Vec<u64> = (0..100_000).collect();
+        let ids = map_parts(&items, 16, |p| vec![std::thread::current().id(); p.len()]);
+        assert!(ids.iter().all(|&id| id == me));
+        let ids = map_each(&items, true, |_| std::thread::current().id());
+        assert!(ids.iter().all(|&id| id == me));
     }
 }

@@ -8,7 +8,7 @@ use super::{Audited, Check, Status, check};
 use crate::bundle::BundleRef;
 use crate::cbor::Limits;
 use crate::checkpoint::open_checkpoint;
-use crate::envelope::{self, EnvelopeError};
+use crate::envelope;
 use crate::event::{Body, Digest, Event, EventId, Timestamp, WorkloadId};
 use crate::merkle::{Hash, HashProfile, TreeHead, verify_inclusions};
 use crate::trust::{LogTrust, TrustError, TrustPolicy};
@@ -120,16 +120,11 @@ fn across_entries(
         let (a4, a5) = serial();
         return (a3_logged(bundle, log, items, trusted, logged.heads), a4, a5);
     }
-    std::thread::scope(|s| {
-        let side = s.spawn(serial);
-        let a3 = a3_logged(bundle, log, items, trusted, logged.heads);
-        // A check whose thread panicked fails; it cannot vouch for anything.
-        let (a4, a5) = side.join().unwrap_or_else(|_| {
-            let failed = |id| check(id, Status::Fail, &[], "the check did not complete");
-            (failed("A4"), failed("A5"))
-        });
-        (a3, a4, a5)
-    })
+    let (a3, (a4, a5)) = crate::parallel::join(
+        || a3_logged(bundle, log, items, trusted, logged.heads),
+        serial,
+    );
+    (a3, a4, a5)
 }
 
 /// Entries below which A3–A5 run one after another on the calling thread.
@@ -213,17 +208,7 @@ fn each_entry<'a>(
             })
             .collect()
     };
-    // A part whose thread panicked has verified nothing and proves nothing.
-    let failed = |n| {
-        (0..n)
-            .map(|_| EntryFacts {
-                verified: Err(TrustError::Envelope(EnvelopeError::BadSignature)),
-                refused: None,
-                leaf: Hash::from_bytes([0; 32]),
-            })
-            .collect()
-    };
-    crate::parallel::map_parts(items, part_len(items.len()), part, failed)
+    crate::parallel::map_parts(items, part_len(items.len()), part)
 }
 
 /// The shortest part `each_entry` splits `n` entries into. A bundle of two full batches or
@@ -265,8 +250,7 @@ fn included(items: &[Item<'_>], log: &LogTrust, head: &TreeHead) -> Vec<bool> {
         let proofs = part.iter().map(|i| (i.leaf, i.index, i.proof));
         verify_inclusions(log.profile, head, proofs)
     };
-    // A part whose thread panicked cannot vouch for anything.
-    crate::parallel::map_parts(items, 1024, part, |n| vec![false; n])
+    crate::parallel::map_parts(items, 1024, part)
 }
 
 fn a2_authorised(items: &[Item<'_>], windows: &[Window], trust: &TrustPolicy) -> Check {

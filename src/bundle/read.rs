@@ -143,9 +143,7 @@ fn entries<'a>(raw: &[Raw<'a>]) -> Result<Vec<EntryRef<'a>>, CborError> {
             })
             .collect()
     };
-    // A part whose decoding panicked has decoded nothing that may be trusted.
-    let failed = |n| vec![Err(CborError::Schema("entry decoding failed".into())); n];
-    crate::parallel::map_parts(raw, PARALLEL_MIN, decode, failed)
+    crate::parallel::map_parts(raw, PARALLEL_MIN, decode)
         .into_iter()
         .collect()
 }

@@ -32,6 +32,8 @@ pub fn generate_key() -> SigningKey {
     crate::keys::generate_signing_key()
 }
 
+use std::sync::Arc;
+
 use ciborium::Value;
 use ed25519_dalek::Signature;
 use ed25519_dalek::ed25519::signature::{Keypair, Signer};
@@ -86,10 +88,47 @@ pub enum EnvelopeError {
     /// The header's `sub` is not the event's task.
     #[error("header sub does not match the event task")]
     SubjectMismatch,
-    /// The signer failed or produced a signature that does not verify.
+    /// The signer failed.
     #[error("signer: {0}")]
-    Signer(String),
+    Signer(#[source] SignerError),
+    /// The signer returned a signature that does not verify under its own key: a remote
+    /// signer is trusted with a key, not with correctness.
+    #[error("the signer's signature does not verify under its key")]
+    SignerBadSignature,
 }
+
+/// What a signer reported when it failed, shared so that [`EnvelopeError`] stays `Clone`.
+#[derive(Debug, Clone)]
+pub struct SignerError(Arc<ed25519_dalek::SignatureError>);
+
+impl SignerError {
+    /// The signer's own error.
+    #[must_use]
+    pub fn inner(&self) -> &ed25519_dalek::SignatureError {
+        &self.0
+    }
+}
+
+impl core::fmt::Display for SignerError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for SignerError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&*self.0)
+    }
+}
+
+/// Two signer errors are equal when they are the same failure.
+impl PartialEq for SignerError {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for SignerError {}
 
 /// An event whose envelope signature verified, with the exact envelope bytes.
 ///
@@ -441,7 +480,8 @@ fn verify_chunk<'a, B>(
 ///
 /// # Errors
 /// [`EnvelopeError::Payload`] if the event breaks a model rule, [`EnvelopeError::Signer`] if
-/// the signer fails or returns a signature that does not verify.
+/// the signer fails, [`EnvelopeError::SignerBadSignature`] if it returns a signature that
+/// does not verify.
 pub fn sign<S>(event: &Event, signer: &S) -> Result<VerifiedEvent, EnvelopeError>
 where
     S: Signer<Signature> + Keypair<VerifyingKey = VerifyingKey>,
@@ -458,10 +498,10 @@ where
     let tbs = header::sig_structure(&protected, &payload);
     let signature = signer
         .try_sign(&tbs)
-        .map_err(|e| EnvelopeError::Signer(e.to_string()))?;
+        .map_err(|e| EnvelopeError::Signer(SignerError(Arc::new(e))))?;
     // A remote signer is trusted with a key, not with correctness: check what it returned.
     key.verify_strict(&tbs, &signature)
-        .map_err(|_| EnvelopeError::Signer("signature from the signer does not verify".into()))?;
+        .map_err(|_| EnvelopeError::SignerBadSignature)?;
     let array = Value::Array(vec![
         Value::Bytes(protected),
         Value::Map(Vec::new()),

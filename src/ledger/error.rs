@@ -104,12 +104,13 @@ pub enum LedgerError {
     #[error("{} is not a ledger (no origin file)", .0.display())]
     NotALedger(PathBuf),
     /// A descriptor file of the ledger directory (`origin`, `log.pub`) is malformed.
-    #[error("ledger descriptor {file}: {problem}")]
+    #[error("ledger descriptor {file}: {source}")]
     Descriptor {
         /// The file.
         file: &'static str,
         /// What is wrong with it.
-        problem: String,
+        #[source]
+        source: DescriptorError,
     },
     /// The log key given is not this ledger's: another name than its origin, or another key
     /// than its `log.pub`.
@@ -132,9 +133,22 @@ pub enum LedgerError {
     /// A checkpoint could not be signed or opened.
     #[error("checkpoint: {0}")]
     Checkpoint(#[from] CheckpointError),
-    /// The older checkpoint given for a consistency proof is not one of this log's.
+    /// The older checkpoint given for a consistency proof is not signed by this log's key
+    /// under its origin, or does not parse.
     #[error("the older checkpoint is not of this log: {0}")]
-    ForeignCheckpoint(String),
+    ForeignCheckpoint(#[source] CheckpointError),
+    /// The older checkpoint is signed by this log, but the log's tree does not extend it to
+    /// the bundle's size: it is larger than the bundle, or its root is not this log's at its
+    /// size (the log key signed a fork).
+    #[error(
+        "the older checkpoint at size {size} is not a prefix of this log's tree at size {tree_size}"
+    )]
+    NotAPrefix {
+        /// The older checkpoint's size.
+        size: u64,
+        /// The size of the tree the proof was asked for.
+        tree_size: u64,
+    },
     /// A bundle could not be encoded.
     #[error("bundle encoding: {0}")]
     Encode(#[from] CborError),
@@ -150,6 +164,21 @@ pub enum LedgerError {
     /// The runtime gate cannot judge the request.
     #[error("gate: {0}")]
     Gate(#[from] GateError),
+}
+
+/// What is wrong with a ledger descriptor file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DescriptorError {
+    /// It cannot be read.
+    #[error("reading it: {0}")]
+    Io(#[from] std::io::Error),
+    /// The origin is not one non-empty line without control characters.
+    #[error("the origin must be one non-empty line without control characters")]
+    NotOneLine,
+    /// The verifier key does not parse.
+    #[error("{0}")]
+    Key(#[from] crate::checkpoint::KeyError),
 }
 
 impl From<ProveError<StoreError>> for LedgerError {

@@ -31,8 +31,9 @@ impl<S: Storage> Ledger<S> {
     ///
     /// # Errors
     /// [`LedgerError::UnknownTask`] when the log (up to the checkpoint) holds no entry of
-    /// the task; [`LedgerError::ForeignCheckpoint`] if `since` is not a checkpoint of this
-    /// log or is newer than the log; other [`LedgerError`]s.
+    /// the task; [`LedgerError::ForeignCheckpoint`] if `since` is not signed by this log,
+    /// [`LedgerError::NotAPrefix`] if it is newer than the bundle's checkpoint or its root is
+    /// not this log's; other [`LedgerError`]s.
     pub fn export_bundle(
         &self,
         task: &TaskId,
@@ -135,7 +136,7 @@ impl<S: Storage> Ledger<S> {
         }
         if let Some(old) = since {
             let head = open_checkpoint(old, self.origin(), &[self.verifier()])
-                .map_err(|e| LedgerError::ForeignCheckpoint(e.to_string()))?
+                .map_err(LedgerError::ForeignCheckpoint)?
                 .tree_head();
             if head.size != size {
                 // A checkpoint at the bundle's size needs no proof; a newer one is refused.
@@ -162,13 +163,13 @@ impl<S: Storage> Ledger<S> {
         size: u64,
     ) -> Result<BundleConsistency, LedgerError> {
         let old = open_checkpoint(old_note, self.origin(), &[self.verifier()])
-            .map_err(|e| LedgerError::ForeignCheckpoint(e.to_string()))?
+            .map_err(LedgerError::ForeignCheckpoint)?
             .tree_head();
         if old.size > size || self.root(old.size)? != old.root {
-            return Err(LedgerError::ForeignCheckpoint(format!(
-                "no checkpoint of this log at size {} has that root",
-                old.size
-            )));
+            return Err(LedgerError::NotAPrefix {
+                size: old.size,
+                tree_size: size,
+            });
         }
         let path = if old.size == 0 {
             Vec::new()

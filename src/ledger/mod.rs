@@ -31,7 +31,7 @@ use std::sync::Arc;
 
 pub use self::clock::{Clock, SystemClock};
 use self::commit::{Committer, Prepared};
-pub use self::error::{AppendError, LedgerError, SharedStoreError};
+pub use self::error::{AppendError, DescriptorError, LedgerError, SharedStoreError};
 pub use self::time::{EARLIEST, TimeBounds, TimeError};
 use crate::cbor::Limits;
 use crate::checkpoint::{Checkpoint, NoteSigner, NoteVerifier, open_checkpoint};
@@ -150,12 +150,12 @@ fn check_key(dir: &Path, origin: &str, key: &NoteSigner) -> Result<(), LedgerErr
 
 /// The verifier key recorded in `dir`.
 fn read_verifier(dir: &Path) -> Result<NoteVerifier, LedgerError> {
-    let bad = |problem: String| LedgerError::Descriptor {
+    let bad = |source: DescriptorError| LedgerError::Descriptor {
         file: VERIFIER_FILE,
-        problem,
+        source,
     };
-    let text = std::fs::read_to_string(dir.join(VERIFIER_FILE)).map_err(|e| bad(e.to_string()))?;
-    NoteVerifier::parse(text.trim_end()).map_err(|e| bad(e.to_string()))
+    let text = std::fs::read_to_string(dir.join(VERIFIER_FILE)).map_err(|e| bad(e.into()))?;
+    NoteVerifier::parse(text.trim_end()).map_err(|e| bad(e.into()))
 }
 
 impl Ledger<FileStore> {
@@ -226,7 +226,7 @@ impl Ledger<FileStore> {
         if origin.is_empty() || origin.contains(|c: char| c.is_control()) {
             return Err(LedgerError::Descriptor {
                 file: ORIGIN_FILE,
-                problem: "the origin must be a non-empty line".into(),
+                source: DescriptorError::NotOneLine,
             });
         }
         if log_key.name() != origin {
@@ -336,14 +336,14 @@ impl Ledger<FileStore> {
 /// # Errors
 /// [`LedgerError::Descriptor`].
 pub fn read_origin(dir: &Path) -> Result<String, LedgerError> {
-    let bad = |problem: String| LedgerError::Descriptor {
+    let bad = |source: DescriptorError| LedgerError::Descriptor {
         file: ORIGIN_FILE,
-        problem,
+        source,
     };
-    let text = std::fs::read_to_string(dir.join(ORIGIN_FILE)).map_err(|e| bad(e.to_string()))?;
+    let text = std::fs::read_to_string(dir.join(ORIGIN_FILE)).map_err(|e| bad(e.into()))?;
     let origin = text.strip_suffix('\n').unwrap_or(&text);
-    if origin.is_empty() || origin.contains('\n') {
-        return Err(bad("it must hold one non-empty line".into()));
+    if origin.is_empty() || origin.contains(|c: char| c.is_control()) {
+        return Err(bad(DescriptorError::NotOneLine));
     }
     Ok(origin.to_owned())
 }
