@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::cbor::CborError;
 use crate::checkpoint::CheckpointError;
 use crate::envelope::EnvelopeError;
 use crate::event::TaskId;
@@ -124,9 +123,6 @@ pub enum LedgerError {
     /// The log holds no entry of this task.
     #[error("no entry of task {0} in the log")]
     UnknownTask(TaskId),
-    /// The operation writes, and the ledger was opened read-only.
-    #[error("the ledger is open read-only")]
-    ReadOnly,
     /// Read-only, and no checkpoint is stored yet: nothing to prove against.
     #[error("no checkpoint has been signed yet")]
     NoCheckpoint,
@@ -149,9 +145,6 @@ pub enum LedgerError {
         /// The size of the tree the proof was asked for.
         tree_size: u64,
     },
-    /// A bundle could not be encoded.
-    #[error("bundle encoding: {0}")]
-    Encode(#[from] CborError),
     /// A stored entry does not decode (the store is damaged: `fsck` names where).
     #[error("entry {index} does not decode: {source}")]
     Entry {

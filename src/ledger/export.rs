@@ -88,7 +88,11 @@ impl<S: Storage> Ledger<S> {
             entries,
             policies,
         };
-        Ok(bundle.to_cbor()?)
+        // A bundle holds byte strings, text and integers only: nothing serde can fail on, no
+        // float or tag, no map whose keys could collide.
+        Ok(bundle
+            .to_cbor()
+            .unwrap_or_else(|e| unreachable!("a bundle always encodes: {e}")))
     }
 
     /// The registration entries of the policies the task's decisions cite.
@@ -138,6 +142,14 @@ impl<S: Storage> Ledger<S> {
             let head = open_checkpoint(old, self.origin(), &[self.verifier()])
                 .map_err(LedgerError::ForeignCheckpoint)?
                 .tree_head();
+            // Checked here even at the bundle's size, where no proof is made: a checkpoint
+            // the log key signed over another tree of that size is a fork to report.
+            if head.size > size || self.root(head.size)? != head.root {
+                return Err(LedgerError::NotAPrefix {
+                    size: head.size,
+                    tree_size: size,
+                });
+            }
             if head.size != size {
                 // A checkpoint at the bundle's size needs no proof; a newer one is refused.
                 wanted.entry(head.size).or_insert(Some(old.to_vec()));
