@@ -80,6 +80,11 @@ fn audit_bench(c: &mut Criterion) {
     g.bench_function("audit_verify_bundle", |b| {
         b.iter(|| audit::verify(black_box(&bundle), &trust, &[]))
     });
+    // The strict decode alone (the bundle's structure, then each entry): what the
+    // in-place comparison of raw entries saves is read here (docs/performance.md).
+    g.bench_function("strict_bundle_decode", |b| {
+        b.iter(|| audit::bundle_task(black_box(&bundle)))
+    });
     g.bench_function("raw_ed25519_batch_verify_one_core", |b| {
         b.iter(|| raw_verify(black_box(&raw)))
     });

@@ -1,8 +1,28 @@
 //! **Not part of the API.** Hooks through which this crate's own fuzz targets, benches, CLI
 //! and integration tests reach what the library keeps private: the batch verifier (raw, for
-//! the speed reference and its differential fuzzing) and the generic CBOR value codec (an
-//! oracle for the strict one). Hidden from the docs and outside semver: anything here may
+//! the speed reference and its differential fuzzing), the generic CBOR value codec (an
+//! oracle for the strict one), and each of the strict readers alone (for the differential
+//! fuzz target `cbor_readers`). Hidden from the docs and outside semver: anything here may
 //! change or go in any release. See `docs/public-api.md`.
 
 pub use crate::cbor::value::{parse_value, value_to_vec};
 pub use crate::envelope::batch::{Signed, verify_all};
+
+use crate::cbor::{CborError, Limits};
+use crate::envelope::Protected;
+
+/// The structural canonical-CBOR checker alone: every rule of the strict decode but the typed
+/// round trip.
+///
+/// # Errors
+/// The first rule `bytes` break.
+pub fn check_canonical(bytes: &[u8], limits: Limits) -> Result<(), CborError> {
+    crate::cbor::check(bytes, limits)
+}
+
+/// A protected header decoded strictly and encoded again (`None` if it is refused): the
+/// differential fuzz target checks that whatever is accepted is the one encoding.
+#[must_use]
+pub fn header_round_trip(bytes: &[u8]) -> Option<Vec<u8>> {
+    Protected::decode(bytes).ok()?.encode().ok()
+}

@@ -18,7 +18,6 @@
 //! [`MAX_BUNDLE_LEN`]. Nothing in a bundle is trusted: the auditor checks every signature,
 //! proof and checkpoint against what it pins (see `docs/bundle-format.md`).
 
-mod entry;
 mod read;
 
 pub(crate) use read::BundleRef;

@@ -144,13 +144,6 @@ pub(crate) fn head_at(bytes: &[u8], at: usize) -> Option<(u8, u64, usize)> {
     Some((major, arg, at + 1 + n))
 }
 
-/// [`head_at`] for a head in shortest form only, as canonical encoding requires: `None` too
-/// when a shorter head could hold the argument (major type 7 is not judged here).
-pub(crate) fn shortest_head_at(bytes: &[u8], at: usize) -> Option<(u8, u64, usize)> {
-    let (major, arg, next) = head_at(bytes, at)?;
-    (major == 7 || arg >= smallest_for(next - at - 1)).then_some((major, arg, next))
-}
-
 /// The smallest argument a head with `n` bytes after its first may carry in shortest form.
 fn smallest_for(n: usize) -> u64 {
     match n {

@@ -2,8 +2,7 @@
 //! and encodes them back verbatim, so a large container can be decoded shallowly and its parts
 //! decoded later, each strictly and on any thread.
 //!
-//! Canonical form is not lost: the container's bytes passed the structural checks as a whole
-//! (or, through `read_deferring_raw`, every part is decoded strictly before any is used),
+//! Canonical form is not lost: the container's bytes passed the structural checks as a whole,
 //! the container's round trip covers everything outside its `Raw` parts, and each part gets
 //! its own full strict decode (round trip included) when it is read.
 
