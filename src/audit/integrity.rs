@@ -9,7 +9,7 @@ use crate::bundle::BundleRef;
 use crate::cbor::Limits;
 use crate::checkpoint::open_checkpoint;
 use crate::envelope;
-use crate::event::{Body, Digest, Event, EventId, Timestamp, WorkloadId};
+use crate::event::{Body, Digest, Event, EventId, TaskId, Timestamp, WorkloadId};
 use crate::merkle::{Hash, HashProfile, TreeHead, verify_inclusions};
 use crate::trust::{LogTrust, TrustError, TrustPolicy};
 
@@ -48,8 +48,13 @@ fn unverified_id(bytes: &[u8]) -> Option<EventId> {
         .map(|e| e.id)
 }
 
-/// Verified events: (log index, is a policy, event).
-pub(super) type Verified<'a> = Vec<(u64, bool, Audited<'a>)>;
+/// An event whose entry passed A1: where it is in the log, and whether the bundle carries it
+/// as a cited policy rather than as an event of the task.
+pub(super) struct VerifiedEntry<'a> {
+    pub index: u64,
+    pub is_policy: bool,
+    pub event: Audited<'a>,
+}
 
 /// Runs A1–A5; also returns the verified events for B1–B11.
 pub(super) fn run<'a>(
@@ -57,7 +62,7 @@ pub(super) fn run<'a>(
     log: &LogTrust,
     trust: &TrustPolicy,
     trusted: &[Vec<u8>],
-) -> (Vec<Check>, Verified<'a>) {
+) -> (Vec<Check>, Vec<VerifiedEntry<'a>>) {
     let mut items: Vec<Item<'_>> = bundle
         .entries
         .iter()
@@ -90,7 +95,14 @@ pub(super) fn run<'a>(
     let checks = vec![a1, a2, a3, a4, a5];
     let verified = items
         .into_iter()
-        .filter_map(|i| i.verified.map(|v| (i.index, i.is_policy, v)))
+        .filter_map(|i| {
+            let event = i.verified?;
+            Some(VerifiedEntry {
+                index: i.index,
+                is_policy: i.is_policy,
+                event,
+            })
+        })
         .collect();
     (checks, verified)
 }
@@ -398,50 +410,76 @@ fn consistency(
     Ok(warning)
 }
 
+/// A4: the task's entries are all there. Three rules, each failing with its own finding: the
+/// entries are in log order and of this task; each emitter's chain runs unbroken from eseq 0;
+/// the `TaskClosed` manifest names each emitter's last event (a warning without a close).
 fn a4_complete(bundle: &BundleRef<'_>, items: &[Item<'_>]) -> Check {
     let entries: Vec<&Item<'_>> = items.iter().filter(|i| !i.is_policy).collect();
+    let events: Vec<&Audited<'_>> = entries.iter().filter_map(|i| i.verified.as_ref()).collect();
+    let judged = in_order_and_of_the_task(&entries, &events, bundle.task)
+        .and_then(|()| unbroken_chains(&events))
+        .and_then(|chains| manifest_matches(&events, chains));
+    match judged {
+        Ok(c) | Err(c) => c,
+    }
+}
+
+/// A4's first rule: entries in strictly increasing log order (none repeated), every one an
+/// event of the bundle's task.
+fn in_order_and_of_the_task(
+    entries: &[&Item<'_>],
+    events: &[&Audited<'_>],
+    task: TaskId,
+) -> Result<(), Check> {
     if let Some(w) = entries.windows(2).find(|w| w[0].index >= w[1].index) {
         let ids: Vec<EventId> = w.iter().filter_map(|i| i.label()).collect();
-        return check(
-            "A4",
-            Status::Fail,
-            &ids,
-            format!(
-                "entries out of log order or repeated at index {}",
-                w[1].index
-            ),
+        let why = format!(
+            "entries out of log order or repeated at index {}",
+            w[1].index
         );
+        return Err(check("A4", Status::Fail, &ids, why));
     }
-    let events: Vec<&Audited<'_>> = entries.iter().filter_map(|i| i.verified.as_ref()).collect();
-    if let Some(stranger) = events.iter().find(|e| e.event().task != Some(bundle.task)) {
-        return check(
+    match events.iter().find(|e| e.event().task != Some(task)) {
+        Some(stranger) => Err(check(
             "A4",
             Status::Fail,
             &[stranger.event().id],
             "an entry belongs to another task",
-        );
+        )),
+        None => Ok(()),
     }
-    // Each emitter's chain in the task: eseq 0, 1, 2, … and each prev the digest before it.
-    let mut chains: BTreeMap<&WorkloadId, Vec<&Audited<'_>>> = BTreeMap::new();
-    for e in &events {
+}
+
+/// Each emitter's events of the task, in log order.
+type Chains<'e, 'a> = BTreeMap<&'e WorkloadId, Vec<&'e Audited<'a>>>;
+
+/// A4's second rule: each emitter's chain in the task is eseq 0, 1, 2, … with each `prev`
+/// the digest of the event before it.
+fn unbroken_chains<'e, 'a>(events: &[&'e Audited<'a>]) -> Result<Chains<'e, 'a>, Check> {
+    let mut chains: Chains<'e, 'a> = BTreeMap::new();
+    for e in events {
         chains.entry(&e.event().emitter).or_default().push(e);
     }
     for (emitter, chain) in &chains {
         for (k, e) in chain.iter().enumerate() {
             let want_prev = k.checked_sub(1).map(|p| chain[p].digest());
             if e.event().eseq != k as u64 || e.event().prev != want_prev {
-                return check(
-                    "A4",
-                    Status::Fail,
-                    &[e.event().id],
-                    format!(
-                        "{emitter}: event {k} of the emitter has eseq {} or a prev that breaks the chain (a missing or altered event)",
-                        e.event().eseq
-                    ),
+                let why = format!(
+                    "{emitter}: event {k} of the emitter has eseq {} or a prev that breaks the chain (a missing or altered event)",
+                    e.event().eseq
                 );
+                return Err(check("A4", Status::Fail, &[e.event().id], why));
             }
         }
     }
+    Ok(chains)
+}
+
+/// A4's third rule: the `TaskClosed` manifest names, for every emitter with events logged
+/// before the close and for no other, its last event's eseq and digest. The manifest speaks
+/// for the events logged before the close; what follows it (a revocation the close
+/// triggered, say) is judged by B10, not here.
+fn manifest_matches(events: &[&Audited<'_>], chains: Chains<'_, '_>) -> Result<Check, Check> {
     let close = events
         .iter()
         .enumerate()
@@ -450,46 +488,35 @@ fn a4_complete(bundle: &BundleRef<'_>, items: &[Item<'_>]) -> Check {
             _ => None,
         });
     let Some((at, close, c)) = close else {
-        return check(
+        return Ok(check(
             "A4",
             Status::Warn,
             &[],
             "emitter chains are complete, but the task has no TaskClosed manifest to check them against",
-        );
+        ));
     };
     let manifest: HashMap<&WorkloadId, (u64, Digest)> = c
         .manifest
         .iter()
         .map(|m| (&m.emitter, (m.last_eseq, m.last_digest)))
         .collect();
-    // The manifest speaks for the events logged before the close; what follows it (a
-    // revocation the close triggered, say) is judged by B10, not here.
     let mut before: BTreeMap<&WorkloadId, &Audited<'_>> = BTreeMap::new();
     for e in &events[..at] {
         before.insert(&e.event().emitter, e);
     }
+    let fail = |why: String| Err(check("A4", Status::Fail, &[close.event().id], why));
     for (emitter, last) in &before {
         if manifest.get(emitter) != Some(&(last.event().eseq, last.digest())) {
-            return check(
-                "A4",
-                Status::Fail,
-                &[close.event().id],
-                format!(
-                    "TaskClosed manifest does not match {emitter}'s last event (eseq {})",
-                    last.event().eseq
-                ),
-            );
+            return fail(format!(
+                "TaskClosed manifest does not match {emitter}'s last event (eseq {})",
+                last.event().eseq
+            ));
         }
     }
     if manifest.len() != before.len() {
-        return check(
-            "A4",
-            Status::Fail,
-            &[close.event().id],
-            "TaskClosed manifest names an emitter with no event in the bundle",
-        );
+        return fail("TaskClosed manifest names an emitter with no event in the bundle".into());
     }
-    check(
+    Ok(check(
         "A4",
         Status::Pass,
         &[],
@@ -497,7 +524,7 @@ fn a4_complete(bundle: &BundleRef<'_>, items: &[Item<'_>]) -> Check {
             "{} emitter chains complete and matching the TaskClosed manifest",
             chains.len()
         ),
-    )
+    ))
 }
 
 /// An action that ended before it started, or a credential that expires before it is valid.

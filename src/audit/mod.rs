@@ -300,11 +300,11 @@ fn audit(
     let logged = |policy: bool| -> Vec<governance::Logged<'_>> {
         verified
             .iter()
-            .filter(|(_, p, _)| *p == policy)
-            .map(|(index, _, e)| governance::Logged {
-                index: *index,
-                event: e.event(),
-                digest: e.digest(),
+            .filter(|v| v.is_policy == policy)
+            .map(|v| governance::Logged {
+                index: v.index,
+                event: v.event.event(),
+                digest: v.event.digest(),
             })
             .collect()
     };
@@ -320,7 +320,8 @@ fn audit(
     drop(task);
     let story = if with_story {
         // The cited policies too, in log order: B4 judges the chain against them.
-        let mut told: Vec<(u64, &Audited<'_>)> = verified.iter().map(|(i, _, e)| (*i, e)).collect();
+        let mut told: Vec<(u64, &Audited<'_>)> =
+            verified.iter().map(|v| (v.index, &v.event)).collect();
         told.sort_by_key(|(i, _)| *i);
         story::tell(&told, &checks)
     } else {
