@@ -59,9 +59,8 @@ where
 /// it: when a service already keeps the cores busy (several threads appending at once),
 /// the helpers find the work done when they start, and each call runs on its own thread
 /// without handing its work over. In the ingest benchmark (four appenders on two cores)
-/// `par_iter` left a tenth of the CPU idle and read 0.48–0.54 of the verification limit
-/// where this reads 0.54–0.63, as the scoped threads it replaced did (`docs/performance.md`,
-/// eighteenth session).
+/// `par_iter` left part of the CPU idle where this keeps pace with the scoped threads it
+/// replaced (`docs/performance.md`, eighteenth session).
 #[cfg(feature = "parallel")]
 fn shared<T, R, F>(items: &[T], f: F) -> Vec<R>
 where

@@ -346,9 +346,9 @@ fn encodes_to<T: Serialize + ?Sized>(value: &T, bytes: &[u8]) -> Result<bool, Cb
             return Ok(encode_with_capacity(value, bytes.len())? == bytes);
         };
         // Raw items are checked in place, not copied (`ser::Encoder::matches`); if the
-        // encoder had to move bytes across one, encode again in full. Kept for its measured
-        // saving: a full copy and compare of a 100 000-entry bundle's entries (152 MB) took
-        // the strict decode from 90 to 225 ms, 8 % of the audit (`docs/performance.md`).
+        // encoder had to move bytes across one, encode again in full. The one fast path kept
+        // of the strict readers, for its measured saving on the audit (`docs/performance.md`,
+        // "One strict reader per format").
         enc.set_comparing(true);
         let mut same = value
             .serialize(&mut *enc)

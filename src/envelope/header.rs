@@ -84,8 +84,8 @@ impl Protected {
     /// heads, keys in order, no duplicates), exactly the labels above, EdDSA, our content
     /// type. Those rules leave one encoding per header, the one [`Protected::encode`] writes.
     ///
-    /// One reader: a layout-following fast path was a fifth of the cost but 2 % of ingest,
-    /// under the bar a second reader must clear (issue 28; `docs/performance.md`).
+    /// One reader: a layout-following fast path saved too little to be worth a second reader
+    /// that must agree with this one (`docs/performance.md`, "One strict reader per format").
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError> {
         let Value::Map(entries) = cbor::parse_value(bytes, Limits::default())? else {
             return Err(EnvelopeError::Header("protected header is not a map"));

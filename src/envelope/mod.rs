@@ -134,12 +134,12 @@ impl Eq for SignerError {}
 ///
 /// `B` holds the bytes: owned (`Vec<u8>`, the default, what a ledger stores) or borrowed
 /// from the input (`&[u8]`: an auditor reading a bundle keeps its envelopes where they lie,
-/// rather than an allocation and a copy per envelope, 90 MB at 10^5 entries).
+/// rather than an allocation and a copy per envelope; `docs/performance.md`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedEvent<B = Vec<u8>> {
     bytes: B,
     /// Boxed: verified events travel through several vectors on their way to the store, and
-    /// moving the decoded event with them (536 bytes, against 8) was 1 % of ingest.
+    /// moving the whole decoded event with them cost ingest measurably (`docs/performance.md`).
     event: Box<Event>,
     kid: [u8; KEY_ID_LEN],
     /// [`Digest::of_envelope`] of `bytes`, computed on first use (ingest never needs it;
@@ -432,7 +432,8 @@ fn verify_chunk<'a, B>(
     keep: fn(VerifiedEvent<&'a [u8]>) -> VerifiedEvent<B>,
 ) -> Vec<Result<VerifiedEvent<B>, EnvelopeError>> {
     // The last key judged and whether it is weak: a chunk's envelopes come from a few
-    // emitters, and the check (three point doublings) was 2.7 % of ingest when made per item.
+    // emitters, and the check (three point doublings) made per item showed in ingest's
+    // profile (`docs/performance.md`).
     let mut last: Option<([u8; 32], bool)> = None;
     let checked: Vec<Result<(ParsedEnvelope<'_>, VerifyingKey), EnvelopeError>> = chunk
         .into_iter()

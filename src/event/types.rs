@@ -156,8 +156,8 @@ impl Digest {
     /// What cites a signed event: BLAKE3 over a zero byte and the exact COSE_Sign1 bytes,
     /// which is also the envelope's leaf hash in a BLAKE3 log (RFC 6962's leaf prefix). One
     /// hash then names an event both in other events' citations and in the tree, so an
-    /// auditor of a BLAKE3 log hashes each envelope once, not twice (about 4 % of a
-    /// 100 000-event audit's CPU, measured; `docs/performance.md`).
+    /// auditor of a BLAKE3 log hashes each envelope once, not twice (the saving is measured
+    /// in `docs/performance.md`).
     #[must_use]
     pub fn of_envelope(envelope: &[u8]) -> Self {
         Self(

@@ -24,9 +24,9 @@ pub(super) enum KeyClass {
     Mixed,
 }
 
-/// Keys already found to be of prime order. Deciding it costs a scalar multiplication
-/// (33 µs here, as much as verifying two signatures in a batch), and a bundle's few keys
-/// come back in every audit, so the answer is remembered. Bounded: emptied when full, so a
+/// Keys already found to be of prime order. Deciding it costs a scalar multiplication (as
+/// much as verifying two signatures in a batch; `docs/performance.md`), and a bundle's few
+/// keys come back in every audit, so the answer is remembered. Bounded: emptied when full, so a
 /// stream of fresh keys costs the check again, never memory.
 const REMEMBERED: usize = 4096;
 

@@ -11,7 +11,7 @@ use crate::store::{NewEntry, StoreError};
 
 /// The byte buffers a commit fills, kept by the writer from one commit to the next: a
 /// multi-megabyte buffer allocated afresh for each group came from new pages every time,
-/// and their page faults were 1.5 % of ingest (`docs/performance.md`).
+/// and their page faults showed in ingest's profile (`docs/performance.md`).
 #[derive(Default)]
 pub(super) struct Buffers {
     frames: Vec<u8>,
@@ -47,8 +47,8 @@ struct Plan {
 
 impl FileStore {
     fn plan(&self, w: &mut Writer, batch: &[NewEntry<'_>]) -> Result<Plan, StoreError> {
-        // Sized up front: growing a multi-megabyte buffer by doubling copied it over and over
-        // (0.5 % of ingest, with the page faults of each new copy).
+        // Sized up front: growing a multi-megabyte buffer by doubling copied it over and over,
+        // each new copy with its page faults (`docs/performance.md`).
         let frames_len: usize = batch
             .iter()
             .map(|e| FRAME_HEADER as usize + e.bytes.len())

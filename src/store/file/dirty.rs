@@ -43,7 +43,8 @@ type Slots = HashMap<u64, Slot, std::hash::BuildHasherDefault<PositionHasher>>;
 
 /// A cheap hash of a slot position. Positions come from BLAKE3 keyed with the store's secret
 /// key (and runs after them), so nobody can choose positions that collide, and the standard
-/// library's SipHash, which resists such choices, was 0.5 % of ingest for nothing.
+/// library's SipHash, which resists such choices, cost ingest for nothing
+/// (`docs/performance.md`).
 #[derive(Default)]
 pub(super) struct PositionHasher(u64);
 

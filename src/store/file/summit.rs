@@ -4,8 +4,8 @@
 //! so the low levels of a proof's path sit next to each other (the nodes of a subtree of
 //! 2^ℓ leaves fill 2^ℓ − 1 consecutive slots), but each node of an upper level sits in a
 //! page of its own, far from the others. Under page-cache pressure, as during and after a
-//! large ingest, those pages are the ones evicted: right after ingesting 10^7 entries a proof
-//! cost about 118 µs, against 20–25 µs with the files cached and the disk idle.
+//! large ingest, those pages are the ones evicted, and a proof right after a 10^7-entry
+//! ingest cost several times what it costs with the files cached (`docs/performance.md`).
 //!
 //! Nodes of level [`FROM`] and up are kept here once written by an append or read by anyone:
 //! about one node per 2^(FROM−1) = 512 entries, 33 bytes each (0.6 MB at 10^7 entries).
