@@ -91,3 +91,40 @@ assert go["inclusion"] == incl["path"], ("inclusion", go, incl)
 assert go["consistency"] == cons["path"], ("consistency", go, cons)
 PY
 echo "a $n-entry SHA-256 ledger: checkpoint opens with sumdb/note; root and proofs equal sumdb/tlog's"
+
+# 4. A running `warrant serve`: 600 events submitted over HTTP, then sumdb/tlog reads the
+#    C2SP tlog-tiles API (hash tiles at two levels, entry bundles, full and partial),
+#    checks every tile against the signed checkpoint and proves every entry from them.
+S="$work/served"
+vkey=$("$warrant" init "$S" --origin example.com/served --hash sha256)
+printf '\n[[emitters]]\nworkload = "%s"\nassurance = "enforced"\nkinds = ["TrustSignal"]\nkeys = [{ public_key = "%s" }]\n' \
+  "spiffe://bank.example/any" "$pub" >> "$S/trust.toml"
+sed 's#"emitter": "[^"]*"#"emitter": "spiffe://bank.example/any"#' "$here/../examples/events/TrustSignal.json" > "$work/signal.json"
+for _ in $(seq 600); do
+  "$warrant" event sign --key "$work/emitter.key" --fresh-id --at now --chain "$work/signal.chain" < "$work/signal.json"
+done > "$work/signals.seq"
+"$warrant" serve "$S" --listen 127.0.0.1:0 --quiet --checkpoint-ms 50 > "$work/serve.out" &
+server=$!
+trap 'kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 100); do grep -q '^listening on ' "$work/serve.out" && break; sleep 0.1; done
+url=$(sed -n 's/^listening on //p' "$work/serve.out")
+python3 - "$url" "$work/signals.seq" <<'PY'
+import json, sys, urllib.request
+body = open(sys.argv[2], "rb").read()
+answer = json.load(urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/add", data=body)))
+assert answer["indices"] == list(range(600)), answer
+PY
+for _ in $(seq 100); do
+  size=$(python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1] + "/checkpoint").read().decode().split("\n")[1])' "$url")
+  [ "$size" = 600 ] && break
+  sleep 0.1
+done
+tiles=$("$check" tiles "$url" "$vkey")
+kill -TERM "$server"
+wait "$server"
+python3 - "$tiles" <<'PY'
+import json, sys
+got = json.loads(sys.argv[1])
+assert got["size"] == 600 and got["entries_checked"] == 600, got
+PY
+echo "sumdb/tlog read a live server's tiles: $tiles"

@@ -26,3 +26,18 @@ pub fn check_canonical(bytes: &[u8], limits: Limits) -> Result<(), CborError> {
 pub fn header_round_trip(bytes: &[u8]) -> Option<Vec<u8>> {
     Protected::decode(bytes).ok()?.encode().ok()
 }
+
+/// Whether a request names a route of the ledger server (fuzz target `server_requests`).
+#[cfg(feature = "server")]
+#[must_use]
+pub fn server_route_ok(method: &str, path: &str, query: Option<&str>) -> bool {
+    crate::server::Route::parse(method, path, query).is_ok()
+}
+
+/// The envelopes the ledger server reads from an `/add` body, or `None` if it refuses the
+/// body (fuzz target `server_requests`).
+#[cfg(feature = "server")]
+#[must_use]
+pub fn server_split_add_body(body: &[u8], max_entry: usize) -> Option<Vec<Vec<u8>>> {
+    crate::server::split_add_body(body, max_entry).ok()
+}

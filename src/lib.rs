@@ -192,6 +192,8 @@ pub mod audit;
 pub mod bundle;
 pub mod cbor;
 pub mod checkpoint;
+#[cfg(feature = "client")]
+pub mod client;
 // The demo's fictional deployment and the test keys are what the CLI, the benches and the
 // tests run on; they are not API (keys' functions panic, the bank is fiction), so they are
 // hidden and outside semver (`docs/public-api.md`).
@@ -208,5 +210,7 @@ pub mod keys;
 pub mod ledger;
 pub mod merkle;
 mod parallel;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod store;
 pub mod trust;

@@ -415,13 +415,17 @@ fn a_reader_beside_the_writer_sees_committed_entries_and_signs_nothing() {
     // The one checkpoint is the empty log's, signed when it was created.
     let empty = reader.checkpoint().expect("created");
     assert!(String::from_utf8_lossy(&empty).starts_with("example.com/agents\n0\n"));
+    let mut previous = empty;
     for (k, batch) in batches.iter().enumerate() {
         let refs: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
         writer.append_batch(&refs).expect("append");
         let note = writer.checkpoint().expect("checkpoint");
-        // Nothing new until the reader refreshes; then all of it.
+        // Nothing new until the reader refreshes, not even the newer checkpoint on disk
+        // (its entries are not served yet: nothing could be proven against it); then all.
         assert_eq!(reader.size(), 40 * k as u64);
+        assert_eq!(reader.latest_checkpoint().expect("latest"), Some(previous));
         assert_eq!(reader.refresh().expect("refresh"), 40 * (k as u64 + 1));
+        previous = note.clone();
         assert_eq!(reader.checkpoint().expect("latest"), note);
         let head = open_checkpoint(&note, ORIGIN, &[reader.verifier()])
             .expect("note")

@@ -77,6 +77,20 @@ impl Committer {
     }
 }
 
+/// Where an entry of a unit goes.
+#[derive(Clone, Copy)]
+enum Slot {
+    /// Written by this group.
+    New,
+    /// Byte-identical bytes are in the log already at this index (an idempotent retry).
+    Stored(u64),
+    /// Byte-identical bytes are an entry of an earlier unit of this group (unit, position):
+    /// a retry that arrived while its first attempt still waited for its commit.
+    SameAs(usize, usize),
+}
+
+type Accepted = (u64, Vec<Prepared>, Vec<Slot>);
+
 /// Resolves duplicates, then writes every surviving unit in one append.
 fn commit_group(
     store: &dyn Storage,
@@ -84,24 +98,25 @@ fn commit_group(
     observe: &Observer<'_>,
 ) -> Vec<(u64, Outcome)> {
     let mut results = Vec::with_capacity(group.len());
-    let mut accepted: Vec<(u64, Vec<Prepared>, Vec<Option<u64>>)> = Vec::new();
-    let mut seen: HashSet<EventId> = HashSet::new();
+    let mut accepted: Vec<Accepted> = Vec::new();
+    let mut seen: HashMap<EventId, (usize, usize)> = HashMap::new();
     for (ticket, unit) in group {
-        match resolve_duplicates(store, &unit, &seen) {
-            Ok(existing) => {
-                for (p, e) in unit.iter().zip(&existing) {
-                    if e.is_none() {
-                        seen.insert(p.id);
+        match resolve_duplicates(store, &unit, &seen, &accepted) {
+            Ok(slots) => {
+                for (position, (p, slot)) in unit.iter().zip(&slots).enumerate() {
+                    if matches!(slot, Slot::New) {
+                        seen.insert(p.id, (accepted.len(), position));
                     }
                 }
-                accepted.push((ticket, unit, existing));
+                accepted.push((ticket, unit, slots));
             }
             Err(e) => results.push((ticket, Err(e))),
         }
     }
     let batch: Vec<NewEntry<'_>> = accepted
         .iter()
-        .flat_map(|(_, unit, existing)| unit.iter().zip(existing).filter(|(_, e)| e.is_none()))
+        .flat_map(|(_, unit, slots)| unit.iter().zip(slots))
+        .filter(|(_, slot)| matches!(slot, Slot::New))
         .map(|(p, _)| NewEntry {
             bytes: &p.bytes,
             leaf: p.leaf,
@@ -110,20 +125,10 @@ fn commit_group(
         })
         .collect();
     match store.append(&batch) {
-        Ok(mut next) => {
+        Ok(next) => {
             drop(batch);
-            let mut written = Vec::new();
-            for (ticket, unit, existing) in accepted {
-                let mut indices = Vec::with_capacity(unit.len());
-                for (p, e) in unit.into_iter().zip(existing) {
-                    indices.push(e.unwrap_or_else(|| {
-                        written.push((next, p));
-                        next += 1;
-                        next - 1
-                    }));
-                }
-                results.push((ticket, Ok(indices)));
-            }
+            let (indices, written) = assign(accepted, next);
+            results.extend(indices.into_iter().map(|(t, i)| (t, Ok(i))));
             observe(written);
         }
         Err(e) => {
@@ -137,25 +142,60 @@ fn commit_group(
     results
 }
 
-/// For each entry of a unit: `Some(index)` if byte-identical bytes are already in the log
-/// (an idempotent retry), `None` if new. A different entry with a known id rejects the unit.
+/// Each accepted unit's indices (new entries numbered from `next` in order), and the
+/// entries written, for the observer.
+#[allow(clippy::type_complexity)]
+fn assign(accepted: Vec<Accepted>, mut next: u64) -> (Vec<(u64, Vec<u64>)>, Vec<(u64, Prepared)>) {
+    let mut out: Vec<(u64, Vec<u64>)> = Vec::with_capacity(accepted.len());
+    let mut written = Vec::new();
+    for (ticket, unit, slots) in accepted {
+        let mut indices = Vec::with_capacity(unit.len());
+        for (p, slot) in unit.into_iter().zip(slots) {
+            indices.push(match slot {
+                Slot::Stored(index) => index,
+                // An earlier unit: its indices are assigned already.
+                Slot::SameAs(k, position) => out[k].1[position],
+                Slot::New => {
+                    written.push((next, p));
+                    next += 1;
+                    next - 1
+                }
+            });
+        }
+        out.push((ticket, indices));
+    }
+    (out, written)
+}
+
+/// Where each entry of a unit goes ([`Slot`]). The same id twice in the unit, or an id an
+/// earlier unit of the group carries with other bytes, rejects the unit
+/// ([`AppendError::DuplicateInBatch`]); an id in the log with other bytes rejects it too
+/// ([`AppendError::DuplicateEventId`]).
 fn resolve_duplicates(
     store: &dyn Storage,
     unit: &[Prepared],
-    seen: &HashSet<EventId>,
-) -> Result<Vec<Option<u64>>, AppendError> {
+    seen: &HashMap<EventId, (usize, usize)>,
+    accepted: &[Accepted],
+) -> Result<Vec<Slot>, AppendError> {
     let mut in_unit = HashSet::new();
     let mut out = Vec::with_capacity(unit.len());
     for (position, p) in unit.iter().enumerate() {
-        if !in_unit.insert(p.id) || seen.contains(&p.id) {
+        if !in_unit.insert(p.id) {
             return Err(AppendError::DuplicateInBatch { position });
         }
+        if let Some(&(k, at)) = seen.get(&p.id) {
+            if accepted[k].1[at].bytes != p.bytes {
+                return Err(AppendError::DuplicateInBatch { position });
+            }
+            out.push(Slot::SameAs(k, at));
+            continue;
+        }
         match store.find_event(&p.id)? {
-            None => out.push(None),
+            None => out.push(Slot::New),
             Some(existing) => {
                 let stored = store.entry(existing)?;
                 if stored == p.bytes {
-                    out.push(Some(existing));
+                    out.push(Slot::Stored(existing));
                 } else {
                     return Err(AppendError::DuplicateEventId { position, existing });
                 }
@@ -163,4 +203,68 @@ fn resolve_duplicates(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cbor::Limits;
+    use crate::merkle::HashProfile;
+    use crate::store::MemoryStore;
+
+    fn prepared(bytes: &[u8]) -> Prepared {
+        let event = crate::envelope::decode_unverified(bytes, Limits::default()).expect("vector");
+        Prepared {
+            bytes: bytes.to_vec(),
+            leaf: HashProfile::Sha256.leaf_hash(bytes),
+            id: event.id,
+            task: event.task,
+            event: Box::new(event),
+            digest: Digest::of_envelope(bytes),
+        }
+    }
+
+    fn vector(kind: &str) -> Vec<u8> {
+        let path = format!(
+            "{}/tests/vectors/events/{kind}.cose.hex",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let hex = std::fs::read_to_string(path).expect("vector file");
+        crate::encoding::hex_decode(hex.trim()).expect("hex")
+    }
+
+    /// A client's retry can reach the queue while its first attempt still waits there: both
+    /// are in one group. The retry must get the first attempt's index, not a refusal, or a
+    /// client that timed out would be told its event is a duplicate of itself.
+    #[test]
+    fn a_retry_committed_with_its_first_attempt_shares_its_index() {
+        let store = MemoryStore::new(HashProfile::Sha256);
+        let (a, b) = (vector("TaskOpened"), vector("ActionExecuted"));
+        let mut other = a.clone();
+        *other.last_mut().expect("bytes") ^= 1;
+        let group = vec![
+            (1, vec![prepared(&a), prepared(&b)]),
+            (2, vec![prepared(&b)]),
+            (3, vec![prepared(&other)]),
+            (4, vec![prepared(&a), prepared(&a)]),
+        ];
+        let results: HashMap<u64, Outcome> =
+            commit_group(&store, group, &|_| {}).into_iter().collect();
+        assert_eq!(results[&1], Ok(vec![0, 1]));
+        assert_eq!(results[&2], Ok(vec![1]));
+        // Another envelope with a's id, and a's id twice in one unit, are still refused.
+        assert_eq!(
+            results[&3],
+            Err(AppendError::DuplicateInBatch { position: 0 })
+        );
+        assert_eq!(
+            results[&4],
+            Err(AppendError::DuplicateInBatch { position: 1 })
+        );
+        assert_eq!(store.size(), 2);
+        // Once written, a resubmission resolves from the store.
+        let later = commit_group(&store, vec![(5, vec![prepared(&b), prepared(&a)])], &|_| {});
+        assert_eq!(later, vec![(5, Ok(vec![1, 0]))]);
+        assert_eq!(store.size(), 2);
+    }
 }

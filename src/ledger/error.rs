@@ -154,6 +154,21 @@ pub enum LedgerError {
         #[source]
         source: EnvelopeError,
     },
+    /// The log does not (yet) hold the whole tile asked for.
+    #[error("the log of {size} entries does not hold that tile")]
+    TileOutOfRange {
+        /// The log's size.
+        size: u64,
+    },
+    /// An entry bundle cannot carry an entry longer than 65,535 bytes (its length is a
+    /// `u16`); the entry is served alone instead.
+    #[error("entry {index} is {len} bytes, too long for an entry bundle (65,535 at most)")]
+    EntryTooLongForBundle {
+        /// The entry's index.
+        index: u64,
+        /// Its length.
+        len: usize,
+    },
     /// The runtime gate cannot judge the request.
     #[error("gate: {0}")]
     Gate(#[from] GateError),

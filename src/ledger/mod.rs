@@ -24,6 +24,7 @@ mod error;
 mod export;
 mod fsck;
 mod live;
+mod tiles;
 mod time;
 
 use std::path::{Path, PathBuf};
@@ -629,13 +630,21 @@ impl<S: Storage> Ledger<S> {
         Ok(opened.log_time())
     }
 
-    /// The latest stored checkpoint, if any.
+    /// The latest stored checkpoint of the log this ledger serves, if any.
+    ///
+    /// A reader beside the writer may find newer checkpoints on disk, signed after it opened
+    /// (or last refreshed) for entries it does not serve yet; it ignores them until
+    /// [`Ledger::refresh`], so that everything it answers (proofs, bundles) is within one
+    /// checkpoint it can prove against.
     ///
     /// # Errors
     /// A store error.
     pub fn latest_checkpoint(&self) -> Result<Option<Vec<u8>>, LedgerError> {
-        match self.store.checkpoint_sizes()?.last() {
-            Some(&size) => Ok(self.store.checkpoint(size)?),
+        // The size first: a checkpoint signed after this read is ignored, never half-seen.
+        let size = self.store.size();
+        let sizes = self.store.checkpoint_sizes()?;
+        match sizes.iter().rev().find(|&&s| s <= size) {
+            Some(&s) => Ok(self.store.checkpoint(s)?),
             None => Ok(None),
         }
     }

@@ -33,6 +33,7 @@ mod hash;
 mod memory;
 mod proof;
 mod prove;
+mod tiles;
 mod tree;
 mod verify;
 
@@ -43,6 +44,7 @@ pub use proof::{
     ConsistencyProof, InclusionProof, MAX_CONSISTENCY_PATH, MAX_INCLUSION_PATH, ProofDecodeError,
 };
 pub use prove::{NodeReader, ProveError, prove_consistency, prove_inclusion, root_at};
+pub use tiles::{MAX_TILE_LEVEL, TILE_HEIGHT, TILE_WIDTH, Tile, TileKind, TilePathError};
 pub use tree::{NodeId, stored_count};
 pub use verify::{
     TreeHead, VerifyError, root_from_inclusion, verify_consistency, verify_inclusion,

@@ -21,6 +21,7 @@ use crate::{Reached, err, reach};
 pub(crate) fn reach_all(seen: &mut Reached) {
     append_errors(seen);
     ledger_errors(seen);
+    tile_errors(seen);
     descriptor_errors(seen);
     store_errors(seen);
 }
@@ -251,5 +252,42 @@ fn store_errors(seen: &mut Reached) {
         seen,
         StoreError::Corrupt,
         err(FileStore::open(path, no_keys(), None))
+    );
+}
+
+/// Tiles the log does not hold whole, and an entry bundle that cannot carry its entry (a
+/// log filled through the library with a larger envelope limit than the server's).
+fn tile_errors(seen: &mut Reached) {
+    use warrant_ledger::cbor::Limits;
+    use warrant_ledger::merkle::{Tile, TileKind};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = common::sample_ledger(dir.path(), HashProfile::Sha256)
+        .with_limits(Limits::default().with_max_len(1 << 20));
+    let mut event = common::sample_events().remove(1);
+    event.ext.insert("note".into(), "x".repeat(70_000));
+    let big = envelope::sign(&event, &common::test_key()).expect("sign");
+    assert!(big.bytes().len() > 65_535);
+    ledger.append(big.bytes()).expect("append");
+    let hashes = Tile {
+        kind: TileKind::Hashes { level: 0 },
+        index: 0,
+        width: 2,
+    };
+    reach!(seen, LedgerError::TileOutOfRange, err(ledger.tile(&hashes)));
+    let bundle = Tile {
+        kind: TileKind::Entries,
+        index: 0,
+        width: 1,
+    };
+    reach!(
+        seen,
+        LedgerError::EntryTooLongForBundle,
+        err(ledger.tile(&bundle))
+    );
+    // The one-entry hash tile is served: it is the entry's leaf hash.
+    let one = Tile { width: 1, ..hashes };
+    assert_eq!(
+        ledger.tile(&one).expect("tile"),
+        HashProfile::Sha256.leaf_hash(big.bytes()).as_bytes()
     );
 }

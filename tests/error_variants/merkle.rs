@@ -12,6 +12,28 @@ const P: HashProfile = HashProfile::Sha256;
 pub(crate) fn reach_all(seen: &mut Reached) {
     prove_errors(seen);
     verify_errors(seen);
+    tile_path_errors(seen);
+}
+
+/// Tile paths a client may send: each malformed part named.
+fn tile_path_errors(seen: &mut Reached) {
+    use warrant_ledger::merkle::{Tile, TilePathError};
+    reach!(
+        seen,
+        TilePathError::NotATile,
+        err(Tile::parse("tiles/0/000"))
+    );
+    reach!(seen, TilePathError::Level, err(Tile::parse("tile/64/000")));
+    reach!(
+        seen,
+        TilePathError::Index,
+        err(Tile::parse("tile/0/x000/001"))
+    );
+    reach!(
+        seen,
+        TilePathError::Width,
+        err(Tile::parse("tile/0/000.p/256"))
+    );
 }
 
 fn tree(n: u64) -> MemoryNodes {

@@ -78,11 +78,16 @@ pub(crate) fn init(dir: &Path, origin: &str, profile: HashProfile) -> Result<Out
 
 /// Opens the ledger in `dir` to append and sign, with its key and trust policy.
 pub(crate) fn open(dir: &Path) -> Result<Ledger> {
+    open_with_key(dir, &dir.join("log.key"))
+}
+
+/// As [`open`], with the log key read from `key_file` (the demo keeps it in `keys/`).
+pub(crate) fn open_with_key(dir: &Path, key_file: &Path) -> Result<Ledger> {
     if !dir.join("origin").is_file() {
         return Err(LedgerError::NotALedger(dir.to_path_buf()).into());
     }
-    let key = String::from_utf8(read_file(&dir.join("log.key"), Input::Key)?)
-        .context("log.key is not UTF-8")?;
+    let key =
+        String::from_utf8(read_file(key_file, Input::Key)?).context("log.key is not UTF-8")?;
     let key = NoteSigner::parse(key.trim()).context("log.key")?;
     let trust = load_trust(&dir.join("trust.toml"))?;
     Ok(Ledger::open(dir, key, trust)?)
@@ -174,7 +179,9 @@ impl Tally {
 /// The envelopes to append, named: the files given (each one envelope), or the CBOR
 /// sequence on standard input, read one envelope at a time. Input that is not an envelope
 /// stops the command (exit 2) before anything of it is appended.
-fn envelopes(files: &[PathBuf]) -> Box<dyn Iterator<Item = Result<(String, Vec<u8>)>> + '_> {
+pub(crate) fn envelopes(
+    files: &[PathBuf],
+) -> Box<dyn Iterator<Item = Result<(String, Vec<u8>)>> + '_> {
     if files.is_empty() {
         let stdin = std::io::stdin().lock();
         let items = SequenceReader::new(stdin, Limits::default(), u64::MAX);

@@ -13,6 +13,7 @@ mod gate_cmd;
 mod ledger_cmd;
 mod merkle_cmd;
 mod note_cmd;
+mod serve_cmd;
 mod verify_cmd;
 
 use std::process::ExitCode;
@@ -131,6 +132,24 @@ enum Command {
     Tasks {
         /// Ledger directory.
         dir: std::path::PathBuf,
+    },
+    /// Serves the ledger over HTTP (docs/server.md): services POST signed envelopes to /add,
+    /// anyone reads the checkpoint, the C2SP tlog-tiles API, entries, proofs and bundles.
+    /// Prints the address it listens on; stops gracefully on SIGINT or SIGTERM.
+    Serve {
+        /// Ledger directory (opened as its writer: it needs log.key and trust.toml).
+        dir: std::path::PathBuf,
+        #[command(flatten)]
+        options: serve_cmd::ServeOptions,
+    },
+    /// Sends COSE_Sign1 event files (or a CBOR sequence on standard input) to a ledger
+    /// server; prints each one's index once it is durable. Safe to run again: the server
+    /// answers envelopes it holds with their indices.
+    Submit {
+        /// The server, e.g. http://127.0.0.1:8470.
+        url: String,
+        /// Envelope files; none: read standard input.
+        files: Vec<std::path::PathBuf>,
     },
     /// Asks the runtime gate whether an action may run now: the request (JSON,
     /// docs/gate.md) judged by the auditor's governance rules on the events logged so far.
@@ -286,6 +305,8 @@ fn main() -> ExitCode {
         Command::Fsck { dir, trust } => ledger_cmd::fsck(&dir, trust.as_deref(), json),
         Command::Info { dir } => ledger_cmd::info(&dir),
         Command::Tasks { dir } => ledger_cmd::tasks(&dir, json),
+        Command::Serve { dir, options } => serve_cmd::run(&dir, &options),
+        Command::Submit { url, files } => serve_cmd::submit(&url, &files, json),
         Command::Admit {
             dir,
             request,
