@@ -7,8 +7,18 @@
 //! cargo run --example service -- /tmp/evidence     # writes ledger/, task.bundle, trust.toml
 //! cargo run --example auditor -- /tmp/evidence     # verifies the bundle offline
 //! ```
+//!
+//! The remote variant runs the ledger behind a ledger server (on loopback here; in a real
+//! deployment on a host of its own, `warrant serve`): each component submits the envelopes
+//! it signed over HTTP with a client of its own, so its key never leaves it, and the bundle
+//! is fetched from the server.
+//!
+//! ```sh
+//! cargo run --example service --features server,client -- --remote /tmp/evidence
+//! ```
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use warrant_ledger::checkpoint::NoteSigner;
 use warrant_ledger::envelope::{EmitterChain, SigningKey, VerifiedEvent, generate_key};
@@ -100,8 +110,103 @@ fn list(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
 }
 
+/// Where the components log: the ledger in this process, or a ledger server.
+enum Sink {
+    Local(Arc<Ledger>),
+    #[cfg(all(feature = "server", feature = "client"))]
+    Remote(Box<remote::Services>),
+}
+
+impl Sink {
+    /// Logs events in order; returns once they are durable.
+    fn log(&self, events: &[&VerifiedEvent]) -> Result<(), Error> {
+        match self {
+            Self::Local(ledger) => {
+                let bytes: Vec<&[u8]> = events.iter().map(|e| e.bytes()).collect();
+                ledger.append_batch(&bytes)?;
+            }
+            #[cfg(all(feature = "server", feature = "client"))]
+            Self::Remote(services) => services.submit(events)?,
+        }
+        Ok(())
+    }
+
+    fn bundle(&self, task: &TaskId) -> Result<Vec<u8>, Error> {
+        match self {
+            Self::Local(ledger) => Ok(ledger.export_bundle(task, None)?),
+            #[cfg(all(feature = "server", feature = "client"))]
+            Self::Remote(services) => Ok(services.auditor.bundle(task)?),
+        }
+    }
+}
+
+/// The remote variant's services: a ledger server, and one client per component.
+#[cfg(all(feature = "server", feature = "client"))]
+mod remote {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    use warrant_ledger::client::{Client, ClientConfig};
+    use warrant_ledger::envelope::VerifiedEvent;
+    use warrant_ledger::ledger::Ledger;
+    use warrant_ledger::server::{Server, ServerConfig, ServerHandle};
+
+    use super::Error;
+
+    pub(super) struct Services {
+        pub(super) server: ServerHandle,
+        url: String,
+        /// Each component's client, by the workload it signs as.
+        clients: Mutex<HashMap<String, Arc<Client>>>,
+        pub(super) auditor: Client,
+    }
+
+    impl Services {
+        pub(super) fn start(ledger: Arc<Ledger>) -> Result<Self, Error> {
+            let server =
+                Server::new(ledger, ServerConfig::default()).spawn("127.0.0.1:0".parse()?)?;
+            let url = format!("http://{}", server.local_addr());
+            println!("ledger server on {url}");
+            let auditor = Client::new(&url, ClientConfig::default())?;
+            Ok(Self {
+                server,
+                url,
+                clients: Mutex::new(HashMap::new()),
+                auditor,
+            })
+        }
+
+        /// Each run of consecutive events of one emitter, sent by that emitter's client;
+        /// the next run waits for the answer, so the log keeps their order.
+        pub(super) fn submit(&self, events: &[&VerifiedEvent]) -> Result<(), Error> {
+            for run in events.chunk_by(|a, b| a.event().emitter == b.event().emitter) {
+                let client = self.client(run[0].event().emitter.as_str())?;
+                let bytes: Vec<&[u8]> = run.iter().map(|e| e.bytes()).collect();
+                let indices = client.submit(&bytes)?;
+                println!("{} logged at {indices:?}", run[0].event().emitter);
+            }
+            Ok(())
+        }
+
+        fn client(&self, emitter: &str) -> Result<Arc<Client>, Error> {
+            let mut clients = self.clients.lock().map_err(|_| "client table poisoned")?;
+            if let Some(c) = clients.get(emitter) {
+                return Ok(Arc::clone(c));
+            }
+            let c = Arc::new(Client::new(&self.url, ClientConfig::default())?);
+            clients.insert(emitter.to_owned(), Arc::clone(&c));
+            Ok(c)
+        }
+    }
+}
+
 fn main() -> Result<(), Error> {
-    let out = std::env::args().nth(1).map_or_else(
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let remote = args.first().is_some_and(|a| a == "--remote");
+    if remote {
+        args.remove(0);
+    }
+    let out = args.first().map_or_else(
         || std::env::temp_dir().join(format!("warrant-service-{}", std::process::id())),
         PathBuf::from,
     );
@@ -144,7 +249,20 @@ fn main() -> Result<(), Error> {
         t(0),
         vec![],
     )?;
-    ledger.append(registered.bytes())?;
+    let ledger = Arc::new(ledger);
+    let sink = if remote {
+        #[cfg(all(feature = "server", feature = "client"))]
+        {
+            Sink::Remote(Box::new(remote::Services::start(Arc::clone(&ledger))?))
+        }
+        #[cfg(not(all(feature = "server", feature = "client")))]
+        return Err(
+            "--remote needs the server and client features: --features server,client".into(),
+        );
+    } else {
+        Sink::Local(Arc::clone(&ledger))
+    };
+    sink.log(&[&registered])?;
 
     // A human asks; the front door records the intent and delegates to an agent instance.
     let task = TaskId::new_v7();
@@ -309,11 +427,14 @@ fn main() -> Result<(), Error> {
     let events = [
         &opened, &delegated, &decided, &issued, &acted, &revoked, &closed,
     ];
-    let bytes: Vec<&[u8]> = events.iter().map(|e| e.bytes()).collect();
-    ledger.append_batch(&bytes)?;
+    sink.log(&events)?;
 
     // What the auditor receives: the bundle, and the trust policy to pin.
-    std::fs::write(out.join("task.bundle"), ledger.export_bundle(&task, None)?)?;
+    std::fs::write(out.join("task.bundle"), sink.bundle(&task)?)?;
+    #[cfg(all(feature = "server", feature = "client"))]
+    if let Sink::Remote(services) = sink {
+        services.server.shutdown();
+    }
     std::fs::write(out.join("trust.toml"), toml::to_string(&doc)?)?;
     println!("task {task}: {} events logged", events.len());
     println!("bundle and trust policy in {}", out.display());

@@ -512,3 +512,48 @@ fn proofs_and_bundles_over_http_verify() {
         ledger.export_bundle(&task, None).expect("export")
     );
 }
+
+/// The async client on the caller's own runtime; tiles say which hash profile made them.
+#[test]
+fn the_async_client_runs_on_the_callers_runtime() {
+    use warrant_ledger::client::AsyncClient;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = Arc::new(
+        Ledger::create(dir.path(), ORIGIN, HashProfile::Blake3, log_key(), trust())
+            .expect("create")
+            .with_time_bounds(TimeBounds::history()),
+    );
+    let server = serve(&ledger, ServerConfig::default());
+    let addr = server.local_addr();
+    let evs = events(300, 3);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let indices = runtime.block_on(async {
+        let client =
+            AsyncClient::new(&format!("http://{addr}"), ClientConfig::default()).expect("client");
+        // Three services at once, on one runtime.
+        let parts: Vec<_> = evs
+            .chunks(100)
+            .map(|part| {
+                let (client, part) = (client.clone(), part.to_vec());
+                tokio::spawn(async move { client.submit(&refs(&part)).await })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for p in parts {
+            all.extend(p.await.expect("task").expect("submit"));
+        }
+        all
+    });
+    let mut sorted = indices.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (0..300).collect::<Vec<u64>>());
+    let (_, text) = get(addr, "/tile/0/000.p/1");
+    assert!(
+        text.to_ascii_lowercase().contains("warrant-hash: blake3"),
+        "{text}"
+    );
+}

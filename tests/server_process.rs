@@ -301,3 +301,67 @@ fn base64_decode(text: &str) -> Vec<u8> {
         .decode(text)
         .expect("base64")
 }
+
+/// The demo in its deployed shape: the services submit over HTTP to a ledger server, the
+/// auditor reads bundles from it, and every outcome is still the scenario's.
+#[test]
+fn the_demo_runs_served_over_http() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = warrant()
+        .args(["demo", "--serve", "--dir"])
+        .arg(dir.path().join("demo"))
+        .output()
+        .expect("demo");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("(a ledger server on http://127.0.0.1:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("services submitted to http://127.0.0.1:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("18 bundles read back over HTTP"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("every compliant task passed"), "{stdout}");
+    // The directory it leaves is served again, as the README says, and read-only commands
+    // work on it beside the server.
+    let ledger = dir.path().join("demo/ledger");
+    let (server, addr) = {
+        let mut child = warrant()
+            .arg("serve")
+            .arg(&ledger)
+            .arg("--log-key")
+            .arg(dir.path().join("demo/keys/log.key"))
+            .args(["--listen", "127.0.0.1:0", "--quiet"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve");
+        let mut line = String::new();
+        let _ = BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line);
+        (
+            child,
+            line.trim()
+                .strip_prefix("listening on ")
+                .expect("listening")
+                .to_owned(),
+        )
+    };
+    let client = Client::new(&addr, ClientConfig::default()).expect("client");
+    let note = client.checkpoint().expect("checkpoint");
+    let info = stdout_of(warrant().arg("info").arg(&ledger));
+    let size: serde_json::Value = serde_json::from_str(&info).expect("JSON");
+    assert_eq!(
+        String::from_utf8_lossy(&note).lines().nth(1),
+        Some(size["size"].to_string().as_str())
+    );
+    terminate(server);
+}

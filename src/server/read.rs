@@ -16,10 +16,13 @@ pub(crate) fn answer<S: Storage>(ledger: &Ledger<S>, route: &Route) -> Result<Re
             Some(note) => Ok(reply::mutable(TEXT, note)),
             None => Err(no_checkpoint()),
         },
-        Route::Tile(tile) => Ok(reply::immutable(
-            OCTETS,
-            ledger.tile(tile).map_err(refusal)?,
-        )),
+        Route::Tile(tile) => {
+            let mut reply = reply::immutable(OCTETS, ledger.tile(tile).map_err(refusal)?);
+            // tlog-tiles is SHA-256; a BLAKE3 log's tiles say what they are.
+            let profile = hyper::header::HeaderValue::from_static(ledger.profile().name());
+            reply.headers_mut().insert("warrant-hash", profile);
+            Ok(reply)
+        }
         Route::Entry(index) => Ok(reply::immutable(
             COSE,
             ledger.entry(*index).map_err(refusal)?,

@@ -23,7 +23,7 @@ use crate::cli_io::{Outcome, print_json};
 use crate::ledger_cmd::progress;
 
 const EMITTER: &str = "spiffe://bench.example/gateway";
-const CHUNK: usize = 1024;
+pub(crate) const CHUNK: usize = 1024;
 
 #[derive(Serialize)]
 struct Report {
@@ -60,6 +60,9 @@ struct Report {
     /// With `--gate`: the runtime gate's figures.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     gate: Option<crate::bench_gate::GateFigures>,
+    /// With `--remote`: the ingest through the ledger server on loopback.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    remote: Option<crate::bench_remote::RemoteFigures>,
 }
 
 /// The `i`-th event's body, its action started at `at`.
@@ -129,13 +132,13 @@ fn generate(key: &SigningKey, n: u64, path: &Path, bar: &indicatif::ProgressBar)
 
 /// Up to `CHUNK` framed events read into one buffer: the harness allocates once per chunk,
 /// not once per event, so that its own cost weighs as little as it can on the ingest rate.
-struct Chunk {
+pub(crate) struct Chunk {
     buf: Vec<u8>,
     ends: Vec<usize>,
 }
 
 impl Chunk {
-    fn events(&self) -> Vec<&[u8]> {
+    pub(crate) fn events(&self) -> Vec<&[u8]> {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
         starts
             .zip(&self.ends)
@@ -145,7 +148,7 @@ impl Chunk {
 }
 
 /// Reads up to `CHUNK` framed events.
-fn read_chunk(r: &mut BufReader<File>) -> Result<Chunk> {
+pub(crate) fn read_chunk(r: &mut BufReader<File>) -> Result<Chunk> {
     let mut chunk = Chunk {
         buf: Vec::with_capacity(CHUNK * 1024),
         ends: Vec::with_capacity(CHUNK),
@@ -461,6 +464,7 @@ pub(crate) fn run(
     profile: HashProfile,
     dir: Option<PathBuf>,
     gate: bool,
+    remote: bool,
 ) -> Result<Outcome> {
     // A directory of our own inside the one given, so that removing it afterwards can never
     // remove anything the user had there.
@@ -469,7 +473,7 @@ pub(crate) fn run(
     std::fs::create_dir_all(&parent)?;
     std::fs::create_dir(&work)
         .with_context(|| format!("creating the work directory {}", work.display()))?;
-    let result = bench(events, profile, &work, gate);
+    let result = bench(events, profile, &work, gate, remote);
     let _ = std::fs::remove_dir_all(&work);
     let report = result?;
     if json {
@@ -515,6 +519,17 @@ pub(crate) fn run(
             "storage writes          {:>10.0} bytes per entry during ingest",
             report.ingest_storage_writes_per_entry
         );
+        if let Some(r) = &report.remote {
+            println!(
+                "over HTTP (loopback)    {:>10.0} events/s, {:.2} of the same threads appending in process ({:.0}/s, alternated); a request of {} events: p50 {:.1} ms, p99 {:.1} ms",
+                r.remote_ingest_eps,
+                r.ratio_to_embedded,
+                r.embedded_continuous_eps,
+                r.events_per_request,
+                r.add_p50_ms,
+                r.add_p99_ms
+            );
+        }
         if let Some(g) = &report.gate {
             println!(
                 "gate                    {:>10} open tasks; admit p50 {:.1} µs, p99 {:.1} µs ({} admissions)",
@@ -577,7 +592,7 @@ fn generate_all(
     Ok(all)
 }
 
-fn bench(n: u64, profile: HashProfile, work: &Path, gate: bool) -> Result<Report> {
+fn bench(n: u64, profile: HashProfile, work: &Path, gate: bool, remote: bool) -> Result<Report> {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let key = SigningKey::from_bytes(&warrant_ledger::keys::random_bytes());
     // Two appenders per core: while one waits for its group commit, the other verifies.
@@ -629,11 +644,23 @@ fn bench(n: u64, profile: HashProfile, work: &Path, gate: bool) -> Result<Report
     let proof_reopened_us = proof_latency(&ledger, 1)?;
     drop(ledger);
     let gate_figures = if gate {
-        Some(crate::bench_gate::measure(&dir, trust, &open, reopen_ms)?)
+        Some(crate::bench_gate::measure(
+            &dir,
+            trust.clone(),
+            &open,
+            reopen_ms,
+        )?)
     } else {
         None
     };
     let bytes_per_entry = (store_bytes(&dir)? as f64 - event_bytes as f64) / n as f64;
+    let remote = if remote {
+        Some(crate::bench_remote::measure(
+            &files, n, profile, &trust, work,
+        )?)
+    } else {
+        None
+    };
     Ok(Report {
         events: n,
         hash: profile.name(),
@@ -655,5 +682,6 @@ fn bench(n: u64, profile: HashProfile, work: &Path, gate: bool) -> Result<Report
         peak_rss_bytes: peak_rss(),
         ingest_storage_writes_per_entry: measured.storage_writes as f64 / n as f64,
         gate: gate_figures,
+        remote,
     })
 }

@@ -12,12 +12,14 @@ use warrant_ledger::checkpoint::NoteSigner;
 use warrant_ledger::demo::{
     Deployment, Scenario, TaskRun, registered_policy, registration_event, run_task,
 };
-use warrant_ledger::event::Timestamp;
+use warrant_ledger::envelope::VerifiedEvent;
+use warrant_ledger::event::{TaskId, Timestamp};
 use warrant_ledger::ledger::{Ledger, SystemClock, TimeBounds};
 use warrant_ledger::merkle::HashProfile;
 use warrant_ledger::trust::TrustPolicy;
 
 use crate::cli_io::{Outcome, write_secret};
+use crate::demo_serve::{Log, Services};
 use crate::ledger_cmd::{load_trust, progress};
 
 const ORIGIN: &str = "bank.example/agent-ledger";
@@ -150,6 +152,7 @@ type Planned = (Scenario, bool, TaskRun);
 fn ingest(
     dep: &Deployment,
     ledger: &Ledger,
+    log: &Log<'_>,
     plan: &[(Scenario, bool)],
     t0: Timestamp,
     no_gate: bool,
@@ -159,20 +162,23 @@ fn ingest(
     let mut runs = Vec::with_capacity(plan.len());
     for (chunk_start, chunk) in plan.chunks(128).enumerate().map(|(c, ch)| (c * 128, ch)) {
         if !no_gate {
-            let done = crate::demo_gate::run_chunk(dep, ledger, chunk, chunk_start as u64, t0)?;
+            let done =
+                crate::demo_gate::run_chunk(dep, ledger, log, chunk, chunk_start as u64, t0)?;
             runs.extend(chunk.iter().zip(done).map(|((s, h), run)| (*s, *h, run)));
             bar.inc(chunk.len() as u64);
             continue;
         }
-        let mut batch = Vec::new();
+        let first = runs.len();
         for (k, (scenario, high)) in chunk.iter().enumerate() {
             let n = (chunk_start + k) as u64;
             let run = run_task(dep, *scenario, n, t0.plus_ms(1_000 * (n + 1)), *high)?;
-            batch.extend(run.events.iter().map(|e| e.bytes().to_vec()));
             runs.push((*scenario, *high, run));
         }
-        let refs: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
-        ledger.append_batch(&refs)?;
+        let batch: Vec<&VerifiedEvent> = runs[first..]
+            .iter()
+            .flat_map(|(_, _, run)| &run.events)
+            .collect();
+        log.append(&batch)?;
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
@@ -183,7 +189,7 @@ fn ingest(
 /// The auditor's side: each task's bundle, checked against the pinned trust policy only;
 /// with `verbose`, each task's story.
 fn audit_all(
-    ledger: &Ledger,
+    bundle_of: &dyn Fn(&TaskId) -> Result<Vec<u8>>,
     dir: &Path,
     trust_path: &Path,
     runs: Vec<Planned>,
@@ -195,7 +201,7 @@ fn audit_all(
     let started = Instant::now();
     let mut rows = Vec::with_capacity(runs.len());
     for (scenario, high, run) in runs {
-        let bundle = ledger.export_bundle(&run.task, None)?;
+        let bundle = bundle_of(&run.task)?;
         std::fs::write(
             dir.join("bundles").join(format!("{}.bundle", run.task)),
             &bundle,
@@ -306,11 +312,12 @@ fn print_legend() {
     }
 }
 
-/// What a demo run does: `--tasks`, `--verbose`, `--no-gate`.
+/// What a demo run does: `--tasks`, `--verbose`, `--no-gate`, `--serve`.
 pub(crate) struct Options {
     pub tasks: Option<u64>,
     pub verbose: bool,
     pub no_gate: bool,
+    pub serve: bool,
 }
 
 pub(crate) fn run(
@@ -348,7 +355,21 @@ fn demo(dir: &Path, profile: HashProfile, options: &Options, temporary: bool) ->
             ""
         }
     );
-    ledger.append(registration_event(&dep, t0)?.bytes())?;
+    let ledger = Arc::new(ledger);
+    let services = if options.serve {
+        let services = Services::start(Arc::clone(&ledger))?;
+        println!(
+            "(a ledger server on {}: each component of the deployment is a service of its own, submitting the events it signs over HTTP; the auditor fetches bundles from the server)",
+            services.url()
+        );
+        Some(services)
+    } else {
+        None
+    };
+    let log = services
+        .as_ref()
+        .map_or(Log::Embedded(&ledger), Log::Served);
+    log.append(&[&registration_event(&dep, t0)?])?;
     let p = registered_policy();
     println!(
         "\npolicy {} rev {} registered (content digest {})",
@@ -363,10 +384,28 @@ fn demo(dir: &Path, profile: HashProfile, options: &Options, temporary: bool) ->
             "(a runtime gate checks each action before it runs; a token service follows the revocation feed; --no-gate runs without them)"
         );
     }
-    let (runs, ingest_eps) = ingest(&dep, &ledger, &plan, t0, no_gate)?;
+    let (runs, ingest_eps) = ingest(&dep, &ledger, &log, &plan, t0, no_gate)?;
     let checkpoint = ledger.checkpoint()?;
-    let (rows, audit_rate) =
-        audit_all(&ledger, dir, &trust_path, runs, verbose && plan.len() <= 40)?;
+    let bundle_of = |task: &TaskId| match &services {
+        Some(s) => s.bundle(task),
+        None => Ok(ledger.export_bundle(task, None)?),
+    };
+    let (rows, audit_rate) = audit_all(
+        &bundle_of,
+        dir,
+        &trust_path,
+        runs,
+        verbose && plan.len() <= 40,
+    )?;
+    if let Some(s) = services {
+        println!(
+            "\n{} services submitted to {}; {} bundles read back over HTTP",
+            s.components(),
+            s.url(),
+            rows.len()
+        );
+        s.stop();
+    }
     print_table(&rows);
     let (tampered_path, tampered) = tamper(dir, &trust_path, &rows[0].run)?;
     println!(

@@ -7,29 +7,28 @@ use std::collections::HashMap;
 
 use anyhow::Result;
 use warrant_ledger::demo::{Deployment, Scenario, TaskInProgress, TaskRun};
+use warrant_ledger::envelope::VerifiedEvent;
 use warrant_ledger::event::{TaskId, Timestamp};
 use warrant_ledger::ledger::Ledger;
 
-/// Appends what each task emitted since the last call, in one batch.
-fn log_unlogged(ledger: &Ledger, tasks: &mut [TaskInProgress<'_>]) -> Result<()> {
-    let batch: Vec<Vec<u8>> = tasks
+use crate::demo_serve::Log;
+
+/// Logs what each task emitted since the last call, in order.
+fn log_unlogged(log: &Log<'_>, tasks: &mut [TaskInProgress<'_>]) -> Result<()> {
+    let batch: Vec<VerifiedEvent> = tasks
         .iter_mut()
-        .flat_map(|t| {
-            t.unlogged()
-                .iter()
-                .map(|e| e.bytes().to_vec())
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|t| t.unlogged().to_vec())
         .collect();
-    let refs: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
-    ledger.append_batch(&refs)?;
-    Ok(())
+    let refs: Vec<&VerifiedEvent> = batch.iter().collect();
+    log.append(&refs)
 }
 
-/// Runs one chunk of planned tasks (numbered from `first`) through the gate.
+/// Runs one chunk of planned tasks (numbered from `first`) through the gate (asked of
+/// `ledger`), logging to `log`.
 pub(crate) fn run_chunk(
     dep: &Deployment,
     ledger: &Ledger,
+    log: &Log<'_>,
     chunk: &[(Scenario, bool)],
     first: u64,
     t0: Timestamp,
@@ -40,12 +39,12 @@ pub(crate) fn run_chunk(
         let start = t0.plus_ms(1_000 * (n + 1));
         tasks.push(TaskInProgress::start(dep, *scenario, n, start, *high)?);
     }
-    log_unlogged(ledger, &mut tasks)?;
+    log_unlogged(log, &mut tasks)?;
     for t in &mut tasks {
         let admission = ledger.admit(&t.request())?;
         t.act(Some(&admission))?;
     }
-    log_unlogged(ledger, &mut tasks)?;
+    log_unlogged(log, &mut tasks)?;
     // The token service follows the feed: everything due in these tasks, revoked.
     let index: HashMap<TaskId, usize> = tasks
         .iter()
@@ -57,6 +56,6 @@ pub(crate) fn run_chunk(
             tasks[k].revoke(&due)?;
         }
     }
-    log_unlogged(ledger, &mut tasks)?;
+    log_unlogged(log, &mut tasks)?;
     Ok(tasks.into_iter().map(TaskInProgress::finish).collect())
 }

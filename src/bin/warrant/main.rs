@@ -4,10 +4,12 @@
 
 mod bench_cmd;
 mod bench_gate;
+mod bench_remote;
 mod chain_state;
 mod cli_io;
 mod demo_cmd;
 mod demo_gate;
+mod demo_serve;
 mod event_cmd;
 mod gate_cmd;
 mod ledger_cmd;
@@ -223,6 +225,10 @@ enum Command {
         /// feed: every action runs, and each violation is left for the auditor to find.
         #[arg(long)]
         no_gate: bool,
+        /// Run the ledger behind a ledger server on loopback: each component of the
+        /// deployment submits its own events over HTTP, the auditor fetches bundles from it.
+        #[arg(long)]
+        serve: bool,
     },
     /// Audits an evidence bundle offline: exit 0 pass, 1 fail, 2 unusable input.
     Verify {
@@ -255,6 +261,10 @@ enum Command {
         /// latency, state per open task, reopen time.
         #[arg(long)]
         gate: bool,
+        /// Also ingest the same events through the ledger server on loopback (one client
+        /// per appender, in this process), against the embedded ingest of the same run.
+        #[arg(long)]
+        remote: bool,
     },
 }
 
@@ -346,6 +356,7 @@ fn main() -> ExitCode {
             tasks,
             verbose,
             no_gate,
+            serve,
         } => demo_cmd::run(
             dir,
             profile,
@@ -353,6 +364,7 @@ fn main() -> ExitCode {
                 tasks,
                 verbose,
                 no_gate,
+                serve,
             },
         ),
         Command::Verify {
@@ -365,7 +377,8 @@ fn main() -> ExitCode {
             profile,
             dir,
             gate,
-        } => bench_cmd::run(events, json, profile, dir, gate),
+            remote,
+        } => bench_cmd::run(events, json, profile, dir, gate, remote),
     };
     match outcome {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
