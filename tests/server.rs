@@ -557,3 +557,60 @@ fn the_async_client_runs_on_the_callers_runtime() {
         "{text}"
     );
 }
+
+/// Shutdown while services are submitting: every request the server took is answered (its
+/// group commit finished), none is committed unanswered, and later ones find no server.
+#[test]
+fn shutdown_answers_every_request_it_took() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = ledger(dir.path());
+    let server = serve(&ledger, ServerConfig::default());
+    let addr = server.local_addr();
+    let evs = Arc::new(events(8_000, 16));
+    let threads: Vec<_> = (0..4)
+        .map(|c| {
+            let evs = Arc::clone(&evs);
+            std::thread::spawn(move || {
+                let mut config = ClientConfig::default();
+                config.attempts = 1; // an answer lost would not be hidden by a retry
+                let client = Client::new(&format!("http://{addr}"), config).expect("client");
+                let mut acknowledged = Vec::new();
+                for chunk in evs[c * 2_000..(c + 1) * 2_000].chunks(50) {
+                    match client.submit(&refs(chunk)) {
+                        Ok(indices) => acknowledged.extend(indices.into_iter().zip(chunk.to_vec())),
+                        Err(ClientError::Unavailable { .. }) => break,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+                acknowledged
+            })
+        })
+        .collect();
+    while ledger.size() < 1_000 {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    server.shutdown();
+    let acknowledged: Vec<(u64, Vec<u8>)> = threads
+        .into_iter()
+        .flat_map(|t| t.join().expect("client"))
+        .collect();
+    assert!(acknowledged.len() < evs.len(), "shutdown came mid-load");
+    assert_eq!(
+        ledger.size(),
+        acknowledged.len() as u64,
+        "nothing committed unanswered"
+    );
+    for (index, bytes) in &acknowledged {
+        assert_eq!(&ledger.entry(*index).expect("entry"), bytes);
+    }
+    let note = ledger
+        .latest_checkpoint()
+        .expect("read")
+        .expect("checkpoint");
+    let head = open_checkpoint(&note, ORIGIN, &[ledger.verifier()]).expect("verifies");
+    assert_eq!(
+        head.tree_head().size,
+        ledger.size(),
+        "a last checkpoint over all of it"
+    );
+}
