@@ -105,7 +105,7 @@ for _ in $(seq 600); do
 done > "$work/signals.seq"
 "$warrant" serve "$S" --listen 127.0.0.1:0 --quiet --checkpoint-ms 50 > "$work/serve.out" &
 server=$!
-trap 'kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do grep -q '^listening on ' "$work/serve.out" && break; sleep 0.1; done
 url=$(sed -n 's/^listening on //p' "$work/serve.out")
 python3 - "$url" "$work/signals.seq" <<'PY'

@@ -112,3 +112,13 @@ mod time_tests {
         assert!(format_ms(u64::MAX).ends_with('Z'));
     }
 }
+
+/// A decimal without sign or leading zero (`0` itself excepted) that fits in 64 bits: the
+/// one spelling of a number that request paths, queries and witness bodies accept.
+pub(crate) fn canonical_u64(s: &str) -> Option<u64> {
+    let canonical = s == "0" || (!s.is_empty() && !s.starts_with('0'));
+    if !canonical || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}

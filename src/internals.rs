@@ -41,3 +41,11 @@ pub fn server_route_ok(method: &str, path: &str, query: Option<&str>) -> bool {
 pub fn server_split_add_body(body: &[u8], max_entry: usize) -> Option<Vec<Vec<u8>>> {
     crate::server::split_add_body(body, max_entry).ok()
 }
+
+/// A witness `add-checkpoint` body split (old size, proof hashes, the checkpoint's bytes),
+/// or `None` if it is refused (fuzz target `server_requests`).
+#[must_use]
+pub fn witness_request(body: &[u8]) -> Option<(u64, usize, &[u8])> {
+    let r = crate::witness::parse_request(body).ok()?;
+    Some((r.old, r.proof.len(), r.checkpoint))
+}

@@ -214,3 +214,4 @@ mod parallel;
 pub mod server;
 pub mod store;
 pub mod trust;
+pub mod witness;

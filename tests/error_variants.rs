@@ -20,6 +20,8 @@ mod merkle;
 mod server;
 #[path = "error_variants/trust.rs"]
 mod trust;
+#[path = "error_variants/witness.rs"]
+mod witness;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -71,6 +73,7 @@ fn every_public_error_variant_is_reached() {
     merkle::reach_all(&mut seen);
     trust::reach_all(&mut seen);
     ledger::reach_all(&mut seen);
+    witness::reach_all(&mut seen);
     #[cfg(all(feature = "server", feature = "client"))]
     server::reach_all(&mut seen);
     let declared = declared_variants(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")));

@@ -614,3 +614,64 @@ fn shutdown_answers_every_request_it_took() {
         "a last checkpoint over all of it"
     );
 }
+
+/// The witness over HTTP answers each case with the status and content type C2SP
+/// `tlog-witness` gives it.
+#[test]
+fn the_witness_over_http_answers_the_specifications_codes() {
+    use warrant_ledger::checkpoint::NoteSigner;
+    use warrant_ledger::server::WitnessServer;
+    use warrant_ledger::witness::{Witness, WitnessedLog};
+    let (ld, wd) = (
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    );
+    let ledger = ledger(ld.path());
+    ledger.append_batch(&refs(&events(5, 1))).expect("append");
+    let note = ledger.checkpoint().expect("checkpoint");
+    let key = NoteSigner::new(
+        "witness.example/w",
+        ed25519_dalek::SigningKey::from_bytes(&[8; 32]),
+    )
+    .expect("key");
+    let log = WitnessedLog {
+        origin: ORIGIN.into(),
+        verifiers: vec![ledger.verifier()],
+        profile: HashProfile::Sha256,
+    };
+    let witness = Arc::new(Witness::open(wd.path(), key, vec![log]).expect("witness"));
+    let server = WitnessServer::new(witness, ServerConfig::default())
+        .spawn("127.0.0.1:0".parse().expect("addr"))
+        .expect("witness server");
+    let addr = server.local_addr();
+    let add = |body: &[u8]| {
+        let mut request = format!(
+            "POST /add-checkpoint HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        request.extend_from_slice(body);
+        raw(addr, &request)
+    };
+    let with = |head: &str| [head.as_bytes(), &note].concat();
+    let (status, text) = add(&with("old 0\n\n"));
+    assert_eq!(status, 200, "{text}");
+    assert!(
+        text.contains("\r\n\r\n\u{2014} witness.example/w "),
+        "{text}"
+    );
+    let (status, text) = add(&with("old 3\n\n"));
+    assert_eq!(status, 409);
+    assert!(
+        text.contains("text/x.tlog.size") && text.ends_with("\r\n\r\n5\n"),
+        "{text}"
+    );
+    assert_eq!(add(&with("old 9\n\n")).0, 400);
+    assert_eq!(
+        add(b"old 0\n\nexample.com/unknown\n1\nAAAA\n\n\xe2\x80\x94 x AAAA\n").0,
+        400
+    );
+    assert_eq!(add(&vec![b'x'; 1 << 20]).0, 413);
+    assert_eq!(get(addr, "/add-checkpoint").0, 405);
+    assert_eq!(get(addr, "/checkpoint").0, 404);
+}

@@ -102,7 +102,7 @@ pub struct NoteSignature {
 }
 
 impl NoteSignature {
-    fn line(&self) -> String {
+    pub(crate) fn line(&self) -> String {
         let mut payload = self.key_id.to_be_bytes().to_vec();
         payload.extend_from_slice(&self.signature);
         format!("{SIG_PREFIX}{} {}\n", self.name, b64_encode(&payload))

@@ -5,11 +5,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Limited};
 use hyper::body::Incoming;
 use hyper::{Request, StatusCode, header};
 
 use super::State;
+use super::http::{self, BodyError};
 use super::metrics::Reject;
 use super::reply::{self, Refusal, Reply};
 use crate::cbor::Limits;
@@ -109,46 +109,35 @@ fn overloaded<S: Storage>(state: &State<S>) -> Added {
     added
 }
 
-/// The body, refused early by its declared length and late by its actual one, within the
-/// body timeout (a client trickling bytes is cut off).
+/// The body within the limits, or the refusal that says why not.
 async fn read_body<S: Storage>(
     state: &State<S>,
     req: Request<Incoming>,
 ) -> Result<Bytes, (Reject, Refusal)> {
     let max = state.config.max_body;
-    let too_large = || {
-        let message = format!("the body is larger than {max} bytes");
-        (
-            Reject::TooLarge,
-            Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message),
-        )
-    };
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > max as u64) {
-        return Err(too_large());
-    }
-    let collect = Limited::new(req.into_body(), max).collect();
-    match tokio::time::timeout(state.config.body_timeout, collect).await {
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
-        Ok(Err(e)) => Err((
-            Reject::Malformed,
-            Refusal::new(
-                StatusCode::BAD_REQUEST,
-                "malformed",
-                format!("reading the body: {e}"),
-            ),
-        )),
-        Err(_) => Err((
+    match http::read_body(req, max, state.config.body_timeout).await {
+        Ok(body) => Ok(body),
+        Err(BodyError::TooLarge) => {
+            let message = format!("the body is larger than {max} bytes");
+            Err((
+                Reject::TooLarge,
+                Refusal::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message),
+            ))
+        }
+        Err(BodyError::Slow) => Err((
             Reject::SlowBody,
             Refusal::new(
                 StatusCode::REQUEST_TIMEOUT,
                 "slow_body",
                 "the body did not arrive in time",
+            ),
+        )),
+        Err(BodyError::Broken(e)) => Err((
+            Reject::Malformed,
+            Refusal::new(
+                StatusCode::BAD_REQUEST,
+                "malformed",
+                format!("reading the body: {e}"),
             ),
         )),
     }

@@ -1,70 +1,41 @@
-//! Accepting connections, dispatching requests, the checkpoint timer, and shutdown.
+//! The ledger server's requests dispatched to their routes, its checkpoint timer, and its
+//! last checkpoint on shutdown.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, oneshot};
 
 use super::reply::{Refusal, Reply};
 use super::route::RouteError;
-use super::{RequestLog, Route, State, add, read, reply};
+use super::{RequestLog, Route, ServerError, ServerHandle, State, add, http, read, reply};
 use crate::store::Storage;
 
-/// Serves until `stop` fires (or its sender is dropped), then drains and checkpoints.
-pub(crate) async fn serve<S: Storage + 'static>(
+/// Serves `state`'s ledger: the HTTP machinery with this server's routes, a checkpoint
+/// timer beside it, and a last checkpoint after the requests in flight.
+pub(crate) fn spawn<S: Storage + 'static>(
     state: Arc<State<S>>,
-    listener: TcpListener,
-    mut stop: oneshot::Receiver<()>,
-) {
-    let graceful = GracefulShutdown::new();
-    let connections = Arc::new(Semaphore::new(state.config.max_connections.max(1)));
-    let checkpointer = tokio::spawn(checkpoint_every(state.clone()));
-    loop {
-        let permit = tokio::select! {
-            permit = connections.clone().acquire_owned() => permit,
-            _ = &mut stop => break,
-        };
-        let Ok(permit) = permit else { break };
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                // Out of descriptors, or a connection reset before it was accepted: pause
-                // rather than spin.
-                Err(_) => {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                    continue;
-                }
-            },
-            _ = &mut stop => break,
-        };
-        let _ = stream.set_nodelay(true);
-        let for_service = state.clone();
-        let service = service_fn(move |req| handle(for_service.clone(), req, peer));
-        let connection = http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(state.config.header_timeout)
-            .serve_connection(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            let _ = connection.await;
-            drop(permit);
-        });
-    }
-    drop(listener);
-    checkpointer.abort();
-    let _ = tokio::time::timeout(state.config.shutdown_grace, graceful.shutdown()).await;
-    // Every acknowledged entry is under a signed checkpoint when the server stops.
-    let ledger = state.ledger.clone();
-    let _ = tokio::task::spawn_blocking(move || ledger.checkpoint()).await;
+    addr: SocketAddr,
+) -> Result<ServerHandle, ServerError> {
+    let limits = http::Limits {
+        max_connections: state.config.max_connections,
+        header_timeout: state.config.header_timeout,
+        shutdown_grace: state.config.shutdown_grace,
+    };
+    let for_handler = Arc::clone(&state);
+    let handler: http::Handler =
+        Arc::new(move |req, peer| Box::pin(handle(Arc::clone(&for_handler), req, peer)));
+    let ledger = Arc::clone(&state.ledger);
+    let lifecycle = http::Lifecycle {
+        background: Some(Box::pin(checkpoint_every(state))),
+        // Every acknowledged entry is under a signed checkpoint when the server stops.
+        finally: Some(Box::pin(async move {
+            let _ = tokio::task::spawn_blocking(move || ledger.checkpoint()).await;
+        })),
+    };
+    http::spawn(addr, limits, handler, lifecycle)
 }
 
 /// Signs a checkpoint each interval if the log grew (the ledger signs nothing otherwise).
@@ -83,7 +54,7 @@ async fn handle<S: Storage + 'static>(
     state: Arc<State<S>>,
     req: Request<Incoming>,
     peer: SocketAddr,
-) -> Result<Reply, Infallible> {
+) -> Reply {
     let started = Instant::now();
     state.metrics.request();
     let method = req.method().as_str().to_owned();
@@ -116,7 +87,7 @@ async fn handle<S: Storage + 'static>(
             took: started.elapsed(),
         });
     }
-    Ok(reply)
+    reply
 }
 
 /// A read route, on the blocking pool (the ledger reads files).

@@ -27,10 +27,12 @@
 
 mod add;
 mod conn;
+mod http;
 mod metrics;
 mod read;
 mod reply;
 mod route;
+mod witness;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -41,6 +43,7 @@ use crate::store::Storage;
 
 pub(crate) use add::split as split_add_body;
 pub(crate) use route::Route;
+pub use witness::WitnessServer;
 
 /// How the server bounds what clients may ask of it.
 #[derive(Debug, Clone)]
@@ -185,27 +188,7 @@ impl<S: Storage + 'static> Server<S> {
     /// # Errors
     /// [`ServerError::Start`].
     pub fn spawn(self, addr: SocketAddr) -> Result<ServerHandle, ServerError> {
-        let failed = |source| ServerError::Start { addr, source };
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .thread_name("warrant-server")
-            .build()
-            .map_err(failed)?;
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind(addr))
-            .and_then(|l| l.local_addr().map(|a| (l, a)));
-        let (listener, local) = listener.map_err(failed)?;
-        let (stop, stopped) = tokio::sync::oneshot::channel();
-        let state = Arc::new(self.state);
-        let thread = std::thread::Builder::new()
-            .name("warrant-server".into())
-            .spawn(move || runtime.block_on(conn::serve(state, listener, stopped)))
-            .map_err(failed)?;
-        Ok(ServerHandle {
-            addr: local,
-            stop: Some(stop),
-            thread: Some(thread),
-        })
+        conn::spawn(Arc::new(self.state), addr)
     }
 }
 

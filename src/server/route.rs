@@ -1,6 +1,7 @@
 //! Requests to routes: a pure function of the method, path and query, so it can be fuzzed
 //! and tested without a socket.
 
+use crate::encoding::canonical_u64;
 use crate::event::TaskId;
 use crate::merkle::{Tile, TilePathError};
 
@@ -150,15 +151,6 @@ impl<'a> Query<'a> {
             .map(|(_, v)| canonical_u64(v).ok_or(RouteError::Query("not a canonical decimal")))
             .transpose()
     }
-}
-
-/// A decimal without sign or leading zero that fits in 64 bits.
-fn canonical_u64(s: &str) -> Option<u64> {
-    let canonical = s == "0" || (!s.is_empty() && !s.starts_with('0'));
-    if !canonical || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
 }
 
 #[cfg(test)]

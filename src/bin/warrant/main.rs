@@ -17,6 +17,7 @@ mod merkle_cmd;
 mod note_cmd;
 mod serve_cmd;
 mod verify_cmd;
+mod witness_cmd;
 
 use std::process::ExitCode;
 
@@ -58,6 +59,10 @@ enum Command {
     /// C2SP signed-note keys, signing and verification.
     #[command(subcommand)]
     Note(note_cmd::NoteCommand),
+    /// A transparency-log witness (C2SP tlog-witness): cosigns checkpoints that extend the
+    /// last one it cosigned.
+    #[command(subcommand)]
+    Witness(witness_cmd::WitnessCommand),
     /// Generates an emitter's Ed25519 key into a file; prints the public key and key id as
     /// JSON, or with --emitter the `[[emitters]]` block a trust.toml takes.
     Keygen {
@@ -296,6 +301,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Merkle(c) => merkle_cmd::run(c),
         Command::Note(c) => note_cmd::run(c, json),
+        Command::Witness(c) => witness_cmd::run(c),
         Command::Keygen {
             out,
             emitter,

@@ -64,7 +64,7 @@ pub(crate) fn run(dir: &Path, options: &ServeOptions) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-fn wait_for_signal() -> Result<()> {
+pub(crate) fn wait_for_signal() -> Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
