@@ -424,6 +424,10 @@ fn a_reader_beside_the_writer_sees_committed_entries_and_signs_nothing() {
         // (its entries are not served yet: nothing could be proven against it); then all.
         assert_eq!(reader.size(), 40 * k as u64);
         assert_eq!(reader.latest_checkpoint().expect("latest"), Some(previous));
+        assert_eq!(
+            reader.latest_checkpoint_size().expect("size"),
+            Some(40 * k as u64)
+        );
         assert_eq!(reader.refresh().expect("refresh"), 40 * (k as u64 + 1));
         previous = note.clone();
         assert_eq!(reader.checkpoint().expect("latest"), note);

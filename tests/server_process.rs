@@ -70,10 +70,16 @@ fn fresh_events(n: usize, tasks: usize) -> Vec<Vec<u8>> {
 /// Starts `warrant serve` on `listen`; the child, and the address it reports listening on
 /// (`None` if it could not listen).
 fn try_serve(dir: &Path, listen: &str) -> (Child, Option<String>) {
+    try_serve_with(dir, listen, &[])
+}
+
+/// As [`try_serve`], with more arguments for `warrant serve`.
+fn try_serve_with(dir: &Path, listen: &str, more: &[&std::ffi::OsStr]) -> (Child, Option<String>) {
     let mut child = warrant()
         .arg("serve")
         .arg(dir)
         .args(["--listen", listen, "--quiet", "--checkpoint-ms", "100"])
+        .args(more)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -334,26 +340,14 @@ fn the_demo_runs_served_over_http() {
     // The directory it leaves is served again, as the README says, and read-only commands
     // work on it beside the server.
     let ledger = dir.path().join("demo/ledger");
-    let (server, addr) = {
-        let mut child = warrant()
-            .arg("serve")
-            .arg(&ledger)
-            .arg("--log-key")
-            .arg(dir.path().join("demo/keys/log.key"))
-            .args(["--listen", "127.0.0.1:0", "--quiet"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("serve");
-        let mut line = String::new();
-        let _ = BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line);
-        (
-            child,
-            line.trim()
-                .strip_prefix("listening on ")
-                .expect("listening")
-                .to_owned(),
-        )
+    let key = dir.path().join("demo/keys/log.key");
+    let (server, addr) = match try_serve_with(
+        &ledger,
+        "127.0.0.1:0",
+        &["--log-key".as_ref(), key.as_ref()],
+    ) {
+        (child, Some(addr)) => (child, addr),
+        (_, None) => panic!("warrant serve did not start on the demo's directory"),
     };
     let client = Client::new(&addr, ClientConfig::default()).expect("client");
     let note = client.checkpoint().expect("checkpoint");

@@ -640,13 +640,22 @@ impl<S: Storage> Ledger<S> {
     /// # Errors
     /// A store error.
     pub fn latest_checkpoint(&self) -> Result<Option<Vec<u8>>, LedgerError> {
+        match self.latest_checkpoint_size()? {
+            Some(size) => Ok(self.store.checkpoint(size)?),
+            None => Ok(None),
+        }
+    }
+
+    /// The size of [`Ledger::latest_checkpoint`]: the tree that proofs and bundles from this
+    /// ledger are made against by default.
+    ///
+    /// # Errors
+    /// A store error.
+    pub fn latest_checkpoint_size(&self) -> Result<Option<u64>, LedgerError> {
         // The size first: a checkpoint signed after this read is ignored, never half-seen.
         let size = self.store.size();
         let sizes = self.store.checkpoint_sizes()?;
-        match sizes.iter().rev().find(|&&s| s <= size) {
-            Some(&s) => Ok(self.store.checkpoint(s)?),
-            None => Ok(None),
-        }
+        Ok(sizes.into_iter().rev().find(|&s| s <= size))
     }
 
     /// Inclusion proof of entry `index` in the tree of `size` entries.

@@ -192,12 +192,7 @@ fn three_digits(s: &str) -> Option<u64> {
 
 /// A decimal of at most `max_digits` digits, without leading zeros.
 fn decimal(s: &str, max_digits: usize) -> Option<u64> {
-    let canonical = s == "0" || !s.starts_with('0');
-    if s.is_empty() || s.len() > max_digits || !canonical || !s.bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    s.parse().ok()
+    (s.len() <= max_digits).then(|| crate::encoding::canonical_u64(s))?
 }
 
 fn parse_width(s: &str) -> Result<u16, TilePathError> {

@@ -19,11 +19,7 @@ pub(crate) fn spawn<S: Storage + 'static>(
     state: Arc<State<S>>,
     addr: SocketAddr,
 ) -> Result<ServerHandle, ServerError> {
-    let limits = http::Limits {
-        max_connections: state.config.max_connections,
-        header_timeout: state.config.header_timeout,
-        shutdown_grace: state.config.shutdown_grace,
-    };
+    let limits = http::Limits::from(&state.config);
     let for_handler = Arc::clone(&state);
     let handler: http::Handler =
         Arc::new(move |req, peer| Box::pin(handle(Arc::clone(&for_handler), req, peer)));

@@ -35,6 +35,16 @@ pub(crate) struct Limits {
     pub(crate) shutdown_grace: Duration,
 }
 
+impl From<&super::ServerConfig> for Limits {
+    fn from(config: &super::ServerConfig) -> Self {
+        Self {
+            max_connections: config.max_connections,
+            header_timeout: config.header_timeout,
+            shutdown_grace: config.shutdown_grace,
+        }
+    }
+}
+
 /// What runs beside the connections, and after them.
 pub(crate) struct Lifecycle {
     /// Runs while the server serves; stopped when it stops (a timer, say).

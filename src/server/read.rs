@@ -54,11 +54,8 @@ fn size_or_latest<S: Storage>(ledger: &Ledger<S>, size: Option<u64>) -> Result<u
     if let Some(size) = size {
         return Ok(size);
     }
-    let sizes = ledger
-        .store()
-        .checkpoint_sizes()
-        .map_err(|e| refusal(e.into()))?;
-    sizes.last().copied().ok_or_else(no_checkpoint)
+    let latest = ledger.latest_checkpoint_size().map_err(refusal)?;
+    latest.ok_or_else(no_checkpoint)
 }
 
 /// Proofs say which tree size they are for (the client may have let it default).

@@ -34,11 +34,7 @@ impl WitnessServer {
     /// # Errors
     /// [`ServerError::Start`].
     pub fn spawn(self, addr: SocketAddr) -> Result<ServerHandle, ServerError> {
-        let limits = http::Limits {
-            max_connections: self.config.max_connections,
-            header_timeout: self.config.header_timeout,
-            shutdown_grace: self.config.shutdown_grace,
-        };
+        let limits = http::Limits::from(&self.config);
         let (witness, timeout) = (self.witness, self.config.body_timeout);
         let handler: http::Handler =
             Arc::new(move |req, _peer| Box::pin(handle(Arc::clone(&witness), req, timeout)));

@@ -420,9 +420,10 @@ pub(crate) fn fsck(dir: &Path, trust: Option<&Path>, json: bool) -> Result<Outco
     })
 }
 
-/// The size of the latest stored checkpoint: what a reader's proofs and bundles cover.
+/// The size of the latest checkpoint within what the reader serves: what its proofs and
+/// bundles cover.
 fn covered_size(ledger: &Ledger) -> Option<u64> {
-    ledger.store().checkpoint_sizes().ok()?.last().copied()
+    ledger.latest_checkpoint_size().ok()?
 }
 
 #[derive(Serialize)]

@@ -92,37 +92,40 @@ const SUBMIT_CHUNK: usize = 10_000;
 /// `warrant submit URL [FILES]`: sends envelopes to a ledger server; prints their indices.
 pub(crate) fn submit(url: &str, files: &[PathBuf], json: bool) -> Result<Outcome> {
     let client = Client::new(url, ClientConfig::default())?;
-    let mut names = Vec::new();
+    // Only the current chunk's names and bytes are held: standard input may be any length.
     let mut indices = Vec::new();
-    let mut chunk = Vec::new();
+    let mut chunk: Vec<(String, Vec<u8>)> = Vec::new();
     let mut items = ledger_cmd::envelopes(files).peekable();
     while let Some(item) = items.next() {
-        let (name, bytes) = item?;
-        names.push(name);
-        chunk.push(bytes);
-        if chunk.len() == SUBMIT_CHUNK || items.peek().is_none() {
-            let refs: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
-            match client.submit(&refs) {
-                Ok(got) => indices.extend(got),
-                Err(ClientError::Refused {
-                    position: Some(p),
-                    message,
-                    ..
-                }) => {
-                    let name = &names[indices.len() + p];
-                    return Ok(Outcome::Failed(format!("{name} refused: {message}")));
-                }
-                Err(e) => return Err(e.into()),
-            }
-            chunk.clear();
+        chunk.push(item?);
+        if chunk.len() < SUBMIT_CHUNK && items.peek().is_some() {
+            continue;
         }
+        let refs: Vec<&[u8]> = chunk.iter().map(|(_, b)| b.as_slice()).collect();
+        let got = match client.submit(&refs) {
+            Ok(got) => got,
+            Err(ClientError::Refused {
+                position: Some(p),
+                message,
+                ..
+            }) => {
+                let name = &chunk[p].0;
+                return Ok(Outcome::Failed(format!("{name} refused: {message}")));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if json {
+            indices.extend(got);
+        } else {
+            // Each chunk's indices as soon as they are durable.
+            for ((name, _), index) in chunk.iter().zip(got) {
+                println!("{index}\t{name}");
+            }
+        }
+        chunk.clear();
     }
     if json {
         crate::cli_io::print_json(&serde_json::json!({ "indices": indices }))?;
-    } else {
-        for (name, index) in names.iter().zip(&indices) {
-            println!("{index}\t{name}");
-        }
     }
     Ok(Outcome::Success)
 }
