@@ -99,6 +99,9 @@ fn trust_document(log: &NoteSigner, components: &[&Component]) -> TrustDocument 
             }),
             ..GovernanceEntry::default()
         },
+        // Without witnesses the log's signature is the only one on a checkpoint;
+        // docs/witnessing.md shows a policy that asks for cosignatures.
+        witness_policy: None,
     }
 }
 

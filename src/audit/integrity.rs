@@ -7,11 +7,11 @@ use super::logtime::{Heads, Window};
 use super::{Audited, Check, Status, check};
 use crate::bundle::BundleRef;
 use crate::cbor::Limits;
-use crate::checkpoint::open_checkpoint;
+use crate::checkpoint::{Note, open_checkpoint};
 use crate::envelope;
 use crate::event::{Body, Digest, Event, EventId, TaskId, Timestamp, WorkloadId};
 use crate::merkle::{Hash, HashProfile, TreeHead, verify_inclusions};
-use crate::trust::{LogTrust, TrustError, TrustPolicy};
+use crate::trust::{LogTrust, TrustError, TrustPolicy, WitnessPolicy};
 
 /// One envelope of the bundle, in bundle order: task entries first, then policies.
 struct Item<'a> {
@@ -90,6 +90,7 @@ pub(super) fn run<'a>(
         heads: &heads,
         windows: &windows,
         skew: trust.governance().clock_skew_ms(),
+        witnesses: trust.witness_policy(),
     };
     let (a3, a4, a5) = across_entries(bundle, log, trusted, &items, &logged);
     let checks = vec![a1, a2, a3, a4, a5];
@@ -115,6 +116,8 @@ struct Logged<'h> {
     windows: &'h [Window],
     /// Clock skew tolerated, ms.
     skew: u64,
+    /// The witnesses and quorum the head checkpoint must meet.
+    witnesses: &'h WitnessPolicy,
 }
 
 /// A3–A5. A3's proofs are checked on all cores; for a large bundle A4 and A5, each one
@@ -130,12 +133,10 @@ fn across_entries(
     let serial = || (a4_complete(bundle, items), a5_references(items, logged));
     if items.len() < SIDE_THREAD_MIN {
         let (a4, a5) = serial();
-        return (a3_logged(bundle, log, items, trusted, logged.heads), a4, a5);
+        return (a3_logged(bundle, log, items, trusted, logged), a4, a5);
     }
-    let (a3, (a4, a5)) = crate::parallel::join(
-        || a3_logged(bundle, log, items, trusted, logged.heads),
-        serial,
-    );
+    let (a3, (a4, a5)) =
+        crate::parallel::join(|| a3_logged(bundle, log, items, trusted, logged), serial);
     (a3, a4, a5)
 }
 
@@ -309,7 +310,7 @@ fn a3_logged(
     log: &LogTrust,
     items: &[Item<'_>],
     trusted: &[Vec<u8>],
-    heads: &Result<Heads, String>,
+    logged: &Logged<'_>,
 ) -> Check {
     if bundle.log.hash != log.profile.name() {
         return check(
@@ -322,11 +323,15 @@ fn a3_logged(
             ),
         );
     }
-    let heads = match heads {
+    let heads = match logged.heads {
         Ok(h) => h,
         Err(e) => return check("A3", Status::Fail, &[], e.clone()),
     };
     let head = heads.head;
+    let witnessed = match witnessed(bundle.checkpoint, logged.witnesses) {
+        Ok(w) => w,
+        Err(reason) => return check("A3", Status::Fail, &[], reason),
+    };
     let bad: Vec<&Item<'_>> = items
         .iter()
         .zip(included(items, log, &head))
@@ -350,7 +355,7 @@ fn a3_logged(
         Err(reason) => check("A3", Status::Fail, &[], reason),
         Ok(warning) => {
             let base = format!(
-                "all {} entries included in the checkpoint of size {} signed by the pinned log key",
+                "all {} entries included in the checkpoint of size {} signed by the pinned log key{witnessed}",
                 items.len(),
                 head.size
             );
@@ -369,6 +374,42 @@ fn a3_logged(
             }
         }
     }
+}
+
+/// Whether the bundle's checkpoint carries the witness quorum: `Ok` with a phrase for the
+/// verdict (empty without a witness policy), `Err` with the count when below quorum.
+fn witnessed(note: &[u8], witnesses: &WitnessPolicy) -> Result<String, String> {
+    if !witnesses.requires_cosignatures() {
+        return Ok(String::new());
+    }
+    // The note verified under the log key already (the heads); it parses.
+    let note = Note::parse(note).map_err(|e| e.to_string())?;
+    let report = witnesses.judge(note.text(), note.signatures());
+    let names = if report.cosigned.is_empty() {
+        "none".to_owned()
+    } else {
+        report.cosigned.join(", ")
+    };
+    if report.met {
+        return Ok(format!(
+            ", cosigned by {} witness(es) ({names}) meeting the quorum {}",
+            report.cosigned.len(),
+            report.rule
+        ));
+    }
+    let invalid = if report.invalid.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; cosignatures that do not verify on this checkpoint (not counted): {}",
+            report.invalid.join(", ")
+        )
+    };
+    Err(format!(
+        "the checkpoint is below the witness quorum: valid cosignatures by {} pinned witness(es) ({names}); the quorum {} is not met{invalid}",
+        report.cosigned.len(),
+        report.rule
+    ))
 }
 
 /// Consistency of the bundle's checkpoint with every checkpoint the auditor trusts: one at

@@ -32,7 +32,7 @@ pub const CHECKS: [(&str, &str); 16] = [
     ),
     (
         "A3",
-        "every entry is in the log the pinned key signed, which only grew",
+        "every entry is in the log the pinned key signed (and the witness quorum cosigned), which only grew",
     ),
     (
         "A4",

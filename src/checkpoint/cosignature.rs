@@ -11,10 +11,13 @@
 //! two signatures of one key cannot be confused: a note signature signs the checkpoint text,
 //! whose second line is a tree size, while a cosignature's message has `time …` there.
 
+use core::fmt;
+
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 
-use super::key::{NoteSigner, NoteVerifier, key_id_for, key_id_hex};
+use super::key::{KeyError, NoteSigner, NoteVerifier, key_id_for, key_id_hex, parse_key_parts};
 use super::note::{NoteError, NoteSignature};
+use crate::encoding::b64_encode;
 
 /// The signature-type byte of Ed25519 cosignatures (`cosignature/v1`).
 pub const ALG_COSIGNATURE_V1: u8 = 0x04;
@@ -26,6 +29,106 @@ const PAYLOAD_LEN: usize = 8 + 64;
 #[must_use]
 pub fn cosigner_key_id(name: &str, key: &VerifyingKey) -> u32 {
     key_id_for(name, ALG_COSIGNATURE_V1, key)
+}
+
+/// A witness's public key in the form C2SP `tlog-cosignature` publishes and
+/// `tlog-policy` pins: `name+hex8+base64(0x04 ‖ Ed25519 key)`, the key id computed with the
+/// signature-type byte 0x04.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CosignerVerifier(NoteVerifier);
+
+impl CosignerVerifier {
+    /// The cosigner key of `key` under `name`.
+    ///
+    /// # Errors
+    /// [`KeyError::InvalidName`].
+    pub fn new(name: &str, key: VerifyingKey) -> Result<Self, KeyError> {
+        NoteVerifier::new(name, key).map(Self)
+    }
+
+    /// Parses `name+hex8+base64(0x04 ‖ key)`, checking the key id.
+    ///
+    /// # Errors
+    /// Any [`KeyError`]; [`KeyError::UnknownAlgorithm`] for a note key (0x01): a witness
+    /// key and a log key are not interchangeable in a policy.
+    pub fn parse(text: &str) -> Result<Self, KeyError> {
+        let (name, found, raw) =
+            parse_key_parts(text.trim_end_matches(['\n', '\r']), ALG_COSIGNATURE_V1)?;
+        let key = VerifyingKey::from_bytes(&raw).map_err(|_| KeyError::BadPublicKey)?;
+        if key.is_weak() {
+            return Err(KeyError::BadPublicKey);
+        }
+        let v = Self::new(&name, key)?;
+        let computed = v.key_id();
+        if computed != found {
+            return Err(KeyError::KeyIdMismatch { found, computed });
+        }
+        Ok(v)
+    }
+
+    /// The key name (the witness's name in its cosignature lines).
+    #[must_use]
+    pub fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    /// The cosigner key id (signature type 0x04).
+    #[must_use]
+    pub fn key_id(&self) -> u32 {
+        cosigner_key_id(self.0.name(), self.0.key())
+    }
+
+    /// The Ed25519 public key.
+    #[must_use]
+    pub const fn key(&self) -> &VerifyingKey {
+        self.0.key()
+    }
+
+    /// The earliest time this witness cosigned `text` among `signatures`, as
+    /// [`cosigned_time`].
+    ///
+    /// # Errors
+    /// As [`cosigned_time`].
+    pub fn cosigned_time(
+        &self,
+        text: &str,
+        signatures: &[NoteSignature],
+    ) -> Result<Option<u64>, NoteError> {
+        cosigned_time(&self.0, text, signatures)
+    }
+}
+
+impl From<&NoteSigner> for CosignerVerifier {
+    fn from(signer: &NoteSigner) -> Self {
+        Self(signer.verifier())
+    }
+}
+
+/// The same key and name, as a witness's cosigner key.
+impl From<&NoteVerifier> for CosignerVerifier {
+    fn from(v: &NoteVerifier) -> Self {
+        Self(v.clone())
+    }
+}
+
+impl fmt::Display for CosignerVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut raw = vec![ALG_COSIGNATURE_V1];
+        raw.extend_from_slice(self.key().as_bytes());
+        write!(
+            f,
+            "{}+{:08x}+{}",
+            self.name(),
+            self.key_id(),
+            b64_encode(&raw)
+        )
+    }
+}
+
+impl fmt::Debug for CosignerVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CosignerVerifier({self})")
+    }
 }
 
 /// The message a `cosignature/v1` signs.
@@ -153,6 +256,31 @@ mod tests {
         // cosignatures (another key id) are kept unverified.
         let verified = again.verify(&[s.verifier()]).expect("verify");
         assert_eq!(verified.unverified().len(), 2);
+    }
+
+    #[test]
+    fn a_cosigner_key_round_trips_and_is_not_a_note_key() {
+        let s = signer();
+        let c = CosignerVerifier::from(&s);
+        let text = c.to_string();
+        assert_eq!(CosignerVerifier::parse(&text), Ok(c.clone()));
+        assert_eq!(c.key_id(), cosigner_key_id(s.name(), s.verifier().key()));
+        // The note key (0x01) and the cosigner key (0x04) are not interchangeable.
+        assert_eq!(
+            CosignerVerifier::parse(&s.verifier().to_string()),
+            Err(KeyError::UnknownAlgorithm(0x01))
+        );
+        assert_eq!(
+            NoteVerifier::parse(&text),
+            Err(KeyError::UnknownAlgorithm(ALG_COSIGNATURE_V1))
+        );
+        // A key id that does not match.
+        let (head, tail) = text.split_at(s.name().len() + 1);
+        let wrong = format!("{head}00000000{}", &tail[8..]);
+        assert!(matches!(
+            CosignerVerifier::parse(&wrong),
+            Err(KeyError::KeyIdMismatch { .. })
+        ));
     }
 
     #[test]

@@ -32,8 +32,9 @@ pub enum KeyError {
     /// The key bytes are not base64.
     #[error("key is not valid base64")]
     BadBase64,
-    /// The key bytes start with another algorithm byte than Ed25519's 0x01.
-    #[error("unsupported key algorithm byte {0:#04x}")]
+    /// The key bytes start with another signature-type byte than the one expected here
+    /// (0x01 for note keys, 0x04 for `cosignature/v1` witness keys).
+    #[error("unexpected key signature-type byte {0:#04x}")]
     UnknownAlgorithm(u8),
     /// The key has the wrong length for Ed25519.
     #[error("ed25519 key must be 32 bytes, got {0}")]
@@ -81,8 +82,8 @@ pub(crate) fn key_id_for(name: &str, alg: u8, key: &VerifyingKey) -> u32 {
     u32::from_be_bytes([d[0], d[1], d[2], d[3]])
 }
 
-/// Splits `name+hex8+base64`, decodes and checks every part.
-fn parse_key_parts(text: &str) -> Result<(String, u32, [u8; 32]), KeyError> {
+/// Splits `name+hex8+base64(alg ‖ key)`, decodes and checks every part.
+pub(super) fn parse_key_parts(text: &str, alg: u8) -> Result<(String, u32, [u8; 32]), KeyError> {
     // The name has no '+', the key id is hex: the first two '+' are the separators and the
     // remainder (which may itself contain '+') is base64.
     let (name, rest) = text
@@ -96,9 +97,9 @@ fn parse_key_parts(text: &str) -> Result<(String, u32, [u8; 32]), KeyError> {
         .filter(|_| id_hex.len() == 8)
         .ok_or(KeyError::Malformed("key id must be 8 hex digits"))?;
     let raw = b64_decode(key_b64).ok_or(KeyError::BadBase64)?;
-    let (&alg, key) = raw.split_first().ok_or(KeyError::WrongLength(0))?;
-    if alg != ALG_ED25519 {
-        return Err(KeyError::UnknownAlgorithm(alg));
+    let (&found, key) = raw.split_first().ok_or(KeyError::WrongLength(0))?;
+    if found != alg {
+        return Err(KeyError::UnknownAlgorithm(found));
     }
     let key = <[u8; 32]>::try_from(key).map_err(|_| KeyError::WrongLength(key.len()))?;
     Ok((name.to_owned(), u32::from_be_bytes(id), key))
@@ -131,7 +132,7 @@ impl NoteVerifier {
     /// # Errors
     /// Any [`KeyError`] but `KeyError::InvalidName` for a valid name.
     pub fn parse(text: &str) -> Result<Self, KeyError> {
-        let (name, found, raw) = parse_key_parts(text.trim_end_matches(['\n', '\r']))?;
+        let (name, found, raw) = parse_key_parts(text.trim_end_matches(['\n', '\r']), ALG_ED25519)?;
         let key = VerifyingKey::from_bytes(&raw).map_err(|_| KeyError::BadPublicKey)?;
         if key.is_weak() {
             return Err(KeyError::BadPublicKey);
@@ -223,7 +224,7 @@ impl NoteSigner {
         let rest = text.strip_prefix(SIGNER_PREFIX).ok_or(KeyError::Malformed(
             "signer key must start with PRIVATE+KEY+",
         ))?;
-        let (name, found, seed) = parse_key_parts(rest)?;
+        let (name, found, seed) = parse_key_parts(rest, ALG_ED25519)?;
         let seed = Zeroizing::new(seed);
         let signer = Self::new(&name, SigningKey::from_bytes(&seed))?;
         let computed = signer.key_id();

@@ -24,7 +24,9 @@ mod key;
 mod note;
 
 pub use body::{Checkpoint, CheckpointError, VerifiedCheckpoint, open_checkpoint};
-pub use cosignature::{ALG_COSIGNATURE_V1, MAX_TIMESTAMP, cosigned_time, cosigner_key_id};
+pub use cosignature::{
+    ALG_COSIGNATURE_V1, CosignerVerifier, MAX_TIMESTAMP, cosigned_time, cosigner_key_id,
+};
 pub use key::{ALG_ED25519, KeyError, NoteSigner, NoteVerifier, is_valid_key_name, key_id};
 pub use note::{
     MAX_NOTE_LEN, MAX_SIGNATURES, Note, NoteError, NoteSignature, VerifiedNote, open, sign,

@@ -102,6 +102,11 @@ pub struct NoteSignature {
 }
 
 impl NoteSignature {
+    /// Parses one signature line (`— <name> <base64>`, without its newline).
+    pub(crate) fn parse_line(line: &str) -> Option<Self> {
+        parse_signature_line(line, 1).ok()
+    }
+
     pub(crate) fn line(&self) -> String {
         let mut payload = self.key_id.to_be_bytes().to_vec();
         payload.extend_from_slice(&self.signature);
@@ -302,6 +307,13 @@ impl Note {
 }
 
 impl Note {
+    /// Adds a signature line, replacing an earlier one by the same key (name and key id).
+    pub(crate) fn put_signature(&mut self, sig: NoteSignature) {
+        self.signatures
+            .retain(|s| !(s.name == sig.name && s.key_id == sig.key_id));
+        self.signatures.push(sig);
+    }
+
     /// Adds `signer`'s C2SP `cosignature/v1` at `timestamp` (seconds since the epoch); see
     /// [`super::cosigned_time`].
     pub fn add_cosignature(&mut self, signer: &NoteSigner, timestamp: u64) {

@@ -94,6 +94,22 @@ impl AsyncClient {
         self.get("/checkpoint").await
     }
 
+    /// A witness's `add-checkpoint` (C2SP `tlog-witness`): the body as
+    /// [`crate::witness::request_body`] makes it; the answer's cosignature lines.
+    ///
+    /// # Errors
+    /// [`ClientError`]; a 409's body (the size the witness holds) is the refusal's message.
+    pub async fn add_checkpoint(&self, body: &[u8]) -> Result<Vec<u8>, ClientError> {
+        let answer = self
+            .call(
+                Method::POST,
+                "/add-checkpoint",
+                Bytes::copy_from_slice(body),
+            )
+            .await?;
+        Ok(answer.to_vec())
+    }
+
     /// A tile's bytes (`tlog-tiles`).
     ///
     /// # Errors

@@ -23,6 +23,7 @@
 //! ```
 
 mod http;
+mod witness;
 
 use std::time::Duration;
 
@@ -30,6 +31,7 @@ use crate::event::TaskId;
 use crate::merkle::Tile;
 
 pub use http::AsyncClient;
+pub use witness::WitnessClient;
 
 /// How the client batches and retries.
 #[derive(Debug, Clone)]

@@ -150,6 +150,7 @@ impl Deployment {
             }],
             emitters,
             governance,
+            witness_policy: None,
         }
     }
 }

@@ -3,7 +3,7 @@
 //! gate's snapshot, naming the tasks the log gives.
 
 use super::{Ledger, LedgerError};
-use crate::checkpoint::{VerifiedCheckpoint, cosigner_key_id, open_checkpoint};
+use crate::checkpoint::{NoteSignature, VerifiedCheckpoint, cosigner_key_id, open_checkpoint};
 use crate::envelope;
 use crate::store::{FsckReport, Storage};
 use crate::trust::TrustError;
@@ -53,21 +53,31 @@ impl<S: Storage> Ledger<S> {
         Ok(None)
     }
 
-    /// Why a stored checkpoint is not exactly as this ledger signs them (its note signature
-    /// and its signed time, nothing else), if it is not: a damaged signature line could
-    /// otherwise pass as another key's, which a note reader ignores.
+    /// Why a stored checkpoint is not as this ledger stores them (its note signature, its
+    /// signed time, and witnesses' cosignatures), if it is not: a damaged line of the log's
+    /// could otherwise pass as another key's, which a note reader ignores. Witness lines are
+    /// `cosignature/v1`-shaped and never in the log's name ([`Ledger::witness`] stores no
+    /// other); those of witnesses the trust policy pins must verify.
     fn foreign_signature(&self, cp: &VerifiedCheckpoint) -> Option<&'static str> {
         let v = &self.verifier;
         let time_id = cosigner_key_id(v.name(), v.key());
+        let lines = cp.note().unverified();
+        let by_log = |s: &&NoteSignature| s.name == v.name();
+        let witness_shaped = |s: &NoteSignature| s.signature.len() == 8 + 64;
         if cp.log_time().is_none() {
             Some("checkpoint carries no signed time")
-        } else if cp
-            .note()
-            .unverified()
-            .iter()
-            .any(|s| s.name != v.name() || s.key_id != time_id)
+        } else if lines.iter().filter(by_log).any(|s| s.key_id != time_id)
+            || !lines.iter().filter(|s| !by_log(s)).all(witness_shaped)
         {
             Some("checkpoint carries a signature line the log did not write")
+        } else if !self
+            .trust
+            .witness_policy()
+            .judge(cp.note().text(), lines)
+            .invalid
+            .is_empty()
+        {
+            Some("a pinned witness's cosignature does not verify")
         } else {
             None
         }

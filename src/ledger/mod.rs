@@ -26,6 +26,7 @@ mod fsck;
 mod live;
 mod tiles;
 mod time;
+mod witness;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -34,6 +35,7 @@ pub use self::clock::{Clock, SystemClock};
 use self::commit::{Committer, Prepared};
 pub use self::error::{AppendError, DescriptorError, LedgerError, SharedStoreError};
 pub use self::time::{EARLIEST, TimeBounds, TimeError};
+pub use self::witness::WitnessOutcome;
 use crate::cbor::Limits;
 use crate::checkpoint::{Checkpoint, NoteSigner, NoteVerifier, open_checkpoint};
 use crate::envelope::{self, VerifiedEvent};
@@ -59,6 +61,10 @@ pub struct Ledger<S: Storage = FileStore> {
     created: Option<Timestamp>,
     /// What the runtime gate knows (`gate`), kept as entries are committed.
     live: live::Live,
+    /// Held from reading a size's stored checkpoint to storing one for it: two signers of
+    /// one size, or a signer and a caller storing witnesses' cosignatures, never overwrite
+    /// each other's note with one that lacks what the other added.
+    checkpoint_lock: std::sync::Mutex<()>,
 }
 
 /// Event id and task of an envelope, without verifying it (for store indexing).
@@ -364,6 +370,7 @@ impl<S: Storage> Ledger<S> {
             bounds: TimeBounds::default(),
             created: None,
             live: live::Live::default(),
+            checkpoint_lock: std::sync::Mutex::new(()),
         }
     }
 
@@ -382,6 +389,7 @@ impl<S: Storage> Ledger<S> {
             bounds: TimeBounds::default(),
             created: None,
             live: live::Live::default(),
+            checkpoint_lock: std::sync::Mutex::new(()),
         }
     }
 
@@ -596,6 +604,10 @@ impl<S: Storage> Ledger<S> {
     /// # Errors
     /// [`LedgerError`].
     pub fn checkpoint(&self) -> Result<Vec<u8>, LedgerError> {
+        let _held = self
+            .checkpoint_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let size = self.store.size();
         if let Some(note) = self.store.checkpoint(size)? {
             return Ok(note);

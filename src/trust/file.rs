@@ -2,6 +2,12 @@
 //!
 //! ```toml
 //! version = 1
+//! witness_policy = """
+//! witness w1 witness.example/w1+3a1f09c2+BA…
+//! witness w2 witness.example/w2+91be0d47+BA…
+//! group both all w1 w2
+//! quorum both
+//! """
 //!
 //! [[logs]]
 //! origin = "example.com/agents"
@@ -38,6 +44,10 @@ pub struct TrustDocument {
     /// What the governance checks require (defaults: see [`super::Governance`]).
     #[serde(default)]
     pub governance: GovernanceEntry,
+    /// The witnesses and the quorum a bundle's checkpoint must meet, as C2SP `tlog-policy`
+    /// text (see [`super::WitnessPolicy`]). Absent: no cosignature is required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub witness_policy: Option<String>,
 }
 
 /// One pinned log.

@@ -6,6 +6,7 @@
 
 mod file;
 mod governance;
+mod witnesses;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,6 +17,7 @@ pub use governance::{
     ApprovalReuse, DEFAULT_CLOCK_SKEW_MS, DEFAULT_REVOCATION_GRACE_MS, Governance, GovernanceEntry,
     HumansEntry, PartnerEntry, TierEntry, TierProfile, TiersEntry, glob_match,
 };
+pub use witnesses::{MAX_POLICY_ITEMS, PinnedWitness, QuorumReport, WitnessPolicy};
 
 use crate::cbor::Limits;
 use crate::checkpoint::{KeyError, NoteVerifier};
@@ -103,6 +105,14 @@ pub enum PolicyError {
     /// The human identity rules are unusable.
     #[error("governance.humans: {0}")]
     Humans(&'static str),
+    /// The witness policy (C2SP `tlog-policy` text) is malformed or inconsistent.
+    #[error("witness_policy line {line}: {reason}")]
+    WitnessPolicy {
+        /// 1-based line (0: the policy as a whole, e.g. no quorum line).
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
     /// A tier is more lenient than the one below it, or has a quorum of 0.
     #[error("governance.tiers.{tier}: {setting} is more lenient than the tier below (or zero)")]
     Tier {
@@ -222,6 +232,7 @@ pub struct TrustPolicy {
     logs: Vec<LogTrust>,
     emitters: BTreeMap<WorkloadId, EmitterTrust>,
     governance: Governance,
+    witnesses: WitnessPolicy,
 }
 
 fn parse_key(workload: &str, index: usize, k: &KeyEntry) -> Result<PinnedKey, PolicyError> {
@@ -330,6 +341,10 @@ impl TryFrom<TrustDocument> for TrustPolicy {
             .filter_map(|w| w.trust_domain().map(str::to_owned))
             .collect();
         policy.governance = Governance::from_entry(&doc.governance, domains)?;
+        if let Some(text) = &doc.witness_policy {
+            let logs: Vec<NoteVerifier> = policy.logs.iter().map(|l| l.verifier.clone()).collect();
+            policy.witnesses = WitnessPolicy::parse(text, &logs)?;
+        }
         Ok(policy)
     }
 }
@@ -381,6 +396,12 @@ impl TrustPolicy {
     /// All pinned emitters.
     pub fn emitters(&self) -> impl Iterator<Item = &EmitterTrust> {
         self.emitters.values()
+    }
+
+    /// The witnesses and quorum a bundle's checkpoint must meet (A3).
+    #[must_use]
+    pub const fn witness_policy(&self) -> &WitnessPolicy {
+        &self.witnesses
     }
 
     /// The governance settings the B checks apply.

@@ -7,6 +7,7 @@
 //! serve`. State is one small file per log, replaced atomically and synced before the
 //! cosignature is returned (`state.rs`). `docs/witnessing.md` has the protocol and policy.
 
+mod cosigner;
 mod request;
 mod state;
 
@@ -19,6 +20,10 @@ use crate::checkpoint::{
 };
 use crate::merkle::{ConsistencyProof, HashProfile, TreeHead, verify_consistency};
 
+pub(crate) use cosigner::accept as accept_cosignatures;
+pub use cosigner::{
+    CosignError, Cosigner, MAX_LINES_PER_WITNESS, SizeHint, conflict_size, request_body,
+};
 pub use request::MAX_PROOF_LINES;
 pub(crate) use request::parse as parse_request;
 use state::LogState;

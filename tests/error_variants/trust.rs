@@ -148,6 +148,11 @@ fn policy_errors(seen: &mut Reached) {
         PolicyError::Tier,
         refused(|d| d.governance = governance("[tiers.low]\napproval_quorum = 0\n"))
     );
+    reach!(
+        seen,
+        PolicyError::WitnessPolicy,
+        refused(|d| d.witness_policy = Some("group g any nobody\nquorum g\n".into()))
+    );
 }
 
 /// The sample `TaskOpened` event (by the front door) and its envelope.

@@ -4,7 +4,7 @@
 use warrant_ledger::checkpoint::NoteSigner;
 use warrant_ledger::ledger::TimeBounds;
 use warrant_ledger::merkle::HashProfile;
-use warrant_ledger::witness::{Witness, WitnessError, WitnessedLog};
+use warrant_ledger::witness::{CosignError, Cosigner, Witness, WitnessError, WitnessedLog};
 
 use crate::common::{self, ORIGIN};
 use crate::{Reached, err, reach};
@@ -95,5 +95,71 @@ pub(crate) fn reach_all(seen: &mut Reached) {
         seen,
         WitnessError::Conflict,
         err(w.add_checkpoint(&with("old 1\n\n", &grown)))
+    );
+    cosign_errors(seen, &ledger, &w);
+}
+
+/// What a log gets back from a witness: each way [`Ledger::witness`] reports a refusal.
+fn cosign_errors(seen: &mut Reached, ledger: &warrant_ledger::ledger::Ledger, w: &Witness) {
+    struct Answer(Result<Vec<u8>, CosignError>);
+    impl Cosigner for Answer {
+        fn name(&self) -> String {
+            "test".into()
+        }
+        fn add_checkpoint(&self, _: &[u8]) -> Result<Vec<u8>, CosignError> {
+            self.0.clone()
+        }
+    }
+    let refusal = |c: &dyn Cosigner| {
+        let outcome = ledger.witness(&[c]).expect("witness");
+        outcome.refused.into_iter().next().expect("refused").1
+    };
+    // The in-process witness holds the empty tree: asked from size 0, it cosigns.
+    assert!(ledger.witness(&[w]).expect("witness").refused.is_empty());
+    reach!(
+        seen,
+        CosignError::Refused,
+        refusal(&Answer(Err(CosignError::Refused {
+            status: 403,
+            size: None,
+            message: "no".into()
+        })))
+    );
+    reach!(
+        seen,
+        CosignError::Unreachable,
+        refusal(&Answer(Err(CosignError::Unreachable("down".into()))))
+    );
+    reach!(
+        seen,
+        CosignError::BadAnswer,
+        refusal(&Answer(Ok(b"not a signature line\n".to_vec())))
+    );
+    let ahead = |size| {
+        Answer(Err(CosignError::Refused {
+            status: 409,
+            size: Some(size),
+            message: format!("{size}\n"),
+        }))
+    };
+    reach!(seen, CosignError::Ahead, refusal(&ahead(ledger.size() + 1)));
+    // A witness that holds this very size, asked from it, and still conflicts: a fork.
+    let same = ahead(ledger.size());
+    struct AtSize(Answer, u64);
+    impl Cosigner for AtSize {
+        fn name(&self) -> String {
+            "at-size".into()
+        }
+        fn add_checkpoint(&self, b: &[u8]) -> Result<Vec<u8>, CosignError> {
+            self.0.add_checkpoint(b)
+        }
+        fn size_hint(&self) -> u64 {
+            self.1
+        }
+    }
+    reach!(
+        seen,
+        CosignError::Fork,
+        refusal(&AtSize(same, ledger.size()))
     );
 }

@@ -63,6 +63,9 @@ struct Report {
     /// With `--remote`: the ingest through the ledger server on loopback.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     remote: Option<crate::bench_remote::RemoteFigures>,
+    /// With `--witness`: what witnessing costs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    witness: Option<crate::bench_witness::WitnessFigures>,
 }
 
 /// The `i`-th event's body, its action started at `at`.
@@ -458,13 +461,20 @@ fn store_bytes(dir: &Path) -> Result<u64> {
     .sum()
 }
 
+/// What `warrant bench` measures beyond the ingest: `--gate`, `--remote`, `--witness`.
+#[derive(Clone, Copy)]
+pub(crate) struct Extras {
+    pub(crate) gate: bool,
+    pub(crate) remote: bool,
+    pub(crate) witness: bool,
+}
+
 pub(crate) fn run(
     events: u64,
     json: bool,
     profile: HashProfile,
     dir: Option<PathBuf>,
-    gate: bool,
-    remote: bool,
+    extras: Extras,
 ) -> Result<Outcome> {
     // A directory of our own inside the one given, so that removing it afterwards can never
     // remove anything the user had there.
@@ -473,7 +483,7 @@ pub(crate) fn run(
     std::fs::create_dir_all(&parent)?;
     std::fs::create_dir(&work)
         .with_context(|| format!("creating the work directory {}", work.display()))?;
-    let result = bench(events, profile, &work, gate, remote);
+    let result = bench(events, profile, &work, extras);
     let _ = std::fs::remove_dir_all(&work);
     let report = result?;
     if json {
@@ -528,6 +538,19 @@ pub(crate) fn run(
                 r.events_per_request,
                 r.add_p50_ms,
                 r.add_p99_ms
+            );
+        }
+        if let Some(w) = &report.witness {
+            println!(
+                "witness                 {:>10.0} add-checkpoint/s over HTTP (loopback), {:.2} of the same witness in process ({:.0}/s; state synced before each answer, {} checkpoints)",
+                w.loopback_add_checkpoint_per_s,
+                w.ratio_loopback_to_in_process,
+                w.in_process_add_checkpoint_per_s,
+                w.checkpoints
+            );
+            println!(
+                "                        {:>10.0} 2-of-2 quorums judged/s, {:.2} of two verify_strict ({:.0}/s)",
+                w.quorum_checks_per_s, w.quorum_ratio_to_two_verifies, w.verify_strict_per_s
             );
         }
         if let Some(g) = &report.gate {
@@ -592,7 +615,12 @@ fn generate_all(
     Ok(all)
 }
 
-fn bench(n: u64, profile: HashProfile, work: &Path, gate: bool, remote: bool) -> Result<Report> {
+fn bench(n: u64, profile: HashProfile, work: &Path, extras: Extras) -> Result<Report> {
+    let Extras {
+        gate,
+        remote,
+        witness,
+    } = extras;
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let key = SigningKey::from_bytes(&warrant_ledger::keys::random_bytes());
     // Two appenders per core: while one waits for its group commit, the other verifies.
@@ -661,6 +689,11 @@ fn bench(n: u64, profile: HashProfile, work: &Path, gate: bool, remote: bool) ->
     } else {
         None
     };
+    let witness = if witness {
+        Some(crate::bench_witness::measure(work, profile)?)
+    } else {
+        None
+    };
     Ok(Report {
         events: n,
         hash: profile.name(),
@@ -683,5 +716,6 @@ fn bench(n: u64, profile: HashProfile, work: &Path, gate: bool, remote: bool) ->
         ingest_storage_writes_per_entry: measured.storage_writes as f64 / n as f64,
         gate: gate_figures,
         remote,
+        witness,
     })
 }

@@ -20,6 +20,7 @@ use warrant_ledger::trust::TrustPolicy;
 
 use crate::cli_io::{Outcome, write_secret};
 use crate::demo_serve::{Log, Services};
+use crate::demo_witness::Witnesses;
 use crate::ledger_cmd::{load_trust, progress};
 
 const ORIGIN: &str = "bank.example/agent-ledger";
@@ -66,13 +67,13 @@ fn as_expected(scenario: Scenario, report: &Report, no_gate: bool) -> bool {
     blocked_ok && report.failed() == failing.into_iter().collect::<Vec<_>>()
 }
 
-/// The deployment's keys, its ledger (created at `created`) and the auditor's trust policy
-/// in `dir`.
+/// The deployment's keys, its ledger (created at `created`), the witnesses' keys and the
+/// auditor's trust policy (asking for both witnesses) in `dir`.
 fn setup(
     dir: &Path,
     profile: HashProfile,
     created: Timestamp,
-) -> Result<(Deployment, Ledger, PathBuf)> {
+) -> Result<(Deployment, Ledger, Vec<NoteSigner>, PathBuf)> {
     std::fs::create_dir_all(dir.join("keys"))?;
     let seed = warrant_ledger::keys::random_bytes();
     write_secret(
@@ -86,7 +87,9 @@ fn setup(
         &dir.join("keys/log.key"),
         format!("{}\n", *log_key.to_key_string()).as_bytes(),
     )?;
-    let doc = dep.trust_document(ORIGIN, profile.name(), &log_key.verifier().to_string());
+    let mut doc = dep.trust_document(ORIGIN, profile.name(), &log_key.verifier().to_string());
+    let (witness_keys, witness_policy) = crate::demo_witness::keys(dir)?;
+    doc.witness_policy = Some(witness_policy);
     // The auditor's copy, and the ledger's own (which `fsck` reads): the same policy.
     let text = toml::to_string(&doc).context("trust policy as TOML")?;
     let trust_path = dir.join("trust.toml");
@@ -104,7 +107,7 @@ fn setup(
     // this one lets it through, so that the demo shows the auditor catching it (A5).
     .with_time_bounds(TimeBounds::lenient());
     std::fs::write(dir.join("ledger").join("trust.toml"), &text)?;
-    Ok((dep, ledger, trust_path))
+    Ok((dep, ledger, witness_keys, trust_path))
 }
 
 /// The number of tasks a run makes.
@@ -256,6 +259,38 @@ fn tamper(dir: &Path, trust_path: &Path, first: &TaskRun) -> Result<(PathBuf, Re
     Ok((tampered, report))
 }
 
+/// A compliant task logged after the audits, its checkpoint cosigned by one witness only
+/// (the other unreachable), exported and audited: A3 fails, below the 2-of-2 quorum; then
+/// cosigned by the second too, and audited again (the verdict).
+fn below_quorum(
+    dep: &Deployment,
+    ledger: &Ledger,
+    witnesses: &Witnesses,
+    trust_path: &Path,
+    n: usize,
+    t0: Timestamp,
+) -> Result<(TaskId, Report, Verdict)> {
+    let n = n as u64;
+    let run = run_task(
+        dep,
+        Scenario::Compliant,
+        n,
+        t0.plus_ms(1_000 * (n + 1)),
+        true,
+    )?;
+    let refs: Vec<&[u8]> = run.events.iter().map(|e| e.bytes()).collect();
+    ledger.append_batch(&refs)?;
+    witnesses.cosign(ledger, 1)?;
+    let trust = load_trust(trust_path)?;
+    let bundle = ledger.export_bundle(&run.task, None)?;
+    let below = audit::verify(&bundle, &trust, &[])?;
+    // The second witness is reachable again: asked, it cosigns the same checkpoint, and the
+    // task's bundle exported again carries both (the ledger is left fully witnessed).
+    witnesses.cosign(ledger, witnesses.len())?;
+    let again = audit::verify(&ledger.export_bundle(&run.task, None)?, &trust, &[])?;
+    Ok((run.task, below, again.verdict))
+}
+
 /// One line per task (for a large run: per scenario, with counts).
 fn print_table(rows: &[Row]) {
     println!(
@@ -344,7 +379,7 @@ fn demo(dir: &Path, profile: HashProfile, options: &Options, temporary: bool) ->
     // ledger created just before the first: the auditor bounds every claimed time by when the
     // log signed it.
     let t0 = Timestamp::now().minus_ms(plan_len(tasks) * 1_000 + 120_000);
-    let (dep, ledger, trust_path) = setup(dir, profile, t0.minus_ms(1_000))?;
+    let (dep, ledger, witness_keys, trust_path) = setup(dir, profile, t0.minus_ms(1_000))?;
     println!("warrant demo: a bank's deployment runs governed agent tasks; an auditor checks them");
     println!(
         "(ledger, keys, trust policy and bundles in {}{})",
@@ -385,7 +420,15 @@ fn demo(dir: &Path, profile: HashProfile, options: &Options, temporary: bool) ->
         );
     }
     let (runs, ingest_eps) = ingest(&dep, &ledger, &log, &plan, t0, no_gate)?;
-    let checkpoint = ledger.checkpoint()?;
+    let witnesses = Witnesses::start(dir, witness_keys, &ledger)?;
+    let checkpoint = witnesses.cosign(&ledger, witnesses.len())?;
+    println!(
+        "\ncheckpoint of size {} cosigned by {} witnesses{} ({}); the auditor's policy asks for both",
+        checkpoint.size,
+        checkpoint.cosigned.len(),
+        crate::demo_witness::profile_note(profile),
+        witnesses.urls().join(", ")
+    );
     let bundle_of = |task: &TaskId| match &services {
         Some(s) => s.bundle(task),
         None => Ok(ledger.export_bundle(task, None)?),
@@ -413,6 +456,14 @@ fn demo(dir: &Path, profile: HashProfile, options: &Options, temporary: bool) ->
         tampered_path.display()
     );
     print_findings(&tampered);
+    let (late_task, below, again) =
+        below_quorum(&dep, &ledger, &witnesses, &trust_path, plan.len(), t0)?;
+    witnesses.stop();
+    println!(
+        "\ntask {late_task}, logged later, when only w1 could be reached: its checkpoint carries one cosignature of the two the policy asks for:"
+    );
+    print_findings(&below);
+    println!("    once w2 is reachable again and cosigns too, the bundle exported again: {again}");
     print_legend();
 
     let compliant = rows
@@ -429,20 +480,22 @@ fn demo(dir: &Path, profile: HashProfile, options: &Options, temporary: bool) ->
     if verbose {
         println!(
             "latest checkpoint:\n{}",
-            String::from_utf8_lossy(&checkpoint)
+            String::from_utf8_lossy(&checkpoint.note)
         );
     }
     let ok = rows
         .iter()
         .all(|r| as_expected(r.scenario, &r.report, no_gate))
-        && tampered.failed().first() == Some(&"A1");
+        && tampered.failed().first() == Some(&"A1")
+        && below.failed() == ["A3"]
+        && again == Verdict::Pass;
     println!(
         "{}",
         if ok {
             if no_gate {
-                "every compliant task passed, every violation and the tampering were caught by the right check"
+                "every compliant task passed, every violation, the tampering and the checkpoint below the witness quorum were caught by the right check"
             } else {
-                "every compliant task passed; the gate blocked every violating action and the token service revoked what the feed named, so only rules about a task itself (B1, B4) and a time the log contradicts (A5) are left to the auditor; the tampering was caught"
+                "every compliant task passed; the gate blocked every violating action and the token service revoked what the feed named, so only rules about a task itself (B1, B4) and a time the log contradicts (A5) are left to the auditor; the tampering and the checkpoint below the witness quorum were caught"
             }
         } else {
             "UNEXPECTED: an audit outcome did not match its scenario"

@@ -5,11 +5,13 @@
 mod bench_cmd;
 mod bench_gate;
 mod bench_remote;
+mod bench_witness;
 mod chain_state;
 mod cli_io;
 mod demo_cmd;
 mod demo_gate;
 mod demo_serve;
+mod demo_witness;
 mod event_cmd;
 mod gate_cmd;
 mod ledger_cmd;
@@ -100,13 +102,22 @@ enum Command {
         /// Envelope files; none: read standard input.
         files: Vec<std::path::PathBuf>,
     },
-    /// Signs a checkpoint if the log grew; prints the latest signed checkpoint.
+    /// Signs a checkpoint if the log grew; prints the latest signed checkpoint. With
+    /// witnesses, sends it to each (C2SP tlog-witness) and stores and prints the note with
+    /// their cosignatures; fails if any witness did not cosign.
     Checkpoint {
         /// Ledger directory.
         dir: std::path::PathBuf,
         /// Print the latest stored checkpoint without signing (no key needed).
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["witness", "witness_policy"])]
         latest: bool,
+        /// A witness's URL (its add-checkpoint prefix); may be repeated.
+        #[arg(long)]
+        witness: Vec<String>,
+        /// A C2SP tlog-policy file: every witness line with a URL is asked, and only
+        /// cosignatures by that line's key are accepted from it.
+        #[arg(long)]
+        witness_policy: Option<std::path::PathBuf>,
     },
     /// Prints entries [FROM, TO) as base64, one per line.
     Entries {
@@ -270,6 +281,10 @@ enum Command {
         /// per appender, in this process), against the embedded ingest of the same run.
         #[arg(long)]
         remote: bool,
+        /// Also measure witnessing: add-checkpoint throughput of a witness on loopback
+        /// against the same witness in process, and the cost of judging a 2-of-2 quorum.
+        #[arg(long)]
+        witness: bool,
     },
 }
 
@@ -315,7 +330,15 @@ fn main() -> ExitCode {
             profile,
         } => ledger_cmd::init(&dir, &origin, profile),
         Command::Append { dir, files } => ledger_cmd::append(&dir, &files, json),
-        Command::Checkpoint { dir, latest } => ledger_cmd::checkpoint(&dir, latest, json),
+        Command::Checkpoint {
+            dir,
+            latest: _,
+            witness,
+            witness_policy,
+        } if !witness.is_empty() || witness_policy.is_some() => {
+            witness_cmd::checkpoint(&dir, &witness, witness_policy.as_deref(), json)
+        }
+        Command::Checkpoint { dir, latest, .. } => ledger_cmd::checkpoint(&dir, latest, json),
         Command::Entries { dir, from, to } => ledger_cmd::entries(&dir, from, to, json),
         Command::Prove(c) => ledger_cmd::prove(c),
         Command::Fsck { dir, trust } => ledger_cmd::fsck(&dir, trust.as_deref(), json),
@@ -384,7 +407,18 @@ fn main() -> ExitCode {
             dir,
             gate,
             remote,
-        } => bench_cmd::run(events, json, profile, dir, gate, remote),
+            witness,
+        } => bench_cmd::run(
+            events,
+            json,
+            profile,
+            dir,
+            bench_cmd::Extras {
+                gate,
+                remote,
+                witness,
+            },
+        ),
     };
     match outcome {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
