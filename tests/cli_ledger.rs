@@ -265,7 +265,15 @@ fn bench_reports_every_figure_from_one_run() {
     std::fs::write(dir.join("keep.txt"), b"the user's").expect("file");
     let d = dir.to_str().expect("utf8");
     let out = json(&warrant(
-        &["bench", "--events", "20000", "--json", "--dir", d],
+        &[
+            "bench",
+            "--events",
+            "20000",
+            "--json",
+            "--dir",
+            d,
+            "--witness",
+        ],
         b"",
     ));
     let num = |k: &str| out[k].as_f64().unwrap_or_else(|| panic!("{k} in {out}"));
@@ -288,6 +296,30 @@ fn bench_reports_every_figure_from_one_run() {
     assert!(num("ingest_cpu_utilisation") > 0.0);
     assert!(num("bytes_per_entry") > 0.0 && num("bytes_per_entry") <= 96.0);
     assert!(num("peak_rss_bytes") > 0.0 && num("ingest_storage_writes_per_entry") > 0.0);
+    let w = &out["witness"];
+    let wnum = |k: &str| {
+        w[k].as_f64()
+            .unwrap_or_else(|| panic!("witness.{k} in {out}"))
+    };
+    assert_eq!(wnum("checkpoints"), 400.0);
+    for (ratio, num, den, factor) in [
+        (
+            "ratio_loopback_to_in_process",
+            "loopback_add_checkpoint_per_s",
+            "in_process_add_checkpoint_per_s",
+            1.0,
+        ),
+        (
+            "quorum_ratio_to_two_verifies",
+            "quorum_checks_per_s",
+            "verify_strict_per_s",
+            2.0,
+        ),
+    ] {
+        assert!(wnum(num) > 0.0 && wnum(den) > 0.0, "{num} {den}");
+        let want = wnum(num) * factor / wnum(den);
+        assert!((wnum(ratio) - want).abs() < 1e-9 * want, "{ratio}");
+    }
     // Only the bench's own work directory is removed afterwards.
     let left: Vec<_> = std::fs::read_dir(&dir).expect("dir").collect();
     assert_eq!(left.len(), 1, "{left:?}");

@@ -257,3 +257,74 @@ fn a_witness_killed_again_and_again_never_cosigns_both_branches() {
         .status();
     assert!(c.wait().expect("wait").success());
 }
+
+/// `warrant checkpoint DIR --witness URL` and `--witness-policy FILE` against a real
+/// `warrant witness serve`: the stored note gains the witness's cosignature, which is the
+/// key the witness printed; an unreachable witness makes the command fail and name it.
+#[test]
+fn warrant_checkpoint_asks_witnesses_and_fails_naming_one_that_refuses() {
+    use warrant_ledger::checkpoint::CosignerVerifier;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("ledger");
+    let ledger = Ledger::create(&dir, ORIGIN, HashProfile::Sha256, log_key(), trust())
+        .expect("create")
+        .with_time_bounds(TimeBounds::history());
+    let evs = events(5, 1);
+    let refs: Vec<&[u8]> = evs.iter().map(Vec::as_slice).collect();
+    ledger.append_batch(&refs).expect("append");
+    drop(ledger);
+    std::fs::write(
+        dir.join("log.key"),
+        format!("{}\n", *log_key().to_key_string()),
+    )
+    .expect("key");
+    std::fs::write(dir.join("trust.toml"), common::trust_toml()).expect("trust");
+    let (wkey, signer) = witness_key_file(tmp.path());
+    let (mut child, addr) = start(&tmp.path().join("state"), &wkey, "127.0.0.1:0");
+    let warrant = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_warrant"))
+            .args(args)
+            .output()
+            .expect("warrant")
+    };
+    let d = dir.to_str().expect("utf-8");
+    let url = format!("http://{addr}");
+    let out = warrant(&["checkpoint", d, "--witness", &url]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let note = Note::parse(&out.stdout).expect("a note");
+    let cosigner = CosignerVerifier::from(&signer);
+    assert!(
+        cosigner
+            .cosigned_time(note.text(), note.signatures())
+            .expect("valid")
+            .is_some()
+    );
+    // Stored: `--latest` prints the same note.
+    let latest = warrant(&["checkpoint", d, "--latest"]);
+    assert_eq!(latest.stdout, out.stdout);
+    // A policy file naming the witness's key and URL; and an unreachable second witness.
+    let policy = tmp.path().join("witnesses.policy");
+    std::fs::write(
+        &policy,
+        format!(
+            "witness w1 {cosigner} {url}\nwitness w2 {} http://127.0.0.1:9\nquorum w1\n",
+            CosignerVerifier::from(&NoteSigner::generate("witness.example/w2").expect("key"))
+        ),
+    )
+    .expect("policy");
+    let out = warrant(&[
+        "checkpoint",
+        d,
+        "--witness-policy",
+        policy.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("cosigned by {url}"))
+            && err.contains("verification failed: http://127.0.0.1:9: unreachable"),
+        "{err}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}

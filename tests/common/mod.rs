@@ -364,11 +364,15 @@ pub(crate) fn log_key() -> NoteSigner {
 
 /// A policy trusting the test key for a gateway emitter (enforced, most kinds).
 pub(crate) fn trust() -> TrustPolicy {
+    TrustPolicy::from_toml(&trust_toml()).expect("trust")
+}
+
+/// [`trust`] as TOML.
+pub(crate) fn trust_toml() -> String {
     let pk = public_key_base64(&test_key().verifying_key());
-    TrustPolicy::from_toml(&format!(
+    format!(
         "version = 1\n[[emitters]]\nworkload = \"spiffe://bank.example/gateway\"\nassurance = \"enforced\"\nkinds = [\"ActionExecuted\", \"TrustSignal\", \"TaskClosed\"]\nkeys = [{{ public_key = \"{pk}\" }}]\n"
-    ))
-    .expect("trust")
+    )
 }
 
 pub(crate) fn signal_body(n: u64) -> Body {

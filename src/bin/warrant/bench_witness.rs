@@ -154,23 +154,28 @@ fn quorum(log_key: &NoteSigner) -> Result<(f64, f64)> {
         ),
         &[log_key.verifier()],
     )?;
-    const N: u32 = 4_000;
-    let t = Instant::now();
-    for _ in 0..N {
-        if !policy.judge(note.text(), note.signatures()).met {
-            bail!("the quorum must be met");
-        }
-    }
-    let judged = f64::from(N) / t.elapsed().as_secs_f64();
+    const N: u32 = 2_000;
     let key = ed25519_dalek::SigningKey::from_bytes(&warrant_ledger::keys::random_bytes());
     let msg = format!("cosignature/v1\ntime 1764000000\n{text}");
     let sig = ed25519_dalek::Signer::sign(&key, msg.as_bytes());
     let vk = key.verifying_key();
-    let t = Instant::now();
-    for _ in 0..N {
-        vk.verify_strict(msg.as_bytes(), &sig)?;
+    // Alternated, best of three each: this machine's speed drifts within a second.
+    let (mut judged, mut verified) = (0f64, 0f64);
+    for _ in 0..3 {
+        let t = Instant::now();
+        for _ in 0..N {
+            if !policy.judge(note.text(), note.signatures()).met {
+                bail!("the quorum must be met");
+            }
+        }
+        judged = judged.max(f64::from(N) / t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        for _ in 0..N {
+            vk.verify_strict(msg.as_bytes(), &sig)?;
+        }
+        verified = verified.max(f64::from(N) / t.elapsed().as_secs_f64());
     }
-    Ok((judged, f64::from(N) / t.elapsed().as_secs_f64()))
+    Ok((judged, verified))
 }
 
 /// Measures both, in `work`.
