@@ -89,6 +89,8 @@ fn trust_document(log: &NoteSigner, components: &[&Component]) -> TrustDocument 
             origin: ORIGIN.into(),
             hash: "sha256".into(),
             verifier_key: log.verifier().to_string(),
+            until_size: None,
+            rotated: Vec::new(),
         }],
         emitters: components.iter().map(|c| c.pinned()).collect(),
         governance: GovernanceEntry {

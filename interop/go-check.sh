@@ -92,6 +92,30 @@ assert go["consistency"] == cons["path"], ("consistency", go, cons)
 PY
 echo "a $n-entry SHA-256 ledger: checkpoint opens with sumdb/note; root and proofs equal sumdb/tlog's"
 
+# 3b. The same ledger's standard proofs: each entry's C2SP tlog-proof verifies with
+#     sumdb/note and sumdb/tlog; its COSE Receipts with pycose and an RFC 6962 reference
+#     (interop/receipt-check.py: needs pycose and cbor2); warrant verify accepts both.
+task=$("$warrant" tasks "$L" --json | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())[0]["task"])')
+"$warrant" export "$L" --task "$task" --format tlog-proof -o "$work/proofs" 2>/dev/null
+"$warrant" export "$L" --task "$task" --format cose-receipt -o "$work/receipts" 2>/dev/null
+proofs=0
+for p in "$work"/proofs/*.tlog-proof; do
+  e="${p%.tlog-proof}.entry"
+  "$check" tlogproof "$vkey" "$p" "$e" > /dev/null
+  "$warrant" verify "$p" --entry "$e" --trust "$L/trust.toml" > /dev/null
+  proofs=$((proofs + 1))
+done
+for r in "$work"/receipts/*.receipt; do
+  "$warrant" verify "$r" --entry "${r%.receipt}.entry" --trust "$L/trust.toml" > /dev/null
+done
+first=$(ls "$work"/proofs/*.tlog-proof | head -1)
+sed 's/^index \([0-9]*\)$/index 9\1/' "$first" > "$work/bad.tlog-proof"
+if "$check" tlogproof "$vkey" "$work/bad.tlog-proof" "${first%.tlog-proof}.entry" 2>/dev/null; then
+  echo "Go accepted a tlog-proof with a changed index" >&2; exit 1
+fi
+python3 "$here/receipt-check.py" "$L/log.pub" "$work/receipts"
+echo "$proofs tlog-proofs verify with sumdb/note and sumdb/tlog, and with warrant verify"
+
 # 4. A running `warrant serve`: 600 events submitted over HTTP, then sumdb/tlog reads the
 #    C2SP tlog-tiles API (hash tiles at two levels, entry bundles, full and partial),
 #    checks every tile against the signed checkpoint and proves every entry from them.

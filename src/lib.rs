@@ -210,6 +210,7 @@ pub mod keys;
 pub mod ledger;
 pub mod merkle;
 mod parallel;
+pub mod receipt;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod store;

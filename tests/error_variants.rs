@@ -15,6 +15,8 @@ mod encoding;
 mod ledger;
 #[path = "error_variants/merkle.rs"]
 mod merkle;
+#[path = "error_variants/receipt.rs"]
+mod receipt;
 #[cfg(all(feature = "server", feature = "client"))]
 #[path = "error_variants/server.rs"]
 mod server;
@@ -74,6 +76,7 @@ fn every_public_error_variant_is_reached() {
     trust::reach_all(&mut seen);
     ledger::reach_all(&mut seen);
     witness::reach_all(&mut seen);
+    receipt::reach_all(&mut seen);
     #[cfg(all(feature = "server", feature = "client"))]
     server::reach_all(&mut seen);
     let declared = declared_variants(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")));

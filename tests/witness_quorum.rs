@@ -55,17 +55,8 @@ fn witness_line(n: u8) -> String {
 /// A demo ledger holding task `n` (compliant, high risk); its task id.
 fn with_task(dep: &Deployment, dir: &Path, n: u64) -> (Ledger, TaskId) {
     let (ledger, _) = common::demo_ledger(dep, dir, log_key(), T0);
-    let run = run_task(
-        dep,
-        Scenario::Compliant,
-        n,
-        common::ts(T0 + 100_000 * n),
-        true,
-    )
-    .expect("task");
-    let refs: Vec<&[u8]> = run.events.iter().map(|e| e.bytes()).collect();
-    ledger.append_batch(&refs).expect("append");
-    (ledger, run.task)
+    let task = common::append_demo_task(dep, &ledger, n, T0);
+    (ledger, task)
 }
 
 fn a3(bundle: &[u8], trust: &TrustPolicy, trusted: &[Vec<u8>]) -> (Status, String) {

@@ -7,7 +7,7 @@ use super::logtime::{Heads, Window};
 use super::{Audited, Check, Status, check};
 use crate::bundle::BundleRef;
 use crate::cbor::Limits;
-use crate::checkpoint::{Note, open_checkpoint};
+use crate::checkpoint::Note;
 use crate::envelope;
 use crate::event::{Body, Digest, Event, EventId, TaskId, Timestamp, WorkloadId};
 use crate::merkle::{Hash, HashProfile, TreeHead, verify_inclusions};
@@ -300,7 +300,7 @@ fn a2_authorised(items: &[Item<'_>], windows: &[Window], trust: &TrustPolicy) ->
 }
 
 fn head_of(note: &[u8], log: &LogTrust) -> Result<TreeHead, String> {
-    open_checkpoint(note, &log.origin, std::slice::from_ref(&log.verifier))
+    log.open(note)
         .map(|c| c.tree_head())
         .map_err(|e| e.to_string())
 }

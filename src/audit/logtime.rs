@@ -7,7 +7,7 @@
 //! the first bound, A5 an event's claimed times by the second.
 
 use crate::bundle::BundleRef;
-use crate::checkpoint::{VerifiedCheckpoint, open_checkpoint};
+use crate::checkpoint::VerifiedCheckpoint;
 use crate::merkle::{ConsistencyProof, TreeHead, verify_consistency};
 use crate::trust::LogTrust;
 
@@ -32,8 +32,7 @@ pub(super) struct Heads {
 pub(super) type Window = (Option<u64>, Option<u64>);
 
 fn opened(note: &[u8], log: &LogTrust) -> Result<VerifiedCheckpoint, String> {
-    open_checkpoint(note, &log.origin, std::slice::from_ref(&log.verifier))
-        .map_err(|e| e.to_string())
+    log.open(note).map_err(|e| e.to_string())
 }
 
 fn ms(secs: Option<u64>) -> Option<u64> {

@@ -26,6 +26,11 @@ pub(crate) fn write_map_head(out: &mut Vec<u8>, len: usize) {
     head(out, 5, len as u64);
 }
 
+/// Appends an unsigned integer (shortest head).
+pub(crate) fn write_uint(out: &mut Vec<u8>, n: u64) {
+    head(out, 0, n);
+}
+
 /// Appends a text string (shortest head).
 pub(crate) fn write_tstr(out: &mut Vec<u8>, text: &str) {
     head(out, 3, text.len() as u64);

@@ -23,9 +23,9 @@ mod ser;
 pub(crate) mod value;
 
 pub(crate) use self::value::{parse_value, value_to_vec};
-pub(crate) use decode::{check, first_item_len};
+pub(crate) use decode::{check, first_item_len, head_at};
 pub(crate) use encode::{
-    write_array_head, write_bstr, write_bstr_head, write_map_head, write_tstr,
+    write_array_head, write_bstr, write_bstr_head, write_map_head, write_tstr, write_uint,
 };
 pub(crate) use raw::Raw;
 

@@ -147,6 +147,8 @@ impl Deployment {
                 origin: origin.to_owned(),
                 hash: hash.to_owned(),
                 verifier_key: log_verifier_key.to_owned(),
+                until_size: None,
+                rotated: Vec::new(),
             }],
             emitters,
             governance,

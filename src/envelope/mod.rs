@@ -14,6 +14,8 @@
 pub(crate) mod batch;
 mod chain;
 mod header;
+
+pub(crate) use header::sig_structure;
 mod sequence;
 
 pub use chain::EmitterChain;

@@ -172,6 +172,10 @@ pub enum LedgerError {
     /// The runtime gate cannot judge the request.
     #[error("gate: {0}")]
     Gate(#[from] GateError),
+    /// A standard proof format (`tlog-proof`, COSE Receipt) was asked of a BLAKE3 log: they
+    /// are defined for SHA-256 trees only.
+    #[error("{0} is defined for SHA-256 logs; this log uses BLAKE3")]
+    NotSha256(&'static str),
 }
 
 /// What is wrong with a ledger descriptor file.

@@ -6,7 +6,7 @@ use crate::bundle::{
     BUNDLE_VERSION, Bundle, BundleConsistency, BundleEntry, Bytes, LogDescriptor, NodeHash,
 };
 use crate::cbor::Limits;
-use crate::checkpoint::open_checkpoint;
+
 use crate::envelope;
 use crate::event::{Body, Digest, TaskId};
 use crate::ledger::{LEDGER_LEVEL_TASK, Ledger, LedgerError};
@@ -54,7 +54,7 @@ impl<S: Storage> Ledger<S> {
         progress: &dyn Fn(u64, u64),
     ) -> Result<Vec<u8>, LedgerError> {
         let note = self.checkpoint()?;
-        let head = open_checkpoint(&note, self.origin(), &[self.verifier()])?.tree_head();
+        let head = self.open_own(&note)?.tree_head();
         let indices: Vec<u64> = self
             .task_entries(task)?
             .into_iter()
@@ -139,7 +139,8 @@ impl<S: Storage> Ledger<S> {
             }
         }
         if let Some(old) = since {
-            let head = open_checkpoint(old, self.origin(), &[self.verifier()])
+            let head = self
+                .open_own(old)
                 .map_err(LedgerError::ForeignCheckpoint)?
                 .tree_head();
             // Checked here even at the bundle's size, where no proof is made: a checkpoint
@@ -174,7 +175,8 @@ impl<S: Storage> Ledger<S> {
         old_note: &[u8],
         size: u64,
     ) -> Result<BundleConsistency, LedgerError> {
-        let old = open_checkpoint(old_note, self.origin(), &[self.verifier()])
+        let old = self
+            .open_own(old_note)
             .map_err(LedgerError::ForeignCheckpoint)?
             .tree_head();
         if old.size > size || self.root(old.size)? != old.root {

@@ -59,14 +59,20 @@ impl<S: Storage> Ledger<S> {
     /// `cosignature/v1`-shaped and never in the log's name ([`Ledger::witness`] stores no
     /// other); those of witnesses the trust policy pins must verify.
     fn foreign_signature(&self, cp: &VerifiedCheckpoint) -> Option<&'static str> {
-        let v = &self.verifier;
-        let time_id = cosigner_key_id(v.name(), v.key());
+        let keys = self.verifiers();
+        let time_ids: Vec<u32> = keys
+            .iter()
+            .map(|v| cosigner_key_id(v.name(), v.key()))
+            .collect();
         let lines = cp.note().unverified();
-        let by_log = |s: &&NoteSignature| s.name == v.name();
+        let by_log = |s: &&NoteSignature| s.name == self.origin;
         let witness_shaped = |s: &NoteSignature| s.signature.len() == 8 + 64;
         if cp.log_time().is_none() {
             Some("checkpoint carries no signed time")
-        } else if lines.iter().filter(by_log).any(|s| s.key_id != time_id)
+        } else if lines
+            .iter()
+            .filter(by_log)
+            .any(|s| !time_ids.contains(&s.key_id))
             || !lines.iter().filter(|s| !by_log(s)).all(witness_shaped)
         {
             Some("checkpoint carries a signature line the log did not write")
@@ -84,13 +90,13 @@ impl<S: Storage> Ledger<S> {
     }
 
     fn fsck_checkpoints(&self) -> Result<Problem, LedgerError> {
-        let verifier = std::slice::from_ref(&self.verifier);
+        let verifiers = self.verifiers();
         for size in self.store.checkpoint_sizes()? {
             let file = format!("checkpoints/{size}.note");
             let Some(note) = self.store.checkpoint(size)? else {
                 continue;
             };
-            let cp = match open_checkpoint(&note, &self.origin, verifier) {
+            let cp = match open_checkpoint(&note, &self.origin, &verifiers) {
                 Ok(cp) => cp,
                 Err(e) => return Ok(Some((file, 0, e.to_string()))),
             };

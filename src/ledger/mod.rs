@@ -24,6 +24,8 @@ mod error;
 mod export;
 mod fsck;
 mod live;
+mod receipts;
+mod rotate;
 mod tiles;
 mod time;
 mod witness;
@@ -50,7 +52,11 @@ pub struct Ledger<S: Storage = FileStore> {
     origin: String,
     /// The log's signing key; `None` for a ledger opened read-only.
     log_key: Option<NoteSigner>,
+    /// The current key's verifier.
     verifier: NoteVerifier,
+    /// The keys the log rotated away from, oldest first: its older checkpoints open under
+    /// them (`log.pub` lists them before the current key).
+    retired: Vec<NoteVerifier>,
     trust: TrustPolicy,
     limits: Limits,
     committer: Committer,
@@ -146,8 +152,9 @@ fn check_key(dir: &Path, origin: &str, key: &NoteSigner) -> Result<(), LedgerErr
         return Err(mismatch(format!("origin {origin}")));
     }
     match std::fs::read_to_string(dir.join(VERIFIER_FILE)) {
-        Ok(text) if text.trim_end() != key.verifier().to_string() => {
-            Err(mismatch(text.trim_end().to_owned()))
+        // The last line is the current key; earlier ones were rotated away from.
+        Ok(text) if text.lines().last() != Some(key.verifier().to_string().as_str()) => {
+            Err(mismatch(text.lines().last().unwrap_or_default().to_owned()))
         }
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -155,14 +162,20 @@ fn check_key(dir: &Path, origin: &str, key: &NoteSigner) -> Result<(), LedgerErr
     }
 }
 
-/// The verifier key recorded in `dir`.
-fn read_verifier(dir: &Path) -> Result<NoteVerifier, LedgerError> {
+/// The verifier keys recorded in `dir`: the current one, and those rotated away from
+/// (oldest first).
+fn read_verifiers(dir: &Path) -> Result<(NoteVerifier, Vec<NoteVerifier>), LedgerError> {
     let bad = |source: DescriptorError| LedgerError::Descriptor {
         file: VERIFIER_FILE,
         source,
     };
     let text = std::fs::read_to_string(dir.join(VERIFIER_FILE)).map_err(|e| bad(e.into()))?;
-    NoteVerifier::parse(text.trim_end()).map_err(|e| bad(e.into()))
+    let mut keys = text
+        .lines()
+        .map(|l| NoteVerifier::parse(l).map_err(|e| bad(e.into())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let current = keys.pop().ok_or_else(|| bad(DescriptorError::NotOneLine))?;
+    Ok((current, keys))
 }
 
 impl Ledger<FileStore> {
@@ -282,8 +295,9 @@ impl Ledger<FileStore> {
     ) -> Result<Self, LedgerError> {
         let origin = ledger_origin(dir)?;
         check_key(dir, &origin, &log_key)?;
+        let (_, retired) = read_verifiers(dir)?;
         let store = FileStore::open(dir, keys_fn(), hook)?;
-        let mut ledger = Self::with_store(store, &origin, log_key, trust);
+        let mut ledger = Self::with_store(store, &origin, log_key, trust).with_retired(retired);
         ledger.created = ledger.creation_time()?;
         // The writer hosts the gate: its state is built now and kept on every commit.
         ledger.load_live()?;
@@ -301,9 +315,9 @@ impl Ledger<FileStore> {
     /// `log.pub`, or with a malformed one), or a store error.
     pub fn open_read_only(dir: &Path) -> Result<Self, LedgerError> {
         let origin = ledger_origin(dir)?;
-        let verifier = read_verifier(dir)?;
+        let (verifier, retired) = read_verifiers(dir)?;
         let store = FileStore::open_read_only(dir, keys_fn())?;
-        Ok(Self::without_key(store, &origin, verifier))
+        Ok(Self::without_key(store, &origin, verifier).with_retired(retired))
     }
 
     /// Opens the ledger in `dir` with the writer's exclusive lock but without its signing
@@ -314,9 +328,11 @@ impl Ledger<FileStore> {
     /// As [`Ledger::open_read_only`], and [`StoreError::Locked`] while a writer has it open.
     pub fn open_exclusive(dir: &Path, trust: TrustPolicy) -> Result<Self, LedgerError> {
         let origin = ledger_origin(dir)?;
-        let verifier = read_verifier(dir)?;
+        let (verifier, retired) = read_verifiers(dir)?;
         let store = FileStore::open(dir, keys_fn(), None)?;
-        Ok(Self::without_key(store, &origin, verifier).with_trust(trust))
+        Ok(Self::without_key(store, &origin, verifier)
+            .with_retired(retired)
+            .with_trust(trust))
     }
 
     /// Re-checks every stored record, hash, table and checkpoint; names the first problem.
@@ -362,6 +378,7 @@ impl<S: Storage> Ledger<S> {
             store,
             origin: origin.to_owned(),
             verifier: log_key.verifier(),
+            retired: Vec::new(),
             log_key: Some(log_key),
             trust,
             limits: Limits::default(),
@@ -381,6 +398,7 @@ impl<S: Storage> Ledger<S> {
             store,
             origin: origin.to_owned(),
             verifier,
+            retired: Vec::new(),
             log_key: None,
             trust: TrustPolicy::default(),
             limits: Limits::default(),
@@ -428,7 +446,7 @@ impl<S: Storage> Ledger<S> {
         let Some(note) = self.store.checkpoint(0)? else {
             return Ok(None);
         };
-        let opened = open_checkpoint(&note, &self.origin, std::slice::from_ref(&self.verifier))?;
+        let opened = self.open_own(&note)?;
         Ok(opened
             .log_time()
             .map(|s| Timestamp::from_millis(s.saturating_mul(1000))))
@@ -471,10 +489,34 @@ impl<S: Storage> Ledger<S> {
         self.store.size()
     }
 
-    /// The log's checkpoint verifier key.
+    /// The log's checkpoint verifier key (the current one, after a rotation).
     #[must_use]
     pub fn verifier(&self) -> NoteVerifier {
         self.verifier.clone()
+    }
+
+    /// Every key the log has signed checkpoints with: those it rotated away from, oldest
+    /// first, then the current one. Its stored checkpoints open under these.
+    #[must_use]
+    pub fn verifiers(&self) -> Vec<NoteVerifier> {
+        let mut all = self.retired.clone();
+        all.push(self.verifier.clone());
+        all
+    }
+
+    /// Keys the log rotated away from (see [`Ledger::verifiers`]).
+    #[must_use]
+    pub fn with_retired(mut self, retired: Vec<NoteVerifier>) -> Self {
+        self.retired = retired;
+        self
+    }
+
+    /// Opens one of this log's stored checkpoint notes under any of its keys.
+    pub(crate) fn open_own(
+        &self,
+        note: &[u8],
+    ) -> Result<crate::checkpoint::VerifiedCheckpoint, crate::checkpoint::CheckpointError> {
+        open_checkpoint(note, &self.origin, &self.verifiers())
     }
 
     /// Whether the ledger was opened without its signing key (it cannot append or sign).
@@ -638,7 +680,7 @@ impl<S: Storage> Ledger<S> {
         let Some(note) = self.latest_checkpoint()? else {
             return Ok(None);
         };
-        let opened = open_checkpoint(&note, &self.origin, std::slice::from_ref(&self.verifier))?;
+        let opened = self.open_own(&note)?;
         Ok(opened.log_time())
     }
 

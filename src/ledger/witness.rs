@@ -4,7 +4,7 @@
 use std::sync::PoisonError;
 
 use super::{Ledger, LedgerError};
-use crate::checkpoint::{Checkpoint, CheckpointError, Note, NoteSignature, open_checkpoint};
+use crate::checkpoint::{Checkpoint, CheckpointError, Note, NoteSignature};
 use crate::store::Storage;
 use crate::witness::{CosignError, Cosigner, accept_cosignatures, request_body};
 
@@ -137,7 +137,7 @@ impl<S: Storage> Ledger<S> {
             next.put_signature(l);
         }
         let bytes = next.to_bytes();
-        open_checkpoint(&bytes, &self.origin, std::slice::from_ref(&self.verifier)).ok()?;
+        self.open_own(&bytes).ok()?;
         Some(next)
     }
 }

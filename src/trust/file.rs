@@ -58,8 +58,28 @@ pub struct LogEntry {
     pub origin: String,
     /// Hash profile: `blake3` or `sha256`.
     pub hash: String,
-    /// The log's C2SP verifier key, `name+hex8+base64`.
+    /// The log's C2SP verifier key, `name+hex8+base64`: its first key, valid from size 0.
     pub verifier_key: String,
+    /// The largest checkpoint size `verifier_key` may sign (after a rotation). Absent: no
+    /// bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until_size: Option<u64>,
+    /// Keys the log rotated to, each with the sizes it may sign.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rotated: Vec<LogKeyEntry>,
+}
+
+/// A key a log rotated to, and the checkpoint sizes (inclusive) it may sign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogKeyEntry {
+    /// The key's C2SP verifier key (named after the log's origin).
+    pub verifier_key: String,
+    /// The first checkpoint size it may sign.
+    pub from_size: u64,
+    /// The last, if it was retired in turn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until_size: Option<u64>,
 }
 
 /// One pinned emitter.

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ed25519_dalek::VerifyingKey;
 
-pub use file::{EmitterEntry, KeyEntry, LogEntry, TRUST_FILE_VERSION, TrustDocument};
+pub use file::{EmitterEntry, KeyEntry, LogEntry, LogKeyEntry, TRUST_FILE_VERSION, TrustDocument};
 pub use governance::{
     ApprovalReuse, DEFAULT_CLOCK_SKEW_MS, DEFAULT_REVOCATION_GRACE_MS, Governance, GovernanceEntry,
     HumansEntry, PartnerEntry, TierEntry, TierProfile, TiersEntry, glob_match,
@@ -20,7 +20,9 @@ pub use governance::{
 pub use witnesses::{MAX_POLICY_ITEMS, PinnedWitness, QuorumReport, WitnessPolicy};
 
 use crate::cbor::Limits;
-use crate::checkpoint::{KeyError, NoteVerifier};
+use crate::checkpoint::{
+    Checkpoint, CheckpointError, KeyError, Note, NoteVerifier, VerifiedCheckpoint, open_checkpoint,
+};
 use crate::encoding::{b64_decode, b64_encode};
 use crate::envelope::{self, EnvelopeError, KEY_ID_LEN, VerifiedEvent, event_key_id};
 use crate::event::{Assurance, Kind, Level, Timestamp, WorkloadId};
@@ -55,6 +57,9 @@ pub enum PolicyError {
         /// What is wrong with it.
         source: KeyError,
     },
+    /// A log key's `until_size` is below its `from_size`.
+    #[error("log {0:?}: a key's until_size is below its from_size")]
+    LogKeyWindow(String),
     /// A workload id is not a valid identifier.
     #[error("invalid workload id {0:?}")]
     Workload(String),
@@ -188,8 +193,58 @@ pub struct LogTrust {
     pub origin: String,
     /// Hash profile.
     pub profile: HashProfile,
-    /// Checkpoint verifier key.
+    /// Its checkpoint keys, each with the sizes it may sign (more than one after a rotation).
+    pub keys: Vec<LogKey>,
+}
+
+/// A log key and the checkpoint sizes it may sign (inclusive).
+///
+/// Windows are by tree size, not time: the log's signed times come from the same key, so a
+/// stolen retired key could stamp any time it likes, but cannot make a checkpoint of a size
+/// past its window count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogKey {
+    /// The verifier key.
     pub verifier: NoteVerifier,
+    /// The first size it may sign.
+    pub from_size: u64,
+    /// The last, if retired.
+    pub until_size: Option<u64>,
+}
+
+impl LogKey {
+    /// Whether it may sign a checkpoint of `size`.
+    #[must_use]
+    pub fn signs(&self, size: u64) -> bool {
+        size >= self.from_size && self.until_size.is_none_or(|u| size <= u)
+    }
+}
+
+impl LogTrust {
+    /// The keys that may sign a checkpoint of `size`.
+    #[must_use]
+    pub fn verifiers_at(&self, size: u64) -> Vec<NoteVerifier> {
+        self.keys
+            .iter()
+            .filter(|k| k.signs(size))
+            .map(|k| k.verifier.clone())
+            .collect()
+    }
+
+    /// Opens a checkpoint of this log under the keys pinned for its size: a key outside its
+    /// window is as unknown as any other (its line is ignored; no other key, no checkpoint).
+    ///
+    /// # Errors
+    /// As [`crate::checkpoint::open_checkpoint`].
+    pub fn open(&self, note: &[u8]) -> Result<VerifiedCheckpoint, CheckpointError> {
+        // The size is read before the signature is checked only to pick the keys; the note
+        // is then verified whole under them, and its size read again from the verified text.
+        let size = Note::parse(note)
+            .ok()
+            .and_then(|n| Checkpoint::parse(n.text()).ok())
+            .map_or(0, |c| c.size);
+        open_checkpoint(note, &self.origin, &self.verifiers_at(size))
+    }
 }
 
 /// A pinned emitter key.
@@ -302,15 +357,28 @@ fn parse_log(l: &LogEntry) -> Result<LogTrust, PolicyError> {
         origin: l.origin.clone(),
         value: l.hash.clone(),
     })?;
-    let verifier =
-        NoteVerifier::parse(&l.verifier_key).map_err(|source| PolicyError::VerifierKey {
+    let key = |text: &str, from_size: u64, until_size: Option<u64>| {
+        let verifier = NoteVerifier::parse(text).map_err(|source| PolicyError::VerifierKey {
             origin: l.origin.clone(),
             source,
         })?;
+        if until_size.is_some_and(|u| u < from_size) {
+            return Err(PolicyError::LogKeyWindow(l.origin.clone()));
+        }
+        Ok(LogKey {
+            verifier,
+            from_size,
+            until_size,
+        })
+    };
+    let mut keys = vec![key(&l.verifier_key, 0, l.until_size)?];
+    for r in &l.rotated {
+        keys.push(key(&r.verifier_key, r.from_size, r.until_size)?);
+    }
     Ok(LogTrust {
         origin: l.origin.clone(),
         profile,
-        verifier,
+        keys,
     })
 }
 
@@ -342,7 +410,11 @@ impl TryFrom<TrustDocument> for TrustPolicy {
             .collect();
         policy.governance = Governance::from_entry(&doc.governance, domains)?;
         if let Some(text) = &doc.witness_policy {
-            let logs: Vec<NoteVerifier> = policy.logs.iter().map(|l| l.verifier.clone()).collect();
+            let logs: Vec<NoteVerifier> = policy
+                .logs
+                .iter()
+                .flat_map(|l| l.keys.iter().map(|k| k.verifier.clone()))
+                .collect();
             policy.witnesses = WitnessPolicy::parse(text, &logs)?;
         }
         Ok(policy)

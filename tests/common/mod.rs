@@ -444,3 +444,24 @@ pub(crate) fn sample_trust_document() -> warrant_ledger::trust::TrustDocument {
 pub(crate) fn ts(ms: u64) -> Timestamp {
     Timestamp::from_millis(ms)
 }
+
+/// Appends demo task `n` (compliant, high risk, starting at `t0 + 100 s × n`) to `ledger`;
+/// its task id.
+pub(crate) fn append_demo_task(
+    dep: &warrant_ledger::demo::Deployment,
+    ledger: &Ledger,
+    n: u64,
+    t0: u64,
+) -> warrant_ledger::event::TaskId {
+    let run = warrant_ledger::demo::run_task(
+        dep,
+        warrant_ledger::demo::Scenario::Compliant,
+        n,
+        ts(t0 + 100_000 * n),
+        true,
+    )
+    .expect("task");
+    let refs: Vec<&[u8]> = run.events.iter().map(|e| e.bytes()).collect();
+    ledger.append_batch(&refs).expect("append");
+    run.task
+}

@@ -150,6 +150,17 @@ fn policy_errors(seen: &mut Reached) {
     );
     reach!(
         seen,
+        PolicyError::LogKeyWindow,
+        refused(|d| {
+            d.logs[0].rotated = vec![warrant_ledger::trust::LogKeyEntry {
+                verifier_key: d.logs[0].verifier_key.clone(),
+                from_size: 10,
+                until_size: Some(9),
+            }];
+        })
+    );
+    reach!(
+        seen,
         PolicyError::WitnessPolicy,
         refused(|d| d.witness_policy = Some("group g any nobody\nquorum g\n".into()))
     );

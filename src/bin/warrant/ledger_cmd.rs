@@ -474,3 +474,32 @@ pub(crate) fn export(
     std::fs::write(out, &bundle).with_context(|| format!("writing {}", out.display()))?;
     Ok(Outcome::Success)
 }
+
+/// `warrant rotate-key DIR --new-key FILE`.
+pub(crate) fn rotate_key(dir: &Path, new_key: &Path, json: bool) -> Result<Outcome> {
+    let text =
+        String::from_utf8(read_file(new_key, Input::Key)?).context("the key is not UTF-8")?;
+    let new = NoteSigner::parse(text.trim()).context("new key")?;
+    let (ledger, bridge) = open(dir)?.rotate_log_key(new.clone())?;
+    drop(ledger);
+    // The old key leaves log.key (kept beside it: destroying it is the operator's call),
+    // and the new one takes its place: `open` takes only the current key from now on.
+    std::fs::rename(dir.join("log.key"), dir.join("log.key.retired"))?;
+    write_secret(
+        &dir.join("log.key"),
+        format!("{}\n", *new.to_key_string()).as_bytes(),
+    )?;
+    if json {
+        print_json(&serde_json::json!({
+            "bridge_size": bridge,
+            "verifier_key": new.verifier().to_string(),
+        }))?;
+    } else {
+        println!("{bridge}");
+        eprintln!(
+            "rotated to {}; pin the old key with until_size = {bridge} and the new one with from_size = {bridge}; the old key is in log.key.retired",
+            new.verifier()
+        );
+    }
+    Ok(Outcome::Success)
+}

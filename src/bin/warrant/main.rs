@@ -17,6 +17,7 @@ mod gate_cmd;
 mod ledger_cmd;
 mod merkle_cmd;
 mod note_cmd;
+mod receipt_cmd;
 mod serve_cmd;
 mod verify_cmd;
 mod witness_cmd;
@@ -101,6 +102,17 @@ enum Command {
         dir: std::path::PathBuf,
         /// Envelope files; none: read standard input.
         files: Vec<std::path::PathBuf>,
+    },
+    /// Rotates the log's checkpoint key: signs the latest checkpoint with the new key too
+    /// (the bridge), lists the new key in log.pub, moves the old key to log.key.retired and
+    /// the new one to log.key. Prints the bridge's size: pin the old key until it and the
+    /// new key from it (docs/trust-policy.md).
+    RotateKey {
+        /// Ledger directory.
+        dir: std::path::PathBuf,
+        /// The new signing key (from `warrant note keygen --name <origin>`).
+        #[arg(long)]
+        new_key: std::path::PathBuf,
     },
     /// Signs a checkpoint if the log grew; prints the latest signed checkpoint. With
     /// witnesses, sends it to each (C2SP tlog-witness) and stores and prints the note with
@@ -217,9 +229,14 @@ enum Command {
         /// An older checkpoint note of this log the auditor holds: adds a consistency proof.
         #[arg(long)]
         since_checkpoint: Option<std::path::PathBuf>,
-        /// Output file.
+        /// Output file (a directory for `tlog-proof` and `cose-receipt`: one proof and the
+        /// entry's bytes per entry of the task).
         #[arg(short = 'o', long = "out")]
         out: std::path::PathBuf,
+        /// What to write: the evidence bundle, or each entry's proof in a standard format
+        /// (SHA-256 logs only).
+        #[arg(long, value_enum, default_value = "bundle")]
+        format: receipt_cmd::Format,
     },
     /// Runs governed agent tasks end to end, compliant and not, and audits them offline.
     Demo {
@@ -248,8 +265,12 @@ enum Command {
     },
     /// Audits an evidence bundle offline: exit 0 pass, 1 fail, 2 unusable input.
     Verify {
-        /// The bundle (from `warrant export`).
+        /// The bundle (from `warrant export`), or a tlog-proof or COSE Receipt (from
+        /// `warrant export --format …`, then with --entry).
         bundle: std::path::PathBuf,
+        /// For a tlog-proof or COSE Receipt: the entry's bytes.
+        #[arg(long)]
+        entry: Option<std::path::PathBuf>,
         /// The auditor's trust policy (TOML, or JSON by extension).
         #[arg(long)]
         trust: std::path::PathBuf,
@@ -330,6 +351,7 @@ fn main() -> ExitCode {
             profile,
         } => ledger_cmd::init(&dir, &origin, profile),
         Command::Append { dir, files } => ledger_cmd::append(&dir, &files, json),
+        Command::RotateKey { dir, new_key } => ledger_cmd::rotate_key(&dir, &new_key, json),
         Command::Checkpoint {
             dir,
             latest: _,
@@ -378,7 +400,13 @@ fn main() -> ExitCode {
             task,
             since_checkpoint,
             out,
-        } => ledger_cmd::export(&dir, &task, since_checkpoint.as_deref(), &out),
+            format,
+        } => match format {
+            receipt_cmd::Format::Bundle => {
+                ledger_cmd::export(&dir, &task, since_checkpoint.as_deref(), &out)
+            }
+            other => receipt_cmd::export(&dir, &task, other, &out),
+        },
         Command::Demo {
             dir,
             profile,
@@ -398,9 +426,10 @@ fn main() -> ExitCode {
         ),
         Command::Verify {
             bundle,
+            entry,
             trust,
             trusted_checkpoint,
-        } => verify_cmd::run(&bundle, &trust, &trusted_checkpoint, json),
+        } => verify_cmd::run(&bundle, entry.as_deref(), &trust, &trusted_checkpoint, json),
         Command::Bench {
             events,
             profile,

@@ -49,16 +49,23 @@ pub(crate) fn print_story(story: &[StoryLine]) {
     }
 }
 
+/// The first bytes of a file, at most 32 (to tell a proof from a bundle, and a bundle from
+/// anything else before reading it whole).
+fn head_of(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut head = Vec::with_capacity(32);
+    std::fs::File::open(path)
+        .with_context(|| format!("reading {}", path.display()))?
+        .take(32)
+        .read_to_end(&mut head)?;
+    Ok(head)
+}
+
 /// A bundle file: turned away from its first bytes when it cannot be one (a large file of
 /// anything else is not read), else read within the bundle limit.
 fn read_bundle(path: &Path) -> Result<Vec<u8>> {
-    use std::io::Read as _;
-    let mut head = Vec::with_capacity(5);
-    std::fs::File::open(path)
-        .with_context(|| format!("reading {}", path.display()))?
-        .take(5)
-        .read_to_end(&mut head)?;
-    if !warrant_ledger::bundle::Bundle::may_start_with(&head) {
+    let head = head_of(path)?;
+    if !warrant_ledger::bundle::Bundle::may_start_with(&head[..head.len().min(5)]) {
         anyhow::bail!(
             "{} is not a bundle (it does not start as one)",
             path.display()
@@ -96,8 +103,17 @@ fn print_actions(report: &audit::Report) {
     }
 }
 
-pub(crate) fn run(bundle: &Path, trust: &Path, trusted: &[PathBuf], json: bool) -> Result<Outcome> {
-    let trust = load_trust(trust)?;
+pub(crate) fn run(
+    bundle: &Path,
+    entry: Option<&Path>,
+    trust_path: &Path,
+    trusted: &[PathBuf],
+    json: bool,
+) -> Result<Outcome> {
+    if crate::receipt_cmd::is_proof(&head_of(bundle)?) {
+        return crate::receipt_cmd::verify(bundle, entry, trust_path, json);
+    }
+    let trust = load_trust(trust_path)?;
     let trusted: Vec<Vec<u8>> = trusted
         .iter()
         .map(|p| read_file(p, Input::Note))

@@ -10,6 +10,7 @@
 //	tlogcheck sign SKEYFILE < text          # signed note
 //	tlogcheck open VKEY < note              # prints the text; exit 1 if not verified
 //	tlogcheck tiles URL VKEY                # reads a running ledger server's tlog-tiles API
+//	tlogcheck tlogproof VKEY PROOF ENTRY    # verifies a C2SP tlog-proof of ENTRY's bytes
 package main
 
 import (
@@ -107,6 +108,8 @@ func main() {
 		tree(os.Args[2], atoi(os.Args[3]), atoi(os.Args[4]), atoi(os.Args[5]))
 	case "tiles":
 		tiles(os.Args[2], os.Args[3])
+	case "tlogproof":
+		tlogProof(os.Args[2], os.Args[3], os.Args[4])
 	case "keygen":
 		skey, vkey, err := note.GenerateKey(nil, os.Args[2])
 		if err != nil {
@@ -262,4 +265,69 @@ func tiles(base, vkey string) {
 	json.NewEncoder(os.Stdout).Encode(map[string]interface{}{
 		"size": size, "tile_reads": reader.reads, "entries_checked": checked,
 	})
+}
+
+// tlogProof verifies a C2SP tlog-proof with sumdb/note (the checkpoint's log signature)
+// and sumdb/tlog (the RFC 6962 inclusion path from the entry's record hash to its root),
+// parsing the text form itself: header, optional extra, index, path, empty line, note.
+func tlogProof(vkey, proofPath, entryPath string) {
+	raw, err := os.ReadFile(proofPath)
+	if err != nil {
+		fail(err)
+	}
+	entry, err := os.ReadFile(entryPath)
+	if err != nil {
+		fail(err)
+	}
+	head, checkpoint, ok := strings.Cut(string(raw), "\n\n")
+	if !ok {
+		fail(fmt.Errorf("no empty line"))
+	}
+	lines := strings.Split(head, "\n")
+	if lines[0] != "c2sp.org/tlog-proof@v1" {
+		fail(fmt.Errorf("header %q", lines[0]))
+	}
+	lines = lines[1:]
+	if strings.HasPrefix(lines[0], "extra ") {
+		lines = lines[1:]
+	}
+	index, err := strconv.ParseInt(strings.TrimPrefix(lines[0], "index "), 10, 64)
+	if err != nil {
+		fail(err)
+	}
+	var path tlog.RecordProof
+	for _, l := range lines[1:] {
+		b, err := base64.StdEncoding.DecodeString(l)
+		if err != nil || len(b) != tlog.HashSize {
+			fail(fmt.Errorf("path line %q", l))
+		}
+		var h tlog.Hash
+		copy(h[:], b)
+		path = append(path, h)
+	}
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		fail(err)
+	}
+	n, err := note.Open([]byte(checkpoint), note.VerifierList(v))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tlogcheck: checkpoint:", err)
+		os.Exit(1)
+	}
+	body := strings.Split(n.Text, "\n")
+	size, err := strconv.ParseInt(body[1], 10, 64)
+	if err != nil {
+		fail(err)
+	}
+	rootBytes, err := base64.StdEncoding.DecodeString(body[2])
+	if err != nil || len(rootBytes) != tlog.HashSize {
+		fail(fmt.Errorf("root %q", body[2]))
+	}
+	var root tlog.Hash
+	copy(root[:], rootBytes)
+	if err := tlog.CheckRecord(path, size, root, index, tlog.RecordHash(entry)); err != nil {
+		fmt.Fprintln(os.Stderr, "tlogcheck: inclusion:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("entry %d of %d verified\n", index, size)
 }
