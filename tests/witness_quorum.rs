@@ -198,7 +198,7 @@ fn a_witness_with_its_key_known_refuses_to_pass_on_foreign_lines() {
         fn name(&self) -> String {
             "liar".into()
         }
-        fn verifier(&self) -> Option<CosignerVerifier> {
+        fn key(&self) -> Option<CosignerVerifier> {
             Some(CosignerVerifier::from(&witness_key(2)))
         }
         fn add_checkpoint(&self, _body: &[u8]) -> Result<Vec<u8>, CosignError> {

@@ -37,7 +37,7 @@ impl Cosigner for WitnessClient {
         self.url.clone()
     }
 
-    fn verifier(&self) -> Option<CosignerVerifier> {
+    fn key(&self) -> Option<CosignerVerifier> {
         self.key.clone()
     }
 

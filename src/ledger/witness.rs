@@ -98,7 +98,7 @@ impl<S: Storage> Ledger<S> {
             match w.add_checkpoint(&request_body(old, &proof, note)) {
                 Ok(answer) => {
                     w.set_size_hint(size);
-                    return accept_cosignatures(&answer, text, w.verifier().as_ref());
+                    return accept_cosignatures(&answer, text, w.key().as_ref());
                 }
                 Err(CosignError::Refused {
                     status: 409,

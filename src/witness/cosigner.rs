@@ -15,7 +15,7 @@ pub trait Cosigner: Send + Sync {
     fn name(&self) -> String;
 
     /// Its key, if known: then only lines that verify under it are accepted.
-    fn verifier(&self) -> Option<CosignerVerifier> {
+    fn key(&self) -> Option<CosignerVerifier> {
         None
     }
 
@@ -126,8 +126,8 @@ impl Cosigner for Witness {
         self.verifier().name().to_owned()
     }
 
-    fn verifier(&self) -> Option<CosignerVerifier> {
-        Some(CosignerVerifier::from(&Self::verifier(self)))
+    fn key(&self) -> Option<CosignerVerifier> {
+        Some(CosignerVerifier::from(&self.verifier()))
     }
 
     fn add_checkpoint(&self, body: &[u8]) -> Result<Vec<u8>, CosignError> {
