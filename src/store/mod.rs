@@ -6,6 +6,7 @@
 //! hashes, look up an event id or a task, keep checkpoints. It knows nothing about
 //! signatures or proofs.
 
+pub mod conformance;
 mod file;
 mod memory;
 
