@@ -326,3 +326,37 @@ fn the_ledger_asks_witnesses_over_http() {
         s.shutdown();
     }
 }
+
+/// An impostor asked by URL alone (its key unknown to the log) answers with a line in a
+/// real witness's name and key id: it may add lines, never push out that witness's valid
+/// cosignature.
+#[test]
+fn an_impostor_cannot_replace_a_witness_cosignature() {
+    let dep = Deployment::new([9; 32]);
+    let dir = tempfile::tempdir().expect("dir");
+    let (ledger, task) = with_task(&dep, &dir.path().join("ledger"), 1);
+    let (w1, w2) = (witness(dir.path(), 1), witness(dir.path(), 2));
+    let note = ledger.witness(&[&w1, &w2]).expect("witness").note;
+    let text = String::from_utf8(note).expect("utf-8");
+    let line = text
+        .lines()
+        .find(|l| l.contains("witness.example/w2"))
+        .expect("w2's line");
+    // The same name and key id, a character of the signature changed (well inside the
+    // base64, past the key id and clear of the padding).
+    let mut chars: Vec<char> = line.chars().collect();
+    let at = chars.len() - 10;
+    chars[at] = if chars[at] == 'A' { 'B' } else { 'A' };
+    let forged: String = chars.into_iter().collect();
+    let outcome = ledger
+        .witness(&[&Replayer(format!("{forged}\n").into_bytes())])
+        .expect("witness");
+    assert!(outcome.refused.is_empty(), "{outcome:?}");
+    let bundle = ledger.export_bundle(&task, None).expect("export");
+    let both = format!(
+        "{}{}group both all w1 w2\nquorum both\n",
+        witness_line(1),
+        witness_line(2)
+    );
+    assert_eq!(a3(&bundle, &trust_with(&dep, &both), &[]).0, Status::Pass);
+}

@@ -43,7 +43,13 @@ impl<S: Storage> Ledger<S> {
         // into the note as stored now, which another caller may have cosigned meanwhile.
         let answers: Vec<_> = witnesses
             .iter()
-            .map(|w| (w.name(), self.ask(*w, &signed, sent.text(), size)))
+            .map(|w| {
+                (
+                    w.name(),
+                    w.key().is_some(),
+                    self.ask(*w, &signed, sent.text(), size),
+                )
+            })
             .collect();
         let _held = self
             .checkpoint_lock
@@ -61,8 +67,8 @@ impl<S: Storage> Ledger<S> {
             cosigned: Vec::new(),
             refused: Vec::new(),
         };
-        for (name, answer) in answers {
-            match answer.and_then(|lines| self.merged(&note, lines).ok_or_else(unusable)) {
+        for (name, checked, answer) in answers {
+            match answer.and_then(|lines| self.merged(&note, lines, checked).ok_or_else(unusable)) {
                 Ok(n) => {
                     note = n;
                     outcome.cosigned.push(name);
@@ -127,14 +133,23 @@ impl<S: Storage> Ledger<S> {
 
     /// `note` with `lines` added, if the result still opens under the log key: a witness's
     /// answer may not break the note for everyone (a line in the log's name, or one that
-    /// pushes it past the signature limit).
-    fn merged(&self, note: &Note, lines: Vec<NoteSignature>) -> Option<Note> {
+    /// pushes it past the signature limit). Lines `checked` against the witness's key
+    /// replace an earlier line of that key; unchecked ones (a witness asked by URL alone)
+    /// are only added where the note has none, so that an impostor answering in another
+    /// witness's name cannot push out its valid cosignature.
+    fn merged(&self, note: &Note, lines: Vec<NoteSignature>, checked: bool) -> Option<Note> {
         if lines.iter().any(|l| l.name == self.origin) {
             return None;
         }
         let mut next = note.clone();
         for l in lines {
-            next.put_signature(l);
+            let present = next
+                .signatures()
+                .iter()
+                .any(|s| s.name == l.name && s.key_id == l.key_id);
+            if checked || !present {
+                next.put_signature(l);
+            }
         }
         let bytes = next.to_bytes();
         self.open_own(&bytes).ok()?;
