@@ -9,11 +9,15 @@
 pub mod conformance;
 mod file;
 mod memory;
+#[cfg(feature = "postgres")]
+mod pg;
 
 use std::io;
 
 pub use file::{FaultHook, FileStore, FsckReport, KeysFn, Op};
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use pg::{PG_SCHEMA_VERSION, PgStore};
 
 use crate::event::{EventId, TaskId};
 use crate::merkle::{Hash, HashProfile, NodeId};
@@ -62,6 +66,11 @@ pub enum StoreError {
     /// The store was opened read-only.
     #[error("the store is open read-only")]
     ReadOnly,
+    /// The database refused or failed an operation (connection lost, a constraint, a
+    /// restart); the transaction, if one was open, did not commit.
+    #[cfg(feature = "postgres")]
+    #[error("database: {0}")]
+    Database(String),
 }
 
 /// The storage backend of a ledger.

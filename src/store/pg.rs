@@ -1,0 +1,350 @@
+//! [`PgStore`]: the log in PostgreSQL (feature `postgres`). Schema and guarantees in
+//! `docs/storage-format.md` ("PostgreSQL").
+//!
+//! A batch is one transaction: its entries, the node hashes they complete, their event ids
+//! and tasks, and the new size, visible together or not at all. The size row is advanced
+//! with a compare-and-set (`WHERE size = old`), so a second writer that appended meanwhile
+//! makes this one fail rather than fork the log.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use postgres::{Client, NoTls, Transaction};
+
+use super::{NewEntry, Storage, StoreError};
+use crate::event::{EventId, TaskId};
+use crate::merkle::{Frontier, Hash, HashProfile, NodeId, stored_count};
+
+/// The schema version this code writes and reads.
+pub const PG_SCHEMA_VERSION: i32 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS warrant_meta (
+    id int PRIMARY KEY CHECK (id = 1),
+    schema_version int NOT NULL,
+    profile text NOT NULL,
+    size bigint NOT NULL
+);
+CREATE TABLE IF NOT EXISTS warrant_entries (idx bigint PRIMARY KEY, bytes bytea NOT NULL);
+CREATE TABLE IF NOT EXISTS warrant_nodes (pos bigint PRIMARY KEY, hash bytea NOT NULL);
+CREATE TABLE IF NOT EXISTS warrant_events (event_id bytea PRIMARY KEY, idx bigint NOT NULL);
+CREATE TABLE IF NOT EXISTS warrant_tasks (
+    task bytea NOT NULL, idx bigint NOT NULL, PRIMARY KEY (task, idx)
+);
+CREATE TABLE IF NOT EXISTS warrant_checkpoints (size bigint PRIMARY KEY, note bytea NOT NULL);
+CREATE TABLE IF NOT EXISTS warrant_live (id int PRIMARY KEY CHECK (id = 1), bytes bytea NOT NULL);
+";
+
+fn db(e: &postgres::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+/// A count or index as PostgreSQL's `bigint`.
+fn big(n: u64) -> Result<i64, StoreError> {
+    i64::try_from(n).map_err(|_| StoreError::Corrupt(format!("{n} exceeds bigint")))
+}
+
+fn unbig(n: i64) -> Result<u64, StoreError> {
+    u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("negative {n} in the database")))
+}
+
+/// What the writer keeps between batches.
+struct State {
+    client: Client,
+    size: u64,
+    frontier: Frontier,
+}
+
+/// A store in a PostgreSQL database (one log per database or schema).
+pub struct PgStore {
+    profile: HashProfile,
+    state: Mutex<State>,
+}
+
+impl PgStore {
+    /// Creates the schema in the database `config` names (a libpq connection string or
+    /// URL) for a new, empty log.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`]; [`StoreError::Exists`] if it already holds a log.
+    pub fn create(config: &str, profile: HashProfile) -> Result<Self, StoreError> {
+        let mut client = Client::connect(config, NoTls).map_err(|e| db(&e))?;
+        let mut tx = client.transaction().map_err(|e| db(&e))?;
+        tx.batch_execute(SCHEMA).map_err(|e| db(&e))?;
+        let inserted = tx
+            .execute(
+                "INSERT INTO warrant_meta (id, schema_version, profile, size) VALUES (1, $1, $2, 0)
+                 ON CONFLICT (id) DO NOTHING",
+                &[&PG_SCHEMA_VERSION, &profile.name()],
+            )
+            .map_err(|e| db(&e))?;
+        if inserted == 0 {
+            return Err(StoreError::Exists);
+        }
+        tx.commit().map_err(|e| db(&e))?;
+        Ok(Self::from_parts(client, profile, 0, Frontier::new(profile)))
+    }
+
+    /// Opens the log in the database `config` names.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`]; [`StoreError::Corrupt`] for a schema of another version or
+    /// an unknown profile.
+    pub fn open(config: &str) -> Result<Self, StoreError> {
+        let mut client = Client::connect(config, NoTls).map_err(|e| db(&e))?;
+        let row = client
+            .query_one(
+                "SELECT schema_version, profile, size FROM warrant_meta WHERE id = 1",
+                &[],
+            )
+            .map_err(|e| db(&e))?;
+        let version: i32 = row.get(0);
+        if version != PG_SCHEMA_VERSION {
+            return Err(StoreError::Corrupt(format!(
+                "schema version {version}; this code reads {PG_SCHEMA_VERSION}"
+            )));
+        }
+        let profile: HashProfile = row
+            .get::<_, String>(1)
+            .parse()
+            .map_err(|_| StoreError::Corrupt("unknown hash profile".into()))?;
+        let size = unbig(row.get(2))?;
+        let frontier = Frontier::load(profile, size, |id| read_node(&mut client, id))?;
+        Ok(Self::from_parts(client, profile, size, frontier))
+    }
+
+    fn from_parts(client: Client, profile: HashProfile, size: u64, frontier: Frontier) -> Self {
+        Self {
+            profile,
+            state: Mutex::new(State {
+                client,
+                size,
+                frontier,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Every update of `State` happens after its transaction committed, in one step: a
+        // panic elsewhere cannot leave it half-written.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn read_node(client: &mut Client, id: NodeId) -> Result<Hash, StoreError> {
+    let pos = id.stored_index().ok_or(StoreError::OutOfRange {
+        index: id.index,
+        size: 0,
+    })?;
+    let row = client
+        .query_one(
+            "SELECT hash FROM warrant_nodes WHERE pos = $1",
+            &[&big(pos)?],
+        )
+        .map_err(|e| db(&e))?;
+    Hash::try_from_slice(row.get::<_, &[u8]>(0))
+        .map_err(|_| StoreError::Corrupt(format!("node at {pos} is not 32 bytes")))
+}
+
+/// Inserts one batch's rows (entries from `first`, nodes from `first_pos`).
+fn insert_batch(
+    tx: &mut Transaction<'_>,
+    first: u64,
+    batch: &[NewEntry<'_>],
+    first_pos: u64,
+    nodes: &[Hash],
+) -> Result<(), StoreError> {
+    let idx: Vec<i64> = (0..batch.len() as u64)
+        .map(|i| big(first + i))
+        .collect::<Result<_, _>>()?;
+    let bytes: Vec<&[u8]> = batch.iter().map(|e| e.bytes).collect();
+    tx.execute(
+        "INSERT INTO warrant_entries (idx, bytes) SELECT * FROM unnest($1::bigint[], $2::bytea[])",
+        &[&idx, &bytes],
+    )
+    .map_err(|e| db(&e))?;
+    let pos: Vec<i64> = (0..nodes.len() as u64)
+        .map(|i| big(first_pos + i))
+        .collect::<Result<_, _>>()?;
+    let hashes: Vec<&[u8]> = nodes.iter().map(Hash::as_bytes).map(|h| &h[..]).collect();
+    tx.execute(
+        "INSERT INTO warrant_nodes (pos, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])",
+        &[&pos, &hashes],
+    )
+    .map_err(|e| db(&e))?;
+    let ids: Vec<&[u8]> = batch.iter().map(|e| &e.event_id.as_bytes()[..]).collect();
+    // The first entry of an event id keeps it (as the other stores do).
+    tx.execute(
+        "INSERT INTO warrant_events (event_id, idx) SELECT * FROM unnest($1::bytea[], $2::bigint[])
+         ON CONFLICT (event_id) DO NOTHING",
+        &[&ids, &idx],
+    )
+    .map_err(|e| db(&e))?;
+    let (tasks, task_idx): (Vec<&[u8]>, Vec<i64>) = batch
+        .iter()
+        .zip(&idx)
+        .filter_map(|(e, i)| e.task.as_ref().map(|t| (&t.as_bytes()[..], *i)))
+        .unzip();
+    tx.execute(
+        "INSERT INTO warrant_tasks (task, idx) SELECT * FROM unnest($1::bytea[], $2::bigint[])",
+        &[&tasks, &task_idx],
+    )
+    .map_err(|e| db(&e))?;
+    Ok(())
+}
+
+impl Storage for PgStore {
+    fn profile(&self) -> HashProfile {
+        self.profile
+    }
+
+    fn size(&self) -> u64 {
+        self.lock().size
+    }
+
+    fn append(&self, batch: &[NewEntry<'_>]) -> Result<u64, StoreError> {
+        let mut g = self.lock();
+        let first = g.size;
+        let mut frontier = g.frontier.clone();
+        let mut nodes = Vec::with_capacity(batch.len() * 2);
+        for e in batch {
+            nodes.push(e.leaf);
+            nodes.extend(frontier.push(e.leaf));
+        }
+        let end = first + batch.len() as u64;
+        let first_pos = stored_count(first).ok_or(StoreError::OutOfRange {
+            index: first,
+            size: first,
+        })?;
+        let mut tx = g.client.transaction().map_err(|e| db(&e))?;
+        // The size row first: it locks the row, so a concurrent writer waits for this
+        // commit and then finds the size moved, before it inserts anything.
+        let moved = tx
+            .execute(
+                "UPDATE warrant_meta SET size = $1 WHERE id = 1 AND size = $2",
+                &[&big(end)?, &big(first)?],
+            )
+            .map_err(|e| db(&e))?;
+        if moved != 1 {
+            return Err(StoreError::Corrupt(
+                "another writer appended to this log: reopen the store".into(),
+            ));
+        }
+        insert_batch(&mut tx, first, batch, first_pos, &nodes)?;
+        tx.commit().map_err(|e| db(&e))?;
+        g.size = end;
+        g.frontier = frontier;
+        Ok(first)
+    }
+
+    fn entry(&self, index: u64) -> Result<Vec<u8>, StoreError> {
+        let mut g = self.lock();
+        if index >= g.size {
+            return Err(StoreError::OutOfRange {
+                index,
+                size: g.size,
+            });
+        }
+        let row = g
+            .client
+            .query_one(
+                "SELECT bytes FROM warrant_entries WHERE idx = $1",
+                &[&big(index)?],
+            )
+            .map_err(|e| db(&e))?;
+        Ok(row.get::<_, Vec<u8>>(0))
+    }
+
+    fn node(&self, id: NodeId) -> Result<Hash, StoreError> {
+        let mut g = self.lock();
+        let size = g.size;
+        let known = id
+            .stored_index()
+            .zip(stored_count(size))
+            .is_some_and(|(pos, count)| pos < count);
+        if !known {
+            return Err(StoreError::OutOfRange {
+                index: id.index,
+                size,
+            });
+        }
+        read_node(&mut g.client, id)
+    }
+
+    fn find_event(&self, id: &EventId) -> Result<Option<u64>, StoreError> {
+        let mut g = self.lock();
+        let row = g
+            .client
+            .query_opt(
+                "SELECT idx FROM warrant_events WHERE event_id = $1",
+                &[&&id.as_bytes()[..]],
+            )
+            .map_err(|e| db(&e))?;
+        row.map(|r| unbig(r.get(0))).transpose()
+    }
+
+    fn task_entries(&self, task: &TaskId) -> Result<Vec<u64>, StoreError> {
+        let mut g = self.lock();
+        let rows = g
+            .client
+            .query(
+                "SELECT idx FROM warrant_tasks WHERE task = $1 ORDER BY idx",
+                &[&&task.as_bytes()[..]],
+            )
+            .map_err(|e| db(&e))?;
+        rows.iter().map(|r| unbig(r.get(0))).collect()
+    }
+
+    fn put_checkpoint(&self, size: u64, note: &[u8]) -> Result<(), StoreError> {
+        let mut g = self.lock();
+        g.client
+            .execute(
+                "INSERT INTO warrant_checkpoints (size, note) VALUES ($1, $2)
+                 ON CONFLICT (size) DO UPDATE SET note = EXCLUDED.note",
+                &[&big(size)?, &note],
+            )
+            .map_err(|e| db(&e))?;
+        Ok(())
+    }
+
+    fn checkpoint(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut g = self.lock();
+        let row = g
+            .client
+            .query_opt(
+                "SELECT note FROM warrant_checkpoints WHERE size = $1",
+                &[&big(size)?],
+            )
+            .map_err(|e| db(&e))?;
+        Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
+    }
+
+    fn checkpoint_sizes(&self) -> Result<Vec<u64>, StoreError> {
+        let mut g = self.lock();
+        let rows = g
+            .client
+            .query("SELECT size FROM warrant_checkpoints ORDER BY size", &[])
+            .map_err(|e| db(&e))?;
+        rows.iter().map(|r| unbig(r.get(0))).collect()
+    }
+
+    fn put_live_snapshot(&self, bytes: &[u8]) -> Result<(), StoreError> {
+        let mut g = self.lock();
+        g.client
+            .execute(
+                "INSERT INTO warrant_live (id, bytes) VALUES (1, $1)
+                 ON CONFLICT (id) DO UPDATE SET bytes = EXCLUDED.bytes",
+                &[&bytes],
+            )
+            .map_err(|e| db(&e))?;
+        Ok(())
+    }
+
+    fn live_snapshot(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut g = self.lock();
+        let row = g
+            .client
+            .query_opt("SELECT bytes FROM warrant_live WHERE id = 1", &[])
+            .map_err(|e| db(&e))?;
+        Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
+    }
+}

@@ -1,0 +1,194 @@
+//! `PgStore` on a real PostgreSQL (a throwaway cluster: `common/pg.rs`): the shared
+//! `Storage` conformance suite, across a reopen; typed errors for a database that is not
+//! this log's; a connection killed mid-batch leaves no partial batch; a ledger on it.
+#![cfg(feature = "postgres")]
+
+mod common;
+#[path = "common/pg.rs"]
+mod pg;
+
+use warrant_ledger::cbor::Limits;
+use warrant_ledger::envelope;
+use warrant_ledger::merkle::HashProfile;
+use warrant_ledger::store::conformance::{self, SampleEntry};
+use warrant_ledger::store::{NewEntry, PgStore, Storage, StoreError};
+
+fn envelopes(n: usize) -> Vec<SampleEntry> {
+    common::events(n, 3)
+        .into_iter()
+        .map(|bytes| {
+            let event = envelope::decode_unverified(&bytes, Limits::default()).expect("event");
+            SampleEntry {
+                event_id: event.id,
+                task: event.task,
+                bytes,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn the_postgres_store_conforms_and_keeps_everything_across_a_reopen() {
+    let Some(cluster) = pg::cluster_or_skip() else {
+        return;
+    };
+    let entries = envelopes(150);
+    for profile in [HashProfile::Sha256, HashProfile::Blake3] {
+        let counter = std::sync::atomic::AtomicUsize::new(0);
+        let fresh = || {
+            let n = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let url = cluster.database(&format!("conf_{}_{n}", profile.name()));
+            PgStore::create(&url, profile).expect("create")
+        };
+        let reopen = |store: PgStore| {
+            drop(store);
+            let n = counter.load(std::sync::atomic::Ordering::Relaxed) - 1;
+            let url = format!(
+                "{} dbname=conf_{}_{n}",
+                cluster_base(&cluster),
+                profile.name()
+            );
+            PgStore::open(&url).expect("reopen")
+        };
+        conformance::check(&fresh, Some(&reopen), &entries).expect("conforms");
+    }
+}
+
+/// The cluster's connection string without a database.
+fn cluster_base(cluster: &pg::Cluster) -> String {
+    let url = cluster.database("scratch");
+    url.trim_end_matches(" dbname=scratch").to_owned()
+}
+
+fn batch(entries: &[SampleEntry], profile: HashProfile) -> Vec<NewEntry<'_>> {
+    entries
+        .iter()
+        .map(|e| NewEntry {
+            bytes: &e.bytes,
+            leaf: profile.leaf_hash(&e.bytes),
+            event_id: e.event_id,
+            task: e.task,
+        })
+        .collect()
+}
+
+#[test]
+fn a_database_that_is_not_this_logs_gets_a_typed_error() {
+    let Some(cluster) = pg::cluster_or_skip() else {
+        return;
+    };
+    let url = cluster.database("typed");
+    let store = PgStore::create(&url, HashProfile::Sha256).expect("create");
+    drop(store);
+    assert!(matches!(
+        PgStore::create(&url, HashProfile::Sha256),
+        Err(StoreError::Exists)
+    ));
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+    admin
+        .execute("UPDATE warrant_meta SET schema_version = 2", &[])
+        .expect("newer schema");
+    assert!(matches!(PgStore::open(&url), Err(StoreError::Corrupt(_))));
+    let empty = cluster.database("empty");
+    assert!(matches!(
+        PgStore::open(&empty),
+        Err(StoreError::Database(_))
+    ));
+    assert!(matches!(
+        PgStore::open("host=127.0.0.1 port=9 user=nobody connect_timeout=2"),
+        Err(StoreError::Database(_))
+    ));
+}
+
+#[test]
+fn a_connection_killed_mid_batch_leaves_no_partial_batch_and_a_second_writer_cannot_fork() {
+    let Some(cluster) = pg::cluster_or_skip() else {
+        return;
+    };
+    let url = cluster.database("faults");
+    let profile = HashProfile::Sha256;
+    let entries = envelopes(40);
+    let store = PgStore::create(&url, profile).expect("create");
+    store
+        .append(&batch(&entries[..10], profile))
+        .expect("append");
+    // The server ends this store's connection (as a failover or an operator would).
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+    admin
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = 'faults' AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .expect("terminate");
+    assert!(matches!(
+        store.append(&batch(&entries[10..20], profile)),
+        Err(StoreError::Database(_))
+    ));
+    drop(store);
+    let reopened = PgStore::open(&url).expect("reopen");
+    assert_eq!(
+        reopened.size(),
+        10,
+        "nothing of the failed batch is visible"
+    );
+    let count: i64 = admin
+        .query_one("SELECT count(*) FROM warrant_entries", &[])
+        .expect("count")
+        .get(0);
+    assert_eq!(count, 10);
+    // Retrying is safe: the batch appends at 10.
+    assert_eq!(
+        reopened
+            .append(&batch(&entries[10..20], profile))
+            .expect("retry"),
+        10
+    );
+    // A second writer on the same log, stale by one batch, is refused, not forked.
+    let other = PgStore::open(&url).expect("second writer");
+    reopened
+        .append(&batch(&entries[20..30], profile))
+        .expect("append");
+    assert!(matches!(
+        other.append(&batch(&entries[30..40], profile)),
+        Err(StoreError::Corrupt(_))
+    ));
+    assert_eq!(PgStore::open(&url).expect("open").size(), 30);
+}
+
+#[test]
+fn a_ledger_on_postgres_appends_checkpoints_and_exports_bundles_that_audit() {
+    use warrant_ledger::ledger::{Ledger, TimeBounds};
+    let Some(cluster) = pg::cluster_or_skip() else {
+        return;
+    };
+    let url = cluster.database("ledger");
+    let store = PgStore::create(&url, HashProfile::Blake3).expect("create");
+    let ledger = Ledger::with_store(
+        store,
+        common::ORIGIN,
+        common::log_key(),
+        common::sample_trust(),
+    )
+    .with_time_bounds(TimeBounds::history());
+    let event = &common::sample_events()[1];
+    let signed = envelope::sign(event, &common::test_key()).expect("sign");
+    ledger.append(signed.bytes()).expect("append");
+    ledger.checkpoint().expect("checkpoint");
+    let bundle = ledger
+        .export_bundle(&event.task.expect("task"), None)
+        .expect("export");
+    let mut doc = common::sample_trust_document();
+    doc.logs.push(warrant_ledger::trust::LogEntry {
+        origin: common::ORIGIN.into(),
+        hash: "blake3".into(),
+        verifier_key: common::log_key().verifier().to_string(),
+        until_size: None,
+        rotated: Vec::new(),
+    });
+    let trust = warrant_ledger::trust::TrustPolicy::try_from(doc).expect("trust");
+    let report = warrant_ledger::audit::verify(&bundle, &trust, &[]).expect("audit");
+    let a = |id: &str| report.check(id).expect("check").status;
+    assert_eq!(a("A1"), warrant_ledger::audit::Status::Pass);
+    assert_eq!(a("A3"), warrant_ledger::audit::Status::Pass, "{report:#?}");
+}
