@@ -7,24 +7,12 @@ mod common;
 #[path = "common/pg.rs"]
 mod pg;
 
-use warrant_ledger::cbor::Limits;
-use warrant_ledger::envelope;
 use warrant_ledger::merkle::HashProfile;
 use warrant_ledger::store::conformance::{self, SampleEntry};
 use warrant_ledger::store::{NewEntry, PgStore, Storage, StoreError};
 
 fn envelopes(n: usize) -> Vec<SampleEntry> {
-    common::events(n, 3)
-        .into_iter()
-        .map(|bytes| {
-            let event = envelope::decode_unverified(&bytes, Limits::default()).expect("event");
-            SampleEntry {
-                event_id: event.id,
-                task: event.task,
-                bytes,
-            }
-        })
-        .collect()
+    common::conformance_entries(n)
 }
 
 #[test]
@@ -61,15 +49,7 @@ fn cluster_base(cluster: &pg::Cluster) -> String {
 }
 
 fn batch(entries: &[SampleEntry], profile: HashProfile) -> Vec<NewEntry<'_>> {
-    entries
-        .iter()
-        .map(|e| NewEntry {
-            bytes: &e.bytes,
-            leaf: profile.leaf_hash(&e.bytes),
-            event_id: e.event_id,
-            task: e.task,
-        })
-        .collect()
+    entries.iter().map(|e| e.as_new(profile)).collect()
 }
 
 #[test]
@@ -172,7 +152,7 @@ fn a_ledger_on_postgres_appends_checkpoints_and_exports_bundles_that_audit() {
     )
     .with_time_bounds(TimeBounds::history());
     let event = &common::sample_events()[1];
-    let signed = envelope::sign(event, &common::test_key()).expect("sign");
+    let signed = warrant_ledger::envelope::sign(event, &common::test_key()).expect("sign");
     ledger.append(signed.bytes()).expect("append");
     ledger.checkpoint().expect("checkpoint");
     let bundle = ledger

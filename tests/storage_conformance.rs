@@ -1,6 +1,6 @@
 //! The shared `Storage` conformance suite (`store::conformance`) on every store this crate
 //! has: memory and file, both hash profiles; the file store also after reopening.
-//! (PostgreSQL, issue 27, is to pass the same suite.)
+//! PostgreSQL passes the same suite in tests/pg_store.rs.
 
 mod common;
 
@@ -15,17 +15,7 @@ use warrant_ledger::store::{FileStore, KeysFn, MemoryStore};
 /// Signed envelopes with the event ids and tasks their bytes carry (a store that re-reads
 /// keys from the bytes finds the same).
 fn envelopes(n: usize) -> Vec<SampleEntry> {
-    common::events(n, 3)
-        .into_iter()
-        .map(|bytes| {
-            let event = envelope::decode_unverified(&bytes, Limits::default()).expect("event");
-            SampleEntry {
-                event_id: event.id,
-                task: event.task,
-                bytes,
-            }
-        })
-        .collect()
+    common::conformance_entries(n)
 }
 
 fn keys() -> KeysFn {

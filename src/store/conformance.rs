@@ -43,6 +43,19 @@ pub struct SampleEntry {
     pub task: Option<TaskId>,
 }
 
+impl SampleEntry {
+    /// The entry as a store appends it, its leaf hashed under `profile`.
+    #[must_use]
+    pub fn as_new(&self, profile: crate::merkle::HashProfile) -> NewEntry<'_> {
+        NewEntry {
+            bytes: &self.bytes,
+            leaf: profile.leaf_hash(&self.bytes),
+            event_id: self.event_id,
+            task: self.task,
+        }
+    }
+}
+
 /// `n` entries whose bytes `make(i)` gives, with fresh event ids and tasks spread as
 /// [`SampleEntry::task`] says. A store that reads keys back from the bytes (the file store,
 /// on recovery) needs real envelopes from `make`.
@@ -116,15 +129,7 @@ fn append_in_batches<S: Storage>(store: &S, entries: &[SampleEntry]) -> Result<(
             break;
         }
         let end = (at + len + k % 2).min(entries.len());
-        let batch: Vec<NewEntry<'_>> = entries[at..end]
-            .iter()
-            .map(|e| NewEntry {
-                bytes: &e.bytes,
-                leaf: profile.leaf_hash(&e.bytes),
-                event_id: e.event_id,
-                task: e.task,
-            })
-            .collect();
+        let batch: Vec<NewEntry<'_>> = entries[at..end].iter().map(|e| e.as_new(profile)).collect();
         let first = store.append(&batch).map_err(|e| fail(c, e.to_string()))?;
         if first != at as u64 || store.size() != end as u64 {
             return Err(fail(

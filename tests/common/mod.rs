@@ -465,3 +465,25 @@ pub(crate) fn append_demo_task(
     ledger.append_batch(&refs).expect("append");
     run.task
 }
+
+/// [`events`] as conformance-suite entries, with the event ids and tasks their bytes carry
+/// (a store that re-reads keys from the bytes finds the same).
+pub(crate) fn conformance_entries(
+    n: usize,
+) -> Vec<warrant_ledger::store::conformance::SampleEntry> {
+    events(n, 3)
+        .into_iter()
+        .map(|bytes| {
+            let event = warrant_ledger::envelope::decode_unverified(
+                &bytes,
+                warrant_ledger::cbor::Limits::default(),
+            )
+            .expect("event");
+            warrant_ledger::store::conformance::SampleEntry {
+                event_id: event.id,
+                task: event.task,
+                bytes,
+            }
+        })
+        .collect()
+}
