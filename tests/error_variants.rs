@@ -15,6 +15,9 @@ mod encoding;
 mod ledger;
 #[path = "error_variants/merkle.rs"]
 mod merkle;
+#[cfg(feature = "postgres")]
+#[path = "common/pg.rs"]
+mod pg;
 #[path = "error_variants/receipt.rs"]
 mod receipt;
 #[cfg(all(feature = "server", feature = "client"))]
@@ -86,6 +89,10 @@ fn every_public_error_variant_is_reached() {
     if !cfg!(feature = "postgres") {
         declared.remove("StoreError::Database");
     }
+    if !seen.contains("StoreError::Deposed") {
+        // Only a real PostgreSQL reaches it (skipped above with a printed reason).
+        declared.remove("StoreError::Deposed");
+    }
     let missing: Vec<&String> = declared
         .iter()
         .filter(|v| !seen.contains(v.as_str()))
@@ -111,6 +118,27 @@ fn postgres_errors() -> Reached {
             "host=127.0.0.1 port=9 user=nobody connect_timeout=2"
         ))
     );
+    // A leader whose epoch a successor took: its next batch is refused. Needs a server:
+    // without one (and without WARRANT_REQUIRE_POSTGRES) the variant is left out below.
+    if let Some(cluster) = pg::cluster_or_skip() {
+        let url = cluster.database("variants");
+        drop(PgStore::create(&url, warrant_ledger::merkle::HashProfile::Sha256).expect("create"));
+        let leader = PgStore::lead(&url, std::time::Duration::from_secs(5)).expect("lead");
+        let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        admin
+            .execute("UPDATE warrant_meta SET epoch = epoch + 1", &[])
+            .expect("a successor's epoch");
+        let entries = common::conformance_entries(1);
+        let batch: Vec<_> = entries
+            .iter()
+            .map(|e| e.as_new(warrant_ledger::merkle::HashProfile::Sha256))
+            .collect();
+        reach!(
+            seen,
+            StoreError::Deposed,
+            err(warrant_ledger::store::Storage::append(&leader, &batch))
+        );
+    }
     seen
 }
 

@@ -172,3 +172,74 @@ fn a_ledger_on_postgres_appends_checkpoints_and_exports_bundles_that_audit() {
     assert_eq!(a("A1"), warrant_ledger::audit::Status::Pass);
     assert_eq!(a("A3"), warrant_ledger::audit::Status::Pass, "{report:#?}");
 }
+
+/// One sequencer at a time: a second leader waits for the lock and gets `Locked` when it
+/// gives up; when the leader's connection dies (here ended by the server, as when its
+/// process is killed), the waiting one takes over at the next epoch with the committed
+/// size; a batch of a deposed leader fails (`Deposed`) instead of forking; a follower
+/// (`open` + `refresh`) sees what the leader commits.
+#[test]
+fn one_leader_at_a_time_takes_over_when_the_leader_dies_and_fences_the_deposed() {
+    use std::time::Duration;
+    let Some(cluster) = pg::cluster_or_skip() else {
+        return;
+    };
+    let url = cluster.database("leaders");
+    let profile = HashProfile::Sha256;
+    drop(PgStore::create(&url, profile).expect("create"));
+    let entries = envelopes(30);
+    let leader = PgStore::lead(&url, Duration::from_secs(5)).expect("lead");
+    assert!(matches!(
+        PgStore::lead(&url, Duration::from_millis(200)),
+        Err(StoreError::Locked)
+    ));
+    let follower = PgStore::open(&url).expect("follower");
+    leader
+        .append(&batch(&entries[..10], profile))
+        .expect("append");
+    assert_eq!(follower.refresh().expect("refresh"), 10);
+    assert_eq!(follower.entry(9).expect("entry"), entries[9].bytes);
+
+    let waiting = {
+        let url = url.clone();
+        std::thread::spawn(move || PgStore::lead(&url, Duration::from_secs(20)))
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+    // End the leader's session: the one holding the advisory lock.
+    admin
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks
+             WHERE locktype = 'advisory' AND granted AND database =
+               (SELECT oid FROM pg_database WHERE datname = 'leaders')",
+            &[],
+        )
+        .expect("terminate the leader");
+    let next = waiting.join().expect("thread").expect("took over");
+    assert_eq!(
+        next.size(),
+        10,
+        "the new leader starts from what was committed"
+    );
+    assert!(matches!(
+        leader.append(&batch(&entries[10..20], profile)),
+        Err(StoreError::Database(_))
+    ));
+    next.append(&batch(&entries[10..20], profile))
+        .expect("append");
+
+    // A deposed leader whose session survived (a successor took the epoch): fenced.
+    let successor_epoch: i64 = admin
+        .query_one(
+            "UPDATE warrant_meta SET epoch = epoch + 1 RETURNING epoch",
+            &[],
+        )
+        .expect("a successor")
+        .get(0);
+    assert!(successor_epoch >= 3);
+    assert!(matches!(
+        next.append(&batch(&entries[20..30], profile)),
+        Err(StoreError::Deposed)
+    ));
+    assert_eq!(PgStore::open(&url).expect("open").size(), 20);
+}

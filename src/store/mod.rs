@@ -71,6 +71,11 @@ pub enum StoreError {
     #[cfg(feature = "postgres")]
     #[error("database: {0}")]
     Database(String),
+    /// Another process became the log's sequencer since this one did (`PgStore::lead`):
+    /// this batch was not committed. Stop appending; a new leader has taken over.
+    #[cfg(feature = "postgres")]
+    #[error("deposed: another leader took over this log")]
+    Deposed,
 }
 
 /// The storage backend of a ledger.

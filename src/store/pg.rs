@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS warrant_meta (
     id int PRIMARY KEY CHECK (id = 1),
     schema_version int NOT NULL,
     profile text NOT NULL,
-    size bigint NOT NULL
+    size bigint NOT NULL,
+    epoch bigint NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS warrant_entries (idx bigint PRIMARY KEY, bytes bytea NOT NULL);
 CREATE TABLE IF NOT EXISTS warrant_nodes (pos bigint PRIMARY KEY, hash bytea NOT NULL);
@@ -52,7 +53,14 @@ struct State {
     client: Client,
     size: u64,
     frontier: Frontier,
+    /// The leadership epoch this store holds ([`PgStore::lead`]), written into every
+    /// commit's condition: a deposed leader's late batch fails.
+    epoch: Option<i64>,
 }
+
+/// The advisory lock a leader holds for as long as its connection lives (per database):
+/// the ASCII bytes of `warrant1`.
+const LEADER_LOCK: i64 = 0x7761_7272_616e_7431;
 
 /// A store in a PostgreSQL database (one log per database or schema).
 pub struct PgStore {
@@ -90,7 +98,10 @@ impl PgStore {
     /// [`StoreError::Database`]; [`StoreError::Corrupt`] for a schema of another version or
     /// an unknown profile.
     pub fn open(config: &str) -> Result<Self, StoreError> {
-        let mut client = Client::connect(config, NoTls).map_err(|e| db(&e))?;
+        Self::from_client(Client::connect(config, NoTls).map_err(|e| db(&e))?)
+    }
+
+    fn from_client(mut client: Client) -> Result<Self, StoreError> {
         let row = client
             .query_one(
                 "SELECT schema_version, profile, size FROM warrant_meta WHERE id = 1",
@@ -119,8 +130,45 @@ impl PgStore {
                 client,
                 size,
                 frontier,
+                epoch: None,
             }),
         }
+    }
+
+    /// Opens the log as its one sequencer: waits up to `wait` for the leader lock (a
+    /// session advisory lock, released by PostgreSQL when the holder's connection ends:
+    /// a leader that dies is replaced without a timeout of ours), then takes the next
+    /// epoch. Every batch it commits requires that epoch to be the current one, so a
+    /// deposed leader's late batch fails ([`StoreError::Deposed`]) instead of forking.
+    ///
+    /// # Errors
+    /// [`StoreError::Locked`] when another leader holds the lock past `wait`, or as
+    /// [`PgStore::open`].
+    pub fn lead(config: &str, wait: std::time::Duration) -> Result<Self, StoreError> {
+        let mut client = Client::connect(config, NoTls).map_err(|e| db(&e))?;
+        let started = std::time::Instant::now();
+        loop {
+            let row = client
+                .query_one("SELECT pg_try_advisory_lock($1)", &[&LEADER_LOCK])
+                .map_err(|e| db(&e))?;
+            if row.get::<_, bool>(0) {
+                break;
+            }
+            if started.elapsed() >= wait {
+                return Err(StoreError::Locked);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let epoch: i64 = client
+            .query_one(
+                "UPDATE warrant_meta SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch",
+                &[],
+            )
+            .map_err(|e| db(&e))?
+            .get(0);
+        let store = Self::from_client(client)?;
+        store.lock().epoch = Some(epoch);
+        Ok(store)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -215,19 +263,24 @@ impl Storage for PgStore {
             index: first,
             size: first,
         })?;
+        let epoch = g.epoch;
         let mut tx = g.client.transaction().map_err(|e| db(&e))?;
         // The size row first: it locks the row, so a concurrent writer waits for this
         // commit and then finds the size moved, before it inserts anything.
         let moved = tx
             .execute(
-                "UPDATE warrant_meta SET size = $1 WHERE id = 1 AND size = $2",
-                &[&big(end)?, &big(first)?],
+                "UPDATE warrant_meta SET size = $1
+                 WHERE id = 1 AND size = $2 AND ($3::bigint IS NULL OR epoch = $3)",
+                &[&big(end)?, &big(first)?, &epoch],
             )
             .map_err(|e| db(&e))?;
         if moved != 1 {
-            return Err(StoreError::Corrupt(
-                "another writer appended to this log: reopen the store".into(),
-            ));
+            return Err(match epoch {
+                Some(_) => StoreError::Deposed,
+                None => StoreError::Corrupt(
+                    "another writer appended to this log: reopen the store".into(),
+                ),
+            });
         }
         insert_batch(&mut tx, first, batch, first_pos, &nodes)?;
         tx.commit().map_err(|e| db(&e))?;
@@ -325,6 +378,25 @@ impl Storage for PgStore {
             .query("SELECT size FROM warrant_checkpoints ORDER BY size", &[])
             .map_err(|e| db(&e))?;
         rows.iter().map(|r| unbig(r.get(0))).collect()
+    }
+
+    /// A follower catches up with what the leader committed: the size and frontier from
+    /// the database.
+    fn refresh(&self) -> Result<u64, StoreError> {
+        let mut g = self.lock();
+        let size: i64 = g
+            .client
+            .query_one("SELECT size FROM warrant_meta WHERE id = 1", &[])
+            .map_err(|e| db(&e))?
+            .get(0);
+        let size = unbig(size)?;
+        if size != g.size {
+            let profile = self.profile;
+            let frontier = Frontier::load(profile, size, |id| read_node(&mut g.client, id))?;
+            g.size = size;
+            g.frontier = frontier;
+        }
+        Ok(size)
     }
 
     fn put_live_snapshot(&self, bytes: &[u8]) -> Result<(), StoreError> {
