@@ -3,7 +3,7 @@
 
 use super::{Ledger, LedgerError};
 use crate::envelope::sig_structure;
-use crate::merkle::HashProfile;
+use crate::merkle::{Hash, HashProfile, TreeHead};
 use crate::receipt::{CoseReceipt, TlogProof};
 use crate::store::{Storage, StoreError};
 
@@ -16,9 +16,7 @@ impl<S: Storage> Ledger<S> {
     /// [`LedgerError::Prove`] for an index past the checkpoint, or a store error.
     pub fn tlog_proof(&self, index: u64) -> Result<Vec<u8>, LedgerError> {
         self.sha256_only("tlog-proof")?;
-        let note = self.latest_checkpoint()?.ok_or(LedgerError::NoCheckpoint)?;
-        let size = self.open_own(&note)?.tree_head().size;
-        let path = self.prove_inclusion(index, size)?.path;
+        let (note, _, path) = self.latest_inclusion(index)?;
         Ok(TlogProof {
             extra: None,
             index,
@@ -36,9 +34,7 @@ impl<S: Storage> Ledger<S> {
     pub fn cose_receipt(&self, index: u64) -> Result<Vec<u8>, LedgerError> {
         self.sha256_only("a COSE Receipt")?;
         let key = self.log_key.as_ref().ok_or(StoreError::ReadOnly)?;
-        let note = self.latest_checkpoint()?.ok_or(LedgerError::NoCheckpoint)?;
-        let head = self.open_own(&note)?.tree_head();
-        let path = self.prove_inclusion(index, head.size)?.path;
+        let (_, head, path) = self.latest_inclusion(index)?;
         let mut receipt = CoseReceipt {
             kid: key.key_id().to_be_bytes(),
             tree_size: head.size,
@@ -50,6 +46,14 @@ impl<S: Storage> Ledger<S> {
         // a note text (UTF-8, its origin first) nor a cosignature message.
         receipt.signature = key.sign(&sig_structure(&receipt.protected(), head.root.as_bytes()));
         Ok(receipt.to_bytes())
+    }
+
+    /// The latest checkpoint's note, its tree head, and entry `index`'s path to its root.
+    fn latest_inclusion(&self, index: u64) -> Result<(Vec<u8>, TreeHead, Vec<Hash>), LedgerError> {
+        let note = self.latest_checkpoint()?.ok_or(LedgerError::NoCheckpoint)?;
+        let head = self.open_own(&note)?.tree_head();
+        let path = self.prove_inclusion(index, head.size)?.path;
+        Ok((note, head, path))
     }
 
     fn sha256_only(&self, format: &'static str) -> Result<(), LedgerError> {

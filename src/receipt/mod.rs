@@ -125,25 +125,38 @@ pub fn verify_tlog_proof(
     })
 }
 
-/// Checks the path leads from `entry` at `index` to `head`'s root (RFC 9162 §2.1.3.2).
+/// The root the path leads to from `entry`'s SHA-256 leaf hash at `index` in a tree of
+/// `size` (RFC 9162 §2.1.3.2); [`ReceiptError::NotIncluded`] when the path does not fit.
+fn root_of(
+    entry: &[u8],
+    index: u64,
+    size: u64,
+    path: &[crate::merkle::Hash],
+) -> Result<crate::merkle::Hash, ReceiptError> {
+    let proof = InclusionProof {
+        leaf_index: index,
+        tree_size: size,
+        path: path.to_vec(),
+    };
+    let leaf = HashProfile::Sha256.leaf_hash(entry);
+    root_from_inclusion(HashProfile::Sha256, &leaf, &proof)
+        .map_err(|_| ReceiptError::NotIncluded { index, size })
+}
+
+/// Checks the path leads from `entry` at `index` to `head`'s root.
 fn included(
     entry: &[u8],
     index: u64,
     path: &[crate::merkle::Hash],
     head: &TreeHead,
 ) -> Result<(), ReceiptError> {
-    let proof = InclusionProof {
-        leaf_index: index,
-        tree_size: head.size,
-        path: path.to_vec(),
-    };
-    let leaf = HashProfile::Sha256.leaf_hash(entry);
-    match root_from_inclusion(HashProfile::Sha256, &leaf, &proof) {
-        Ok(root) if root == head.root => Ok(()),
-        _ => Err(ReceiptError::NotIncluded {
+    if root_of(entry, index, head.size, path)? == head.root {
+        Ok(())
+    } else {
+        Err(ReceiptError::NotIncluded {
             index,
             size: head.size,
-        }),
+        })
     }
 }
 
@@ -177,18 +190,7 @@ pub fn verify_cose_receipt(
         .ok_or_else(|| {
             ReceiptError::UnknownLog(format!("with key id {kid:08x} at size {}", r.tree_size))
         })?;
-    let proof = InclusionProof {
-        leaf_index: r.leaf_index,
-        tree_size: r.tree_size,
-        path: r.path.clone(),
-    };
-    let leaf = HashProfile::Sha256.leaf_hash(entry);
-    let not_included = ReceiptError::NotIncluded {
-        index: r.leaf_index,
-        size: r.tree_size,
-    };
-    let root = root_from_inclusion(HashProfile::Sha256, &leaf, &proof)
-        .map_err(|_| not_included.clone())?;
+    let root = root_of(entry, r.leaf_index, r.tree_size, &r.path)?;
     let signed = sig_structure(&r.protected(), root.as_bytes());
     let signature = Signature::from_bytes(&r.signature);
     // A valid signature over another root means the entry is not the one the log signed.
