@@ -109,6 +109,7 @@ fn every_public_error_variant_is_reached() {
 /// other database faults are in tests/pg_store.rs, on a real cluster.
 #[cfg(feature = "postgres")]
 fn postgres_errors() -> Reached {
+    use warrant_ledger::ledger::LedgerError;
     use warrant_ledger::store::{PgStore, StoreError};
     let mut seen = Reached::new();
     reach!(
@@ -123,6 +124,12 @@ fn postgres_errors() -> Reached {
     if let Some(cluster) = pg::cluster_or_skip() {
         let url = cluster.database("variants");
         drop(PgStore::create(&url, warrant_ledger::merkle::HashProfile::Sha256).expect("create"));
+        // A log without its ledger descriptor (a creation that did not finish).
+        reach!(
+            seen,
+            LedgerError::IncompleteDatabase,
+            err(warrant_ledger::ledger::Ledger::follow(&url))
+        );
         let leader = PgStore::lead(&url, std::time::Duration::from_secs(5)).expect("lead");
         let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
         admin

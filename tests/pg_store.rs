@@ -9,7 +9,7 @@ mod pg;
 
 use warrant_ledger::merkle::HashProfile;
 use warrant_ledger::store::conformance::{self, SampleEntry};
-use warrant_ledger::store::{NewEntry, PgStore, Storage, StoreError};
+use warrant_ledger::store::{NewEntry, PG_SCHEMA_VERSION, PgStore, Storage, StoreError};
 
 fn envelopes(n: usize) -> Vec<SampleEntry> {
     common::conformance_entries(n)
@@ -65,8 +65,26 @@ fn a_database_that_is_not_this_logs_gets_a_typed_error() {
         Err(StoreError::Exists)
     ));
     let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+    // A version-1 database (before the descriptor columns) is migrated when opened.
     admin
-        .execute("UPDATE warrant_meta SET schema_version = 2", &[])
+        .batch_execute(
+            "ALTER TABLE warrant_meta DROP COLUMN origin, DROP COLUMN log_keys;
+             UPDATE warrant_meta SET schema_version = 1",
+        )
+        .expect("downgrade to version 1");
+    let migrated = PgStore::open(&url).expect("open migrates version 1");
+    assert_eq!(migrated.descriptor().expect("descriptor"), None);
+    let version: i32 = admin
+        .query_one("SELECT schema_version FROM warrant_meta", &[])
+        .expect("version")
+        .get(0);
+    assert_eq!(version, PG_SCHEMA_VERSION);
+    drop(migrated);
+    admin
+        .execute(
+            "UPDATE warrant_meta SET schema_version = $1",
+            &[&(PG_SCHEMA_VERSION + 1)],
+        )
         .expect("newer schema");
     assert!(matches!(PgStore::open(&url), Err(StoreError::Corrupt(_))));
     let empty = cluster.database("empty");

@@ -56,49 +56,9 @@ fn the_file_store_conforms_and_keeps_everything_across_a_reopen() {
 /// The suite catches a store that breaks the contract: one whose entries come back altered.
 #[test]
 fn the_suite_fails_a_store_that_breaks_the_contract() {
-    use warrant_ledger::event::{EventId, TaskId};
-    use warrant_ledger::merkle::{Hash, NodeId};
-    use warrant_ledger::store::{NewEntry, Storage, StoreError};
-    struct Lossy(MemoryStore);
-    impl Storage for Lossy {
-        fn profile(&self) -> HashProfile {
-            self.0.profile()
-        }
-        fn size(&self) -> u64 {
-            self.0.size()
-        }
-        fn append(&self, batch: &[NewEntry<'_>]) -> Result<u64, StoreError> {
-            self.0.append(batch)
-        }
-        fn entry(&self, index: u64) -> Result<Vec<u8>, StoreError> {
-            let mut e = self.0.entry(index)?;
-            if index == 70 {
-                e[0] ^= 1;
-            }
-            Ok(e)
-        }
-        fn node(&self, id: NodeId) -> Result<Hash, StoreError> {
-            self.0.node(id)
-        }
-        fn find_event(&self, id: &EventId) -> Result<Option<u64>, StoreError> {
-            self.0.find_event(id)
-        }
-        fn task_entries(&self, task: &TaskId) -> Result<Vec<u64>, StoreError> {
-            self.0.task_entries(task)
-        }
-        fn put_checkpoint(&self, size: u64, note: &[u8]) -> Result<(), StoreError> {
-            self.0.put_checkpoint(size, note)
-        }
-        fn checkpoint(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
-            self.0.checkpoint(size)
-        }
-        fn checkpoint_sizes(&self) -> Result<Vec<u64>, StoreError> {
-            self.0.checkpoint_sizes()
-        }
-    }
     let entries = conformance::sample_entries(100, &|i| format!("entry {i}").into_bytes());
     let broken = conformance::check(
-        &|| Lossy(MemoryStore::new(HashProfile::Sha256)),
+        &|| common::Lossy::new(MemoryStore::new(HashProfile::Sha256), 70),
         None,
         &entries,
     )

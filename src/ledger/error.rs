@@ -172,6 +172,15 @@ pub enum LedgerError {
     /// The runtime gate cannot judge the request.
     #[error("gate: {0}")]
     Gate(#[from] GateError),
+    /// A copy of the ledger (`warrant migrate`) does not hold what the original holds; the
+    /// destination is left without its descriptor, so it is not taken for a ledger.
+    #[error("the copy differs from the original: {0}")]
+    CopyDiffers(String),
+    /// The database holds a log but no ledger descriptor (origin, log keys): a ledger
+    /// created or copied there did not finish.
+    #[cfg(feature = "postgres")]
+    #[error("the database holds no complete ledger (its creation or copy did not finish)")]
+    IncompleteDatabase,
     /// A standard proof format (`tlog-proof`, COSE Receipt) was asked of a BLAKE3 log: they
     /// are defined for SHA-256 trees only.
     #[error("{0} is defined for SHA-256 logs; this log uses BLAKE3")]

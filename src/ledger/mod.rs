@@ -20,10 +20,13 @@
 
 mod clock;
 mod commit;
+mod copy;
 mod error;
 mod export;
 mod fsck;
 mod live;
+#[cfg(feature = "postgres")]
+mod pg;
 mod receipts;
 mod rotate;
 mod tiles;
@@ -35,6 +38,7 @@ use std::sync::Arc;
 
 pub use self::clock::{Clock, SystemClock};
 use self::commit::{Committer, Prepared};
+pub use self::copy::CopyReport;
 pub use self::error::{AppendError, DescriptorError, LedgerError, SharedStoreError};
 pub use self::time::{EARLIEST, TimeBounds, TimeError};
 pub use self::witness::WitnessOutcome;
@@ -170,12 +174,39 @@ fn read_verifiers(dir: &Path) -> Result<(NoteVerifier, Vec<NoteVerifier>), Ledge
         source,
     };
     let text = std::fs::read_to_string(dir.join(VERIFIER_FILE)).map_err(|e| bad(e.into()))?;
+    parse_verifiers(&text).map_err(bad)
+}
+
+/// The `log.pub` text: one verifier key a line, oldest first; the current one is the last.
+fn parse_verifiers(text: &str) -> Result<(NoteVerifier, Vec<NoteVerifier>), DescriptorError> {
     let mut keys = text
         .lines()
-        .map(|l| NoteVerifier::parse(l).map_err(|e| bad(e.into())))
+        .map(NoteVerifier::parse)
         .collect::<Result<Vec<_>, _>>()?;
-    let current = keys.pop().ok_or_else(|| bad(DescriptorError::NotOneLine))?;
+    let current = keys.pop().ok_or(DescriptorError::NotOneLine)?;
     Ok((current, keys))
+}
+
+/// A valid origin, and a log key named after it.
+fn check_origin_and_key(origin: &str, log_key: &NoteSigner) -> Result<(), LedgerError> {
+    if !valid_origin(origin) {
+        return Err(LedgerError::Descriptor {
+            file: ORIGIN_FILE,
+            source: DescriptorError::NotOneLine,
+        });
+    }
+    if log_key.name() != origin {
+        return Err(LedgerError::KeyMismatch {
+            key: log_key.verifier().to_string(),
+            expected: format!("origin {origin}"),
+        });
+    }
+    Ok(())
+}
+
+/// An origin is one non-empty line without control characters.
+fn valid_origin(origin: &str) -> bool {
+    !origin.is_empty() && !origin.contains(|c: char| c.is_control())
 }
 
 impl Ledger<FileStore> {
@@ -243,18 +274,7 @@ impl Ledger<FileStore> {
         hook: Option<Arc<dyn FaultHook>>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, LedgerError> {
-        if origin.is_empty() || origin.contains(|c: char| c.is_control()) {
-            return Err(LedgerError::Descriptor {
-                file: ORIGIN_FILE,
-                source: DescriptorError::NotOneLine,
-            });
-        }
-        if log_key.name() != origin {
-            return Err(LedgerError::KeyMismatch {
-                key: log_key.verifier().to_string(),
-                expected: format!("origin {origin}"),
-            });
-        }
+        check_origin_and_key(origin, &log_key)?;
         if dir.join(ORIGIN_FILE).exists() {
             return Err(StoreError::Exists.into());
         }
@@ -365,7 +385,7 @@ pub fn read_origin(dir: &Path) -> Result<String, LedgerError> {
     };
     let text = std::fs::read_to_string(dir.join(ORIGIN_FILE)).map_err(|e| bad(e.into()))?;
     let origin = text.strip_suffix('\n').unwrap_or(&text);
-    if origin.is_empty() || origin.contains(|c: char| c.is_control()) {
+    if !valid_origin(origin) {
         return Err(bad(DescriptorError::NotOneLine));
     }
     Ok(origin.to_owned())

@@ -44,6 +44,9 @@ pub(crate) async fn add<S: Storage + 'static>(
     let Ok(permit) = state.queue.clone().try_acquire_owned() else {
         return overloaded(&state);
     };
+    if state.ledger.is_read_only() {
+        return not_leader(&state);
+    }
     let body = match read_body(&state, req).await {
         Ok(body) => body,
         Err((why, refusal)) => return Added::refused(&state, why, refusal),
@@ -76,6 +79,7 @@ pub(crate) async fn add<S: Storage + 'static>(
                 reason: None,
             }
         }
+        Ok(Err(e)) if is_deposed(&e) => not_leader(&state),
         Ok(Err(e)) => {
             let (why, refusal) = append_refusal(&e);
             Added::refused(&state, why, refusal)
@@ -93,20 +97,42 @@ pub(crate) async fn add<S: Storage + 'static>(
 }
 
 fn overloaded<S: Storage>(state: &State<S>) -> Added {
-    let mut added = Added::refused(
+    unavailable(
         state,
         Reject::Overloaded,
-        Refusal::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "overloaded",
-            "too many appends in flight; retry after the delay given",
-        ),
-    );
+        "too many appends in flight; retry after the delay given",
+    )
+}
+
+/// A follower, or a leader another server replaced, refuses writes (it does not forward
+/// them: the client, or the balancer in front, sends them to the leader).
+fn not_leader<S: Storage>(state: &State<S>) -> Added {
+    unavailable(
+        state,
+        Reject::NotLeader,
+        "this server does not sequence the log; send appends to the leader",
+    )
+}
+
+/// A 503 with `Retry-After`.
+fn unavailable<S: Storage>(state: &State<S>, why: Reject, message: &'static str) -> Added {
+    let refusal = Refusal::new(StatusCode::SERVICE_UNAVAILABLE, why.name(), message);
+    let mut added = Added::refused(state, why, refusal);
     added.reply.headers_mut().insert(
         header::RETRY_AFTER,
         header::HeaderValue::from(state.config.retry_after_secs),
     );
     added
+}
+
+/// The append failed because this server no longer leads (or never could append).
+fn is_deposed(e: &AppendError) -> bool {
+    match e {
+        AppendError::ReadOnly => true,
+        #[cfg(feature = "postgres")]
+        AppendError::Store(s) => matches!(*s.0, crate::store::StoreError::Deposed),
+        _ => false,
+    }
 }
 
 /// The body within the limits, or the refusal that says why not.

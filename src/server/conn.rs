@@ -34,13 +34,18 @@ pub(crate) fn spawn<S: Storage + 'static>(
     http::spawn(addr, limits, handler, lifecycle)
 }
 
-/// Signs a checkpoint each interval if the log grew (the ledger signs nothing otherwise).
+/// Signs a checkpoint each interval if the log grew (the ledger signs nothing otherwise);
+/// a server without the key (a follower) catches up with the writer instead.
 async fn checkpoint_every<S: Storage + 'static>(state: Arc<State<S>>) {
     let mut ticks = tokio::time::interval(state.config.checkpoint_interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
         let ledger = state.ledger.clone();
+        if ledger.is_read_only() {
+            let _ = tokio::task::spawn_blocking(move || ledger.refresh()).await;
+            continue;
+        }
         let signed = tokio::task::spawn_blocking(move || ledger.checkpoint()).await;
         state.metrics.checkpoint(matches!(signed, Ok(Ok(_))));
     }

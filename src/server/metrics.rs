@@ -26,9 +26,11 @@ pub(crate) enum Reject {
     DuplicateInBatch,
     /// Storage failed: 500 (the batch may be durable; retrying is safe).
     Storage,
+    /// This server does not sequence the log (a follower, or a leader deposed): 503.
+    NotLeader,
 }
 
-const REJECTS: [(Reject, &str); 9] = [
+const REJECTS: [(Reject, &str); 10] = [
     (Reject::Overloaded, "overloaded"),
     (Reject::TooLarge, "too_large"),
     (Reject::SlowBody, "slow_body"),
@@ -38,6 +40,7 @@ const REJECTS: [(Reject, &str); 9] = [
     (Reject::DuplicateEventId, "duplicate_event_id"),
     (Reject::DuplicateInBatch, "duplicate_in_batch"),
     (Reject::Storage, "storage"),
+    (Reject::NotLeader, "not_leader"),
 ];
 
 impl Reject {

@@ -17,7 +17,7 @@ use std::io;
 pub use file::{FaultHook, FileStore, FsckReport, KeysFn, Op};
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
-pub use pg::{PG_SCHEMA_VERSION, PgStore};
+pub use pg::{PG_SCHEMA_VERSION, PgDescriptor, PgStore};
 
 use crate::event::{EventId, TaskId};
 use crate::merkle::{Hash, HashProfile, NodeId};
@@ -109,6 +109,18 @@ pub trait Storage: Send + Sync {
     /// [`StoreError::OutOfRange`] or an I/O error.
     fn node(&self, id: NodeId) -> Result<Hash, StoreError>;
 
+    /// The hashes of several complete subtrees, appended to `out` in the order of `ids` (a
+    /// proof's nodes: a database reads them in one query).
+    ///
+    /// # Errors
+    /// As [`Storage::node`].
+    fn nodes(&self, ids: &[NodeId], out: &mut Vec<Hash>) -> Result<(), StoreError> {
+        for &id in ids {
+            out.push(self.node(id)?);
+        }
+        Ok(())
+    }
+
     /// The index of the entry with this event id, if any. May read candidate entries.
     ///
     /// # Errors
@@ -180,5 +192,9 @@ impl<S: Storage + ?Sized> crate::merkle::NodeReader for StoreNodes<'_, S> {
 
     fn read_node(&self, id: NodeId) -> Result<Hash, StoreError> {
         self.0.node(id)
+    }
+
+    fn read_nodes(&self, ids: &[NodeId], out: &mut Vec<Hash>) -> Result<(), StoreError> {
+        self.0.nodes(ids, out)
     }
 }

@@ -10,7 +10,8 @@ use warrant_ledger::checkpoint::NoteSigner;
 use warrant_ledger::envelope::EmitterChain;
 use warrant_ledger::event::*;
 use warrant_ledger::ledger::{Ledger, TimeBounds};
-use warrant_ledger::merkle::HashProfile;
+use warrant_ledger::merkle::{Hash, HashProfile, NodeId};
+use warrant_ledger::store::{MemoryStore, NewEntry, Storage, StoreError};
 use warrant_ledger::trust::{TrustPolicy, public_key_base64};
 
 /// The fixed test key of the committed vectors: seed = 32 bytes of 0x2a. Never use it for
@@ -486,4 +487,54 @@ pub(crate) fn conformance_entries(
             }
         })
         .collect()
+}
+
+/// A store that breaks the storage contract: entry `altered` comes back with its first bit
+/// flipped (for tests that must catch a lying backend).
+pub(crate) struct Lossy {
+    inner: MemoryStore,
+    altered: u64,
+}
+
+impl Lossy {
+    pub(crate) const fn new(inner: MemoryStore, altered: u64) -> Self {
+        Self { inner, altered }
+    }
+}
+
+impl Storage for Lossy {
+    fn profile(&self) -> HashProfile {
+        self.inner.profile()
+    }
+    fn size(&self) -> u64 {
+        self.inner.size()
+    }
+    fn append(&self, batch: &[NewEntry<'_>]) -> Result<u64, StoreError> {
+        self.inner.append(batch)
+    }
+    fn entry(&self, index: u64) -> Result<Vec<u8>, StoreError> {
+        let mut e = self.inner.entry(index)?;
+        if index == self.altered {
+            e[0] ^= 1;
+        }
+        Ok(e)
+    }
+    fn node(&self, id: NodeId) -> Result<Hash, StoreError> {
+        self.inner.node(id)
+    }
+    fn find_event(&self, id: &EventId) -> Result<Option<u64>, StoreError> {
+        self.inner.find_event(id)
+    }
+    fn task_entries(&self, task: &TaskId) -> Result<Vec<u64>, StoreError> {
+        self.inner.task_entries(task)
+    }
+    fn put_checkpoint(&self, size: u64, note: &[u8]) -> Result<(), StoreError> {
+        self.inner.put_checkpoint(size, note)
+    }
+    fn checkpoint(&self, size: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.checkpoint(size)
+    }
+    fn checkpoint_sizes(&self) -> Result<Vec<u64>, StoreError> {
+        self.inner.checkpoint_sizes()
+    }
 }

@@ -150,6 +150,14 @@ impl Cluster {
             .expect("create database");
         format!("{} dbname={name}", self.base)
     }
+
+    /// As [`Cluster::database`], as a `postgresql://` URL (the form `warrant --store`
+    /// takes): the connection parameters go in its query (`host=/socket/dir&user=…`).
+    #[allow(dead_code)] // Not every test binary that includes this file uses it.
+    pub(crate) fn url(&self, name: &str) -> String {
+        self.database(name);
+        format!("postgresql:///{name}?{}", self.base.replace(' ', "&"))
+    }
 }
 
 impl Drop for Cluster {

@@ -24,6 +24,7 @@ pub(crate) fn reach_all(seen: &mut Reached) {
     tile_errors(seen);
     descriptor_errors(seen);
     store_errors(seen);
+    copy_errors(seen);
 }
 
 /// Fails every store operation once armed, as a full disk would.
@@ -208,6 +209,19 @@ fn descriptor_errors(seen: &mut Reached) {
 
 fn no_keys() -> KeysFn {
     Arc::new(|_: &[u8]| None)
+}
+
+/// A copy into a store that does not read back what it was given.
+fn copy_errors(seen: &mut Reached) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = common::sample_ledger(dir.path(), HashProfile::Sha256);
+    ledger.append(&signed(1)).expect("append");
+    let lying = common::Lossy::new(MemoryStore::new(HashProfile::Sha256), 0);
+    reach!(
+        seen,
+        LedgerError::CopyDiffers,
+        err(ledger.copy_into(&lying))
+    );
 }
 
 fn store_errors(seen: &mut Reached) {

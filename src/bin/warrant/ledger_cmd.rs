@@ -86,11 +86,16 @@ pub(crate) fn open_with_key(dir: &Path, key_file: &Path) -> Result<Ledger> {
     if !dir.join("origin").is_file() {
         return Err(LedgerError::NotALedger(dir.to_path_buf()).into());
     }
-    let key =
-        String::from_utf8(read_file(key_file, Input::Key)?).context("log.key is not UTF-8")?;
-    let key = NoteSigner::parse(key.trim()).context("log.key")?;
+    let key = read_log_key(key_file)?;
     let trust = load_trust(&dir.join("trust.toml"))?;
     Ok(Ledger::open(dir, key, trust)?)
+}
+
+/// The log's signing key from `key_file`.
+pub(crate) fn read_log_key(key_file: &Path) -> Result<NoteSigner> {
+    let key =
+        String::from_utf8(read_file(key_file, Input::Key)?).context("log.key is not UTF-8")?;
+    NoteSigner::parse(key.trim()).context("log.key")
 }
 
 /// Opens the ledger in `dir` to read only: no key, no lock, beside a running writer.

@@ -16,9 +16,11 @@ mod event_cmd;
 mod gate_cmd;
 mod ledger_cmd;
 mod merkle_cmd;
+mod migrate_cmd;
 mod note_cmd;
 mod receipt_cmd;
 mod serve_cmd;
+mod serve_pg;
 mod verify_cmd;
 mod witness_cmd;
 
@@ -113,6 +115,16 @@ enum Command {
         /// The new signing key (from `warrant note keygen --name <origin>`).
         #[arg(long)]
         new_key: std::path::PathBuf,
+    },
+    /// Copies a ledger to another store and checks the copy (same size, every checkpoint
+    /// byte for byte, the same root at each checkpoint's size): a directory into
+    /// PostgreSQL, or back. FROM and TO are each a ledger directory or a postgres:// URL;
+    /// TO must hold no ledger. Nothing may write FROM meanwhile (it is opened exclusively).
+    Migrate {
+        /// The ledger to copy.
+        from: String,
+        /// Where to copy it.
+        to: String,
     },
     /// Signs a checkpoint if the log grew; prints the latest signed checkpoint. With
     /// witnesses, sends it to each (C2SP tlog-witness) and stores and prints the note with
@@ -352,6 +364,7 @@ fn main() -> ExitCode {
         } => ledger_cmd::init(&dir, &origin, profile),
         Command::Append { dir, files } => ledger_cmd::append(&dir, &files, json),
         Command::RotateKey { dir, new_key } => ledger_cmd::rotate_key(&dir, &new_key, json),
+        Command::Migrate { from, to } => migrate_cmd::run(&from, &to, json),
         Command::Checkpoint {
             dir,
             latest: _,

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use warrant_ledger::client::{Client, ClientConfig, ClientError};
+use warrant_ledger::ledger::Ledger;
 use warrant_ledger::server::{LogSink, Server, ServerConfig};
+use warrant_ledger::store::Storage;
 
 use crate::cli_io::Outcome;
 use crate::ledger_cmd;
@@ -34,27 +36,42 @@ pub(crate) struct ServeOptions {
     checkpoint_ms: u64,
     /// No request log on standard error.
     #[arg(long)]
-    quiet: bool,
+    pub(crate) quiet: bool,
+    /// The ledger lives in this PostgreSQL database (a postgres:// URL) instead of DIR,
+    /// which then only holds log.key and trust.toml. Several servers may share it: one
+    /// leads (appends, signs), the others serve reads and answer /add 503 not_leader until
+    /// the leader is gone (docs/server.md, "Several servers").
+    #[arg(long, value_name = "URL")]
+    pub(crate) store: Option<String>,
+}
+
+impl ServeOptions {
+    /// The key file: --log-key, or DIR/log.key.
+    pub(crate) fn key_file(&self, dir: &Path) -> PathBuf {
+        self.log_key.clone().unwrap_or_else(|| dir.join("log.key"))
+    }
+
+    pub(crate) fn config(&self) -> ServerConfig {
+        let mut config = ServerConfig::default();
+        config.queue = self.queue;
+        config.max_body = self.max_body;
+        config.checkpoint_interval = Duration::from_millis(self.checkpoint_ms.max(1));
+        config
+    }
+
+    pub(crate) const fn listen(&self) -> SocketAddr {
+        self.listen
+    }
 }
 
 /// Serves until SIGINT or SIGTERM, then shuts down gracefully (the requests in flight
 /// finish, a last checkpoint is signed).
 pub(crate) fn run(dir: &Path, options: &ServeOptions) -> Result<Outcome> {
-    let key_file = options
-        .log_key
-        .clone()
-        .unwrap_or_else(|| dir.join("log.key"));
-    let ledger = Arc::new(ledger_cmd::open_with_key(dir, &key_file)?);
-    let mut config = ServerConfig::default();
-    config.queue = options.queue;
-    config.max_body = options.max_body;
-    config.checkpoint_interval = Duration::from_millis(options.checkpoint_ms.max(1));
-    let mut server = Server::new(ledger.clone(), config);
-    if !options.quiet {
-        let sink: LogSink = Arc::new(|line| eprintln!("{line}"));
-        server = server.with_log(sink);
+    if let Some(url) = &options.store {
+        return crate::serve_pg::run(dir, url, options);
     }
-    let handle = server.spawn(options.listen)?;
+    let ledger = Arc::new(ledger_cmd::open_with_key(dir, &options.key_file(dir))?);
+    let handle = server(ledger.clone(), options).spawn(options.listen)?;
     // The first line says where it listens (tests and scripts read the port from it).
     println!("listening on http://{}", handle.local_addr());
     wait_for_signal()?;
@@ -62,6 +79,19 @@ pub(crate) fn run(dir: &Path, options: &ServeOptions) -> Result<Outcome> {
     handle.shutdown();
     eprintln!("stopped at {} entries", ledger.size());
     Ok(Outcome::Success)
+}
+
+/// A server for `ledger` as the options configure it (its request log included).
+pub(crate) fn server<S: Storage + 'static>(
+    ledger: Arc<Ledger<S>>,
+    options: &ServeOptions,
+) -> Server<S> {
+    let server = Server::new(ledger, options.config());
+    if options.quiet {
+        return server;
+    }
+    let sink: LogSink = Arc::new(|line| eprintln!("{line}"));
+    server.with_log(sink)
 }
 
 pub(crate) fn wait_for_signal() -> Result<()> {

@@ -1,0 +1,366 @@
+//! Several `warrant serve --store postgres://…` processes sharing one ledger on a real
+//! (throwaway) PostgreSQL: the leader is SIGKILLed under load; the follower takes over
+//! within a bounded time; no acknowledged event is lost, no index reused, and the tree
+//! after the failover is consistent with every checkpoint either server served before it.
+//! Also: `warrant migrate` into PostgreSQL and back gives the same ledger.
+#![cfg(all(feature = "cli", feature = "postgres"))]
+
+mod common;
+#[path = "common/pg.rs"]
+mod pg;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use common::{signal_body, test_key};
+use warrant_ledger::checkpoint::{NoteSigner, NoteVerifier, open_checkpoint};
+use warrant_ledger::client::{Client, ClientConfig};
+use warrant_ledger::envelope::EmitterChain;
+use warrant_ledger::event::{Assurance, TaskId, Timestamp, WorkloadId};
+use warrant_ledger::ledger::Ledger;
+use warrant_ledger::merkle::{ConsistencyProof, HashProfile, TreeHead, verify_consistency};
+use warrant_ledger::store::Storage as _;
+use warrant_ledger::trust::public_key_base64;
+
+const ORIGIN: &str = "example.com/replicated";
+
+fn warrant() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_warrant"))
+}
+
+fn run_ok(args: &[&str]) -> String {
+    let out = warrant().args(args).output().expect("run warrant");
+    assert!(
+        out.status.success(),
+        "warrant {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `warrant init` a SHA-256 ledger in `dir` whose trust policy accepts the test key.
+fn init(dir: &Path) -> NoteVerifier {
+    run_ok(&[
+        "init",
+        "--origin",
+        ORIGIN,
+        "--hash",
+        "sha256",
+        dir.to_str().expect("utf-8"),
+    ]);
+    let pk = public_key_base64(&test_key().verifying_key());
+    let mut trust = std::fs::read_to_string(dir.join("trust.toml")).expect("trust");
+    trust.push_str(&format!(
+        "\n[[emitters]]\nworkload = \"spiffe://bank.example/gateway\"\nassurance = \"enforced\"\nkinds = [\"TrustSignal\"]\nkeys = [{{ public_key = \"{pk}\" }}]\n"
+    ));
+    std::fs::write(dir.join("trust.toml"), trust).expect("write trust");
+    let key = std::fs::read_to_string(dir.join("log.key")).expect("log.key");
+    NoteSigner::parse(key.trim()).expect("key").verifier()
+}
+
+/// `n` events over `tasks` tasks, stamped now.
+fn fresh_events(n: usize, tasks: usize) -> Vec<Vec<u8>> {
+    let w = WorkloadId::new("spiffe://bank.example/gateway").expect("id");
+    let mut chains: Vec<_> = (0..tasks)
+        .map(|_| {
+            EmitterChain::for_task(test_key(), w.clone(), TaskId::new_v7(), Assurance::Enforced)
+        })
+        .collect();
+    let now = Timestamp::now();
+    (0..n)
+        .map(|i| {
+            chains[i % tasks]
+                .emit(signal_body(i as u64), now, vec![])
+                .expect("sign")
+                .into_bytes()
+        })
+        .collect()
+}
+
+/// A `warrant serve --store` process: its address, and its standard error's lines.
+struct Server {
+    child: Child,
+    addr: String,
+    lines: mpsc::Receiver<String>,
+}
+
+fn serve(dir: &Path, url: &str) -> Server {
+    let mut child = warrant()
+        .arg("serve")
+        .arg(dir)
+        .args(["--store", url, "--listen", "127.0.0.1:0", "--quiet"])
+        .args(["--checkpoint-ms", "50"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("stdout");
+    BufReader::new(stdout).read_line(&mut line).expect("read");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("listening")
+        .to_owned();
+    let (tx, lines) = mpsc::channel();
+    let stderr = child.stderr.take().expect("stderr");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    Server { child, addr, lines }
+}
+
+impl Server {
+    /// Waits (bounded) for a line starting with `prefix`; returns it.
+    fn wait_for(&self, prefix: &str, within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.starts_with(prefix) => return line,
+                Ok(_) => {}
+                Err(_) => panic!("no '{prefix}' from the server within {within:?}"),
+            }
+        }
+    }
+}
+
+/// A client of one server that does not retry: the caller moves to the other server.
+fn impatient(addr: &str) -> Client {
+    let mut config = ClientConfig::default();
+    config.attempts = 1;
+    config.timeout = Duration::from_secs(10);
+    config.batch_entries = 1000;
+    Client::new(addr, config).expect("client")
+}
+
+/// Submits `batch` to whichever server appends it (bounded: two minutes).
+fn submit_anywhere(servers: &[String], batch: &[&[u8]]) -> Vec<u64> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for attempt in 0usize.. {
+        assert!(Instant::now() < deadline, "no server appended the batch");
+        if let Ok(indices) = impatient(&servers[attempt % servers.len()]).submit(batch) {
+            return indices;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    unreachable!()
+}
+
+#[test]
+fn the_leader_killed_under_load_is_replaced_with_nothing_lost_and_no_fork() {
+    const CLIENTS: usize = 3;
+    const PER_CLIENT: usize = 2_000;
+    let Some(cluster) = pg::cluster_or_skip() else {
+        return;
+    };
+    let url = cluster.url("failover");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let verifier = init(dir.path());
+    // The new ledger (its checkpoint of size 0) moves into the database.
+    run_ok(&["migrate", dir.path().to_str().expect("utf-8"), &url]);
+
+    let mut first = serve(dir.path(), &url);
+    first.wait_for("leading at 0 entries", Duration::from_secs(30));
+    let second = serve(dir.path(), &url);
+    second.wait_for("following", Duration::from_secs(30));
+    // The follower refuses writes, it does not take them.
+    let one = fresh_events(1, 1);
+    let refused = impatient(&second.addr).submit(&[&one[0]]);
+    assert!(format!("{refused:?}").contains("not_leader"), "{refused:?}");
+    let servers = vec![first.addr.clone(), second.addr.clone()];
+
+    let evs = Arc::new(fresh_events(CLIENTS * PER_CLIENT, 24));
+    let acknowledged = Arc::new(AtomicUsize::new(0));
+    let answers = Arc::new(Mutex::new(Vec::new()));
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|c| {
+            let (evs, servers) = (Arc::clone(&evs), servers.clone());
+            let (acknowledged, answers) = (Arc::clone(&acknowledged), Arc::clone(&answers));
+            std::thread::spawn(move || {
+                let mine: Vec<usize> = (c * PER_CLIENT..(c + 1) * PER_CLIENT).collect();
+                for batch in mine.chunks(50) {
+                    let refs: Vec<&[u8]> = batch.iter().map(|&i| evs[i].as_slice()).collect();
+                    let indices = submit_anywhere(&servers, &refs);
+                    answers
+                        .lock()
+                        .expect("answers")
+                        .extend(batch.iter().copied().zip(indices));
+                    acknowledged.fetch_add(batch.len(), Ordering::SeqCst);
+                }
+            })
+        })
+        .collect();
+    // Every checkpoint either server serves, before and after the failover.
+    let done = Arc::new(AtomicBool::new(false));
+    let notes = Arc::new(Mutex::new(BTreeMap::new()));
+    let watcher = {
+        let (servers, done, notes) = (servers.clone(), Arc::clone(&done), Arc::clone(&notes));
+        let verifier = verifier.clone();
+        std::thread::spawn(move || {
+            while !done.load(Ordering::SeqCst) {
+                for addr in &servers {
+                    if let Ok(note) = impatient(addr).checkpoint() {
+                        let head = open_checkpoint(&note, ORIGIN, std::slice::from_ref(&verifier))
+                            .expect("a served checkpoint verifies")
+                            .tree_head();
+                        notes.lock().expect("notes").insert(head.size, head);
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while acknowledged.load(Ordering::SeqCst) < evs.len() / 3 {
+        assert!(Instant::now() < deadline, "load never reached a third");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    first.child.kill().expect("SIGKILL the leader");
+    let killed = Instant::now();
+    first.child.wait().expect("reaped");
+    let at_kill: Vec<(usize, u64)> = answers.lock().expect("answers").clone();
+    let before_kill: Vec<TreeHead> = notes.lock().expect("notes").values().copied().collect();
+    let line = second.wait_for("leading at", Duration::from_secs(30));
+    let takeover = killed.elapsed();
+    eprintln!(
+        "takeover: {line}; {} ms after the SIGKILL",
+        takeover.as_millis()
+    );
+    assert!(takeover < Duration::from_secs(30));
+
+    for client in clients {
+        client.join().expect("client");
+    }
+    done.store(true, Ordering::SeqCst);
+    watcher.join().expect("watcher");
+    // The new leader proves, over HTTP, that its tree extends what the old one signed.
+    let survivor = impatient(&second.addr);
+    let served = open_checkpoint(
+        &survivor.checkpoint().expect("checkpoint"),
+        ORIGIN,
+        std::slice::from_ref(&verifier),
+    )
+    .expect("opens")
+    .tree_head();
+    let oldest = before_kill
+        .iter()
+        .find(|h| h.size > 0)
+        .copied()
+        .expect("signed before");
+    let proof = survivor
+        .consistency_proof(oldest.size, served.size)
+        .expect("proof over HTTP");
+    let proof = ConsistencyProof::from_bytes(&proof).expect("decode");
+    verify_consistency(HashProfile::Sha256, &proof, &oldest, &served).expect("consistent");
+    let mut second = second;
+    Command::new("kill")
+        .args(["-TERM", &second.child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(
+        second.child.wait().expect("wait").success(),
+        "graceful exit"
+    );
+
+    let ledger = Ledger::follow(&url).expect("follow");
+    let n = evs.len() as u64;
+    assert_eq!(ledger.size(), n, "each event once");
+    let answers = answers.lock().expect("answers");
+    let mut indices: Vec<u64> = answers.iter().map(|&(_, index)| index).collect();
+    indices.sort_unstable();
+    assert_eq!(
+        indices,
+        (0..n).collect::<Vec<_>>(),
+        "no index reused or skipped"
+    );
+    for &(i, index) in answers.iter() {
+        assert_eq!(ledger.entry(index).expect("entry"), evs[i], "event {i}");
+    }
+    assert!(!at_kill.is_empty());
+    for &(i, index) in &at_kill {
+        assert_eq!(
+            ledger.entry(index).expect("entry"),
+            evs[i],
+            "acknowledged before the kill"
+        );
+    }
+    // Every checkpoint served before the kill is a prefix of the tree after it.
+    let head = ledger
+        .latest_checkpoint()
+        .expect("read")
+        .map(|note| open_checkpoint(&note, ORIGIN, std::slice::from_ref(&verifier)).expect("opens"))
+        .expect("a checkpoint")
+        .tree_head();
+    assert_eq!(head.size, n, "the graceful stop signed over everything");
+    assert!(before_kill.len() > 2, "checkpoints seen before the kill");
+    for old in before_kill.iter().filter(|h| h.size > 0) {
+        let proof = ledger.prove_consistency(old.size, n).expect("prove");
+        verify_consistency(HashProfile::Sha256, &proof, old, &head).expect("consistent");
+    }
+}
+
+/// A file ledger copied into PostgreSQL and back: the same entries, roots and checkpoints;
+/// a second copy into the same database is refused.
+#[test]
+fn migrate_into_postgres_and_back_keeps_the_ledger() {
+    let Some(cluster) = pg::cluster_or_skip() else {
+        return;
+    };
+    let url = cluster.url("migrate");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ledger = common::sample_ledger(&dir.path().join("a"), HashProfile::Sha256);
+    let evs = common::events(300, 7);
+    for chunk in evs.chunks(100) {
+        let refs: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
+        ledger.append_batch(&refs).expect("append");
+        ledger.checkpoint().expect("checkpoint");
+    }
+    // A rotated log key: the copy keeps both (its older checkpoints open under the old).
+    let new_key = NoteSigner::generate(common::ORIGIN).expect("key");
+    let (ledger, _) = ledger.rotate_log_key(new_key).expect("rotate");
+    let sizes = ledger.store().checkpoint_sizes().expect("sizes");
+    let size = ledger.size();
+    drop(ledger);
+    let a = dir.path().join("a");
+    let b = dir.path().join("b");
+    let out = run_ok(&["migrate", a.to_str().expect("utf-8"), &url, "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(report["entries"], size);
+    assert_eq!(report["checkpoints"], sizes.len());
+    let again = warrant()
+        .args(["migrate", a.to_str().expect("utf-8"), &url])
+        .output()
+        .expect("run");
+    assert!(
+        !again.status.success(),
+        "a database holding a log is not overwritten"
+    );
+    run_ok(&["migrate", &url, b.to_str().expect("utf-8")]);
+    let (a, b) = (
+        Ledger::open_read_only(&a).expect("a"),
+        Ledger::open_read_only(&b).expect("b"),
+    );
+    assert_eq!(a.size(), b.size());
+    assert_eq!(a.verifiers(), b.verifiers());
+    assert_eq!(a.verifiers().len(), 2);
+    assert_eq!(b.store().checkpoint_sizes().expect("sizes"), sizes);
+    for s in sizes {
+        assert_eq!(a.root(s).expect("root"), b.root(s).expect("root"));
+        assert_eq!(
+            a.store().checkpoint(s).expect("a"),
+            b.store().checkpoint(s).expect("b")
+        );
+    }
+    for i in 0..a.size() {
+        assert_eq!(a.entry(i).expect("a"), b.entry(i).expect("b"));
+    }
+}
