@@ -22,7 +22,7 @@ use warrant_ledger::checkpoint::{NoteSigner, NoteVerifier, open_checkpoint};
 use warrant_ledger::client::{Client, ClientConfig};
 use warrant_ledger::envelope::EmitterChain;
 use warrant_ledger::event::{Assurance, TaskId, Timestamp, WorkloadId};
-use warrant_ledger::ledger::Ledger;
+use warrant_ledger::ledger::{Ledger, LedgerError};
 use warrant_ledger::merkle::{ConsistencyProof, HashProfile, TreeHead, verify_consistency};
 use warrant_ledger::store::Storage as _;
 use warrant_ledger::trust::public_key_base64;
@@ -111,6 +111,8 @@ fn serve(dir: &Path, url: &str) -> Server {
     let stderr = child.stderr.take().expect("stderr");
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            // Shown when the test fails: what the server went through.
+            eprintln!("[serve] {line}");
             let _ = tx.send(line);
         }
     });
@@ -154,6 +156,91 @@ fn submit_anywhere(servers: &[String], batch: &[&[u8]]) -> Vec<u64> {
     unreachable!()
 }
 
+/// Each event's position in the load, and the index it was acknowledged with.
+type Answers = Vec<(usize, u64)>;
+
+/// Clients submitting their shares of `evs` in batches of 50, each to whichever server
+/// appends it; every acknowledged batch's indices are kept.
+struct Load {
+    evs: Arc<Vec<Vec<u8>>>,
+    acknowledged: Arc<AtomicUsize>,
+    answers: Arc<Mutex<Answers>>,
+    clients: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Load {
+    fn start(evs: Vec<Vec<u8>>, clients: usize, servers: &[String]) -> Self {
+        let evs = Arc::new(evs);
+        let per_client = evs.len() / clients;
+        let acknowledged = Arc::new(AtomicUsize::new(0));
+        let answers = Arc::new(Mutex::new(Vec::new()));
+        let clients = (0..clients)
+            .map(|c| {
+                let (evs, servers) = (Arc::clone(&evs), servers.to_vec());
+                let (acknowledged, answers) = (Arc::clone(&acknowledged), Arc::clone(&answers));
+                std::thread::spawn(move || {
+                    let mine: Vec<usize> = (c * per_client..(c + 1) * per_client).collect();
+                    for batch in mine.chunks(50) {
+                        let refs: Vec<&[u8]> = batch.iter().map(|&i| evs[i].as_slice()).collect();
+                        let indices = submit_anywhere(&servers, &refs);
+                        answers
+                            .lock()
+                            .expect("answers")
+                            .extend(batch.iter().copied().zip(indices));
+                        acknowledged.fetch_add(batch.len(), Ordering::SeqCst);
+                    }
+                })
+            })
+            .collect();
+        Self {
+            evs,
+            acknowledged,
+            answers,
+            clients,
+        }
+    }
+
+    /// Waits (bounded) until a third of the events are acknowledged; what was, by then.
+    fn a_third_acknowledged(&self) -> Answers {
+        let deadline = Instant::now() + Duration::from_secs(300);
+        while self.acknowledged.load(Ordering::SeqCst) < self.evs.len() / 3 {
+            assert!(Instant::now() < deadline, "load never reached a third");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.answers.lock().expect("answers").clone()
+    }
+
+    /// Waits for every client; then every event was acknowledged once.
+    fn finish(self) -> (Arc<Vec<Vec<u8>>>, Answers) {
+        for client in self.clients {
+            client.join().expect("client");
+        }
+        let answers = self.answers.lock().expect("answers").clone();
+        (self.evs, answers)
+    }
+}
+
+/// The log holds each event once, at the index it was acknowledged with, and nothing else:
+/// no acknowledged event lost, no index reused or skipped.
+fn check_log(
+    ledger: &Ledger<warrant_ledger::store::PgStore>,
+    evs: &[Vec<u8>],
+    answers: &[(usize, u64)],
+) {
+    let n = evs.len() as u64;
+    assert_eq!(ledger.size(), n, "each event once");
+    let mut indices: Vec<u64> = answers.iter().map(|&(_, index)| index).collect();
+    indices.sort_unstable();
+    assert_eq!(
+        indices,
+        (0..n).collect::<Vec<_>>(),
+        "no index reused or skipped"
+    );
+    for &(i, index) in answers {
+        assert_eq!(ledger.entry(index).expect("entry"), evs[i], "event {i}");
+    }
+}
+
 #[test]
 fn the_leader_killed_under_load_is_replaced_with_nothing_lost_and_no_fork() {
     const CLIENTS: usize = 3;
@@ -177,27 +264,7 @@ fn the_leader_killed_under_load_is_replaced_with_nothing_lost_and_no_fork() {
     assert!(format!("{refused:?}").contains("not_leader"), "{refused:?}");
     let servers = vec![first.addr.clone(), second.addr.clone()];
 
-    let evs = Arc::new(fresh_events(CLIENTS * PER_CLIENT, 24));
-    let acknowledged = Arc::new(AtomicUsize::new(0));
-    let answers = Arc::new(Mutex::new(Vec::new()));
-    let clients: Vec<_> = (0..CLIENTS)
-        .map(|c| {
-            let (evs, servers) = (Arc::clone(&evs), servers.clone());
-            let (acknowledged, answers) = (Arc::clone(&acknowledged), Arc::clone(&answers));
-            std::thread::spawn(move || {
-                let mine: Vec<usize> = (c * PER_CLIENT..(c + 1) * PER_CLIENT).collect();
-                for batch in mine.chunks(50) {
-                    let refs: Vec<&[u8]> = batch.iter().map(|&i| evs[i].as_slice()).collect();
-                    let indices = submit_anywhere(&servers, &refs);
-                    answers
-                        .lock()
-                        .expect("answers")
-                        .extend(batch.iter().copied().zip(indices));
-                    acknowledged.fetch_add(batch.len(), Ordering::SeqCst);
-                }
-            })
-        })
-        .collect();
+    let load = Load::start(fresh_events(CLIENTS * PER_CLIENT, 24), CLIENTS, &servers);
     // Every checkpoint either server serves, before and after the failover.
     let done = Arc::new(AtomicBool::new(false));
     let notes = Arc::new(Mutex::new(BTreeMap::new()));
@@ -219,15 +286,10 @@ fn the_leader_killed_under_load_is_replaced_with_nothing_lost_and_no_fork() {
         })
     };
 
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while acknowledged.load(Ordering::SeqCst) < evs.len() / 3 {
-        assert!(Instant::now() < deadline, "load never reached a third");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let at_kill = load.a_third_acknowledged();
     first.child.kill().expect("SIGKILL the leader");
     let killed = Instant::now();
     first.child.wait().expect("reaped");
-    let at_kill: Vec<(usize, u64)> = answers.lock().expect("answers").clone();
     let before_kill: Vec<TreeHead> = notes.lock().expect("notes").values().copied().collect();
     let line = second.wait_for("leading at", Duration::from_secs(30));
     let takeover = killed.elapsed();
@@ -237,9 +299,7 @@ fn the_leader_killed_under_load_is_replaced_with_nothing_lost_and_no_fork() {
     );
     assert!(takeover < Duration::from_secs(30));
 
-    for client in clients {
-        client.join().expect("client");
-    }
+    let (evs, answers) = load.finish();
     done.store(true, Ordering::SeqCst);
     watcher.join().expect("watcher");
     // The new leader proves, over HTTP, that its tree extends what the old one signed.
@@ -273,18 +333,7 @@ fn the_leader_killed_under_load_is_replaced_with_nothing_lost_and_no_fork() {
 
     let ledger = Ledger::follow(&url).expect("follow");
     let n = evs.len() as u64;
-    assert_eq!(ledger.size(), n, "each event once");
-    let answers = answers.lock().expect("answers");
-    let mut indices: Vec<u64> = answers.iter().map(|&(_, index)| index).collect();
-    indices.sort_unstable();
-    assert_eq!(
-        indices,
-        (0..n).collect::<Vec<_>>(),
-        "no index reused or skipped"
-    );
-    for &(i, index) in answers.iter() {
-        assert_eq!(ledger.entry(index).expect("entry"), evs[i], "event {i}");
-    }
+    check_log(&ledger, &evs, &answers);
     assert!(!at_kill.is_empty());
     for &(i, index) in &at_kill {
         assert_eq!(
@@ -302,10 +351,73 @@ fn the_leader_killed_under_load_is_replaced_with_nothing_lost_and_no_fork() {
         .tree_head();
     assert_eq!(head.size, n, "the graceful stop signed over everything");
     assert!(before_kill.len() > 2, "checkpoints seen before the kill");
-    for old in before_kill.iter().filter(|h| h.size > 0) {
+    // So is every checkpoint either leader signed and stored, served or not.
+    let stored = ledger.store().checkpoint_sizes().expect("sizes");
+    assert!(
+        stored.len() > before_kill.len() / 2,
+        "{} stored",
+        stored.len()
+    );
+    let signed = stored.iter().map(|&size| {
+        let note = ledger
+            .store()
+            .checkpoint(size)
+            .expect("read")
+            .expect("note");
+        open_checkpoint(&note, ORIGIN, std::slice::from_ref(&verifier))
+            .expect("opens")
+            .tree_head()
+    });
+    for old in before_kill
+        .iter()
+        .copied()
+        .chain(signed)
+        .filter(|h| h.size > 0)
+    {
         let proof = ledger.prove_consistency(old.size, n).expect("prove");
-        verify_consistency(HashProfile::Sha256, &proof, old, &head).expect("consistent");
+        verify_consistency(HashProfile::Sha256, &proof, &old, &head).expect("consistent");
     }
+}
+
+/// PostgreSQL restarted under load: the leader loses its session (and lock), follows,
+/// leads again; the clients' retries converge, nothing acknowledged is lost, no index is
+/// reused.
+#[test]
+fn a_database_restarted_under_load_loses_nothing_acknowledged() {
+    const CLIENTS: usize = 2;
+    const PER_CLIENT: usize = 1_500;
+    let Some(cluster) = pg::cluster_or_skip() else {
+        return;
+    };
+    let url = cluster.url("restarted");
+    let dir = tempfile::tempdir().expect("tempdir");
+    init(dir.path());
+    run_ok(&["migrate", dir.path().to_str().expect("utf-8"), &url]);
+    let server = serve(dir.path(), &url);
+    server.wait_for("leading at 0 entries", Duration::from_secs(30));
+    let load = Load::start(
+        fresh_events(CLIENTS * PER_CLIENT, 10),
+        CLIENTS,
+        std::slice::from_ref(&server.addr),
+    );
+    let at_restart = load.a_third_acknowledged();
+    if !cluster.restart() {
+        eprintln!("skipped the restart: WARRANT_PG_URL's server is not ours to restart");
+    }
+    let (evs, answers) = load.finish();
+    let mut server = server;
+    Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(
+        server.child.wait().expect("wait").success(),
+        "graceful exit"
+    );
+
+    let ledger = Ledger::follow(&url).expect("follow");
+    check_log(&ledger, &evs, &answers);
+    assert!(!at_restart.is_empty());
 }
 
 /// A file ledger copied into PostgreSQL and back: the same entries, roots and checkpoints;
@@ -344,6 +456,24 @@ fn migrate_into_postgres_and_back_keeps_the_ledger() {
         !again.status.success(),
         "a database holding a log is not overwritten"
     );
+    // The database holds this log: a key of another origin, or another key of this origin,
+    // cannot lead it.
+    for stranger in [
+        NoteSigner::generate("other.example/log").expect("key"),
+        NoteSigner::generate(common::ORIGIN).expect("key"),
+    ] {
+        let led = Ledger::lead(
+            &url,
+            stranger,
+            common::sample_trust(),
+            Duration::from_secs(1),
+        );
+        assert!(
+            matches!(led, Err(LedgerError::KeyMismatch { .. })),
+            "{:?}",
+            led.err()
+        );
+    }
     run_ok(&["migrate", &url, b.to_str().expect("utf-8")]);
     let (a, b) = (
         Ledger::open_read_only(&a).expect("a"),

@@ -95,23 +95,42 @@ fn range_hash<R: NodeReader>(
     let ids: Vec<NodeId> = decompose(start, end).collect();
     let mut hashes = Vec::with_capacity(ids.len());
     reader.read_nodes(&ids, &mut hashes)?;
-    let mut iter = hashes.into_iter().rev();
-    // A non-empty range has at least one node; the empty range is handled by callers.
-    let mut acc = iter.next().unwrap_or_else(|| profile.empty_root());
-    for left in iter {
-        acc = profile.node_hash(&left, &acc);
-    }
-    Ok(acc)
+    Ok(fold_right(profile, &hashes))
 }
 
+/// The hash of a range from its complete subtrees' hashes, left to right.
+fn fold_right(profile: HashProfile, hashes: &[Hash]) -> Hash {
+    let mut iter = hashes.iter().rev();
+    // A non-empty range has at least one node; the empty range is handled by callers.
+    let mut acc = iter.next().copied().unwrap_or_else(|| profile.empty_root());
+    for left in iter {
+        acc = profile.node_hash(left, &acc);
+    }
+    acc
+}
+
+/// The hashes of several ranges, their nodes read in one call (one query for a database).
 fn ranges_hashes<R: NodeReader>(
     profile: HashProfile,
     reader: &R,
     ranges: impl Iterator<Item = (u64, u64)>,
 ) -> Result<Vec<Hash>, ProveError<R::Error>> {
-    ranges
-        .map(|(a, b)| range_hash(profile, reader, a, b).map_err(ProveError::Read))
-        .collect()
+    let per_range: Vec<Vec<NodeId>> = ranges.map(|(a, b)| decompose(a, b).collect()).collect();
+    let all: Vec<NodeId> = per_range.iter().flatten().copied().collect();
+    let mut hashes = Vec::with_capacity(all.len());
+    reader
+        .read_nodes(&all, &mut hashes)
+        .map_err(ProveError::Read)?;
+    let mut start = 0;
+    Ok(per_range
+        .iter()
+        .map(|ids| {
+            start += ids.len();
+            // A reader that returned fewer hashes than asked breaks its contract: its proof
+            // comes out wrong (and fails verification) rather than panicking here.
+            fold_right(profile, hashes.get(start - ids.len()..start).unwrap_or(&[]))
+        })
+        .collect())
 }
 
 /// The root of the tree of the first `size` leaves.

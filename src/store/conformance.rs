@@ -118,6 +118,21 @@ fn empty<S: Storage>(store: &S) -> Result<(), Violation> {
     }
 }
 
+/// `find_events` answers several ids at once, in the order asked, unknown ones `None`
+/// (every entry's id backwards, with a fresh id between each pair).
+fn find_events_in_order<S: Storage>(store: &S, entries: &[SampleEntry]) -> Result<(), Violation> {
+    let mut ids = Vec::new();
+    let mut want = Vec::new();
+    for (i, e) in entries.iter().enumerate().rev() {
+        ids.extend([e.event_id, EventId::new_v7()]);
+        want.extend([Some(i as u64), None]);
+    }
+    match store.find_events(&ids) {
+        Ok(got) if got == want => Ok(()),
+        other => Err(fail("find_events", format!("{:?}", other.map(|g| g.len())))),
+    }
+}
+
 /// Appends in batches of 1, 7, 64, … entries; each append returns the first index, the
 /// size follows.
 fn append_in_batches<S: Storage>(store: &S, entries: &[SampleEntry]) -> Result<(), Violation> {
@@ -166,6 +181,7 @@ fn reads<S: Storage>(store: &S, entries: &[SampleEntry]) -> Result<(), Violation
     if !matches!(store.entry(n), Err(StoreError::OutOfRange { .. })) {
         return Err(fail("entry", "the entry past the end is not OutOfRange"));
     }
+    find_events_in_order(store, entries)?;
     for task in entries.iter().filter_map(|e| e.task) {
         let want: Vec<u64> = (0..n)
             .filter(|&i| entries[i as usize].task == Some(task))

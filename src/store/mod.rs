@@ -127,6 +127,15 @@ pub trait Storage: Send + Sync {
     /// An I/O error.
     fn find_event(&self, id: &EventId) -> Result<Option<u64>, StoreError>;
 
+    /// [`Storage::find_event`] for each of `ids`, in their order (a database answers them
+    /// in one query).
+    ///
+    /// # Errors
+    /// As [`Storage::find_event`].
+    fn find_events(&self, ids: &[EventId]) -> Result<Vec<Option<u64>>, StoreError> {
+        ids.iter().map(|id| self.find_event(id)).collect()
+    }
+
     /// Indices of a task's entries, ascending.
     ///
     /// # Errors

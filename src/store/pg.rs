@@ -465,6 +465,23 @@ impl Storage for PgStore {
         row.map(|r| unbig(r.get(0))).transpose()
     }
 
+    fn find_events(&self, ids: &[EventId]) -> Result<Vec<Option<u64>>, StoreError> {
+        let mut g = self.lock();
+        let keys: Vec<&[u8]> = ids.iter().map(|id| &id.as_bytes()[..]).collect();
+        let rows = g
+            .client
+            .query(
+                "SELECT event_id, idx FROM warrant_events WHERE event_id = ANY($1)",
+                &[&keys],
+            )
+            .map_err(|e| db(&e))?;
+        let mut found = std::collections::HashMap::with_capacity(rows.len());
+        for row in &rows {
+            found.insert(row.get::<_, Vec<u8>>(0), unbig(row.get(1))?);
+        }
+        Ok(keys.iter().map(|k| found.get(*k).copied()).collect())
+    }
+
     fn task_entries(&self, task: &TaskId) -> Result<Vec<u64>, StoreError> {
         let mut g = self.lock();
         let rows = g

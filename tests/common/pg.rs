@@ -85,22 +85,20 @@ impl Cluster {
                 "--no-sync",
             ],
         )?;
-        let opts = format!("-c listen_addresses='' -k {d} -c fsync=on");
-        cluster.pg(
-            "pg_ctl",
-            &[
-                "-D",
-                &d,
-                "-o",
-                &opts,
-                "-l",
-                &format!("{d}/log"),
-                "-w",
-                "start",
-            ],
-        )?;
+        cluster.ctl(&d, &["start"])?;
         cluster.base = format!("host={d} user=warrant");
         Ok(cluster)
+    }
+
+    /// `pg_ctl` on the data directory `d`, the server on a socket there and logging to a
+    /// file there (without the log file the server would write to, and hold open, the pipes
+    /// `output()` reads to their end), waiting until it is done.
+    fn ctl(&self, d: &str, action: &[&str]) -> Result<(), String> {
+        let opts = format!("-c listen_addresses='' -k {d} -c fsync=on");
+        let log = format!("{d}/log");
+        let mut args = vec!["-D", d, "-o", &opts, "-l", &log, "-w"];
+        args.extend_from_slice(action);
+        self.pg("pg_ctl", &args)
     }
 
     fn path(&self) -> String {
@@ -157,6 +155,21 @@ impl Cluster {
     pub(crate) fn url(&self, name: &str) -> String {
         self.database(name);
         format!("postgresql:///{name}?{}", self.base.replace(' ', "&"))
+    }
+}
+
+impl Cluster {
+    /// Restarts the server (`pg_ctl restart -m fast`: every session is ended, as a
+    /// database failover or an operator's restart does); `false` for a server not ours.
+    #[allow(dead_code)] // Not every test binary that includes this file uses it.
+    pub(crate) fn restart(&self) -> bool {
+        if self.dir.is_none() {
+            return false;
+        }
+        let d = format!("{}/d", self.path());
+        self.ctl(&d, &["-m", "fast", "restart"])
+            .expect("pg_ctl restart");
+        true
     }
 }
 

@@ -17,6 +17,7 @@ use warrant_ledger::event::*;
 use warrant_ledger::internals;
 use warrant_ledger::ledger::{Ledger, TimeBounds};
 use warrant_ledger::merkle::HashProfile;
+use warrant_ledger::store::Storage;
 use warrant_ledger::trust::{TrustPolicy, public_key_base64};
 
 use crate::cli_io::{Outcome, print_json};
@@ -66,6 +67,9 @@ struct Report {
     /// With `--witness`: what witnessing costs.
     #[serde(skip_serializing_if = "Option::is_none")]
     witness: Option<crate::bench_witness::WitnessFigures>,
+    /// With `--store`: the ingest into PostgreSQL.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pg: Option<crate::bench_pg::PgFigures>,
 }
 
 /// The `i`-th event's body, its action started at `at`.
@@ -401,7 +405,7 @@ fn append_chunks(
 
 /// Mean latency in µs of inclusion proofs of 2000 pseudo-random leaves (`seed` picks which)
 /// at the ledger's size.
-fn proof_latency(ledger: &Ledger, seed: u64) -> Result<f64> {
+pub(crate) fn proof_latency<S: Storage>(ledger: &Ledger<S>, seed: u64) -> Result<f64> {
     let size = ledger.size();
     let probes = 2000u64;
     let t = Instant::now();
@@ -461,12 +465,13 @@ fn store_bytes(dir: &Path) -> Result<u64> {
     .sum()
 }
 
-/// What `warrant bench` measures beyond the ingest: `--gate`, `--remote`, `--witness`.
-#[derive(Clone, Copy)]
+/// What `warrant bench` measures beyond the ingest: `--gate`, `--remote`, `--witness`,
+/// `--store`.
 pub(crate) struct Extras {
     pub(crate) gate: bool,
     pub(crate) remote: bool,
     pub(crate) witness: bool,
+    pub(crate) store: Option<String>,
 }
 
 pub(crate) fn run(
@@ -474,7 +479,7 @@ pub(crate) fn run(
     json: bool,
     profile: HashProfile,
     dir: Option<PathBuf>,
-    extras: Extras,
+    extras: &Extras,
 ) -> Result<Outcome> {
     // A directory of our own inside the one given, so that removing it afterwards can never
     // remove anything the user had there.
@@ -553,6 +558,19 @@ pub(crate) fn run(
                 w.quorum_checks_per_s, w.quorum_ratio_to_two_verifies, w.verify_strict_per_s
             );
         }
+        if let Some(p) = &report.pg {
+            println!(
+                "into PostgreSQL         {:>10.0} events/s, {:.2} of the file store ({:.0}/s, same threads, alternated); {:.0} bytes per entry beyond the event bytes",
+                p.pg_ingest_eps,
+                p.pg_ratio_to_file,
+                p.file_ingest_continuous_eps,
+                p.pg_bytes_per_entry
+            );
+            println!(
+                "                        {:>10.1} µs per inclusion proof at {} entries (a follower opened afresh)",
+                p.pg_proof_us, p.pg_proof_size
+            );
+        }
         if let Some(g) = &report.gate {
             println!(
                 "gate                    {:>10} open tasks; admit p50 {:.1} µs, p99 {:.1} µs ({} admissions)",
@@ -615,11 +633,12 @@ fn generate_all(
     Ok(all)
 }
 
-fn bench(n: u64, profile: HashProfile, work: &Path, extras: Extras) -> Result<Report> {
-    let Extras {
+fn bench(n: u64, profile: HashProfile, work: &Path, extras: &Extras) -> Result<Report> {
+    let &Extras {
         gate,
         remote,
         witness,
+        ref store,
     } = extras;
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let key = SigningKey::from_bytes(&warrant_ledger::keys::random_bytes());
@@ -694,6 +713,17 @@ fn bench(n: u64, profile: HashProfile, work: &Path, extras: Extras) -> Result<Re
     } else {
         None
     };
+    let pg = match store {
+        Some(url) => Some(crate::bench_pg::measure(
+            url,
+            &files,
+            (n, event_bytes),
+            profile,
+            &trust,
+            work,
+        )?),
+        None => None,
+    };
     Ok(Report {
         events: n,
         hash: profile.name(),
@@ -717,5 +747,6 @@ fn bench(n: u64, profile: HashProfile, work: &Path, extras: Extras) -> Result<Re
         gate: gate_figures,
         remote,
         witness,
+        pg,
     })
 }

@@ -20,6 +20,7 @@ use warrant_ledger::client::{Client, ClientConfig};
 use warrant_ledger::ledger::{Ledger, TimeBounds};
 use warrant_ledger::merkle::HashProfile;
 use warrant_ledger::server::{Server, ServerConfig};
+use warrant_ledger::store::Storage;
 use warrant_ledger::trust::TrustPolicy;
 
 use crate::bench_cmd::{CHUNK, read_chunk};
@@ -81,7 +82,11 @@ pub(crate) fn measure(
     })
 }
 
-fn new_ledger(dir: &Path, profile: HashProfile, trust: &TrustPolicy) -> Result<Arc<Ledger>> {
+pub(crate) fn new_ledger(
+    dir: &Path,
+    profile: HashProfile,
+    trust: &TrustPolicy,
+) -> Result<Arc<Ledger>> {
     let log_key = NoteSigner::generate("bench.example/remote")?;
     let ledger = Ledger::create(dir, "bench.example/remote", profile, log_key, trust.clone())?
         .with_time_bounds(TimeBounds::history());
@@ -89,7 +94,7 @@ fn new_ledger(dir: &Path, profile: HashProfile, trust: &TrustPolicy) -> Result<A
 }
 
 /// Seconds for one thread per file to append it, a chunk at a time, to `ledger`.
-fn embedded(ledger: &Ledger, files: &[PathBuf], n: u64) -> Result<f64> {
+pub(crate) fn embedded<S: Storage>(ledger: &Ledger<S>, files: &[PathBuf], n: u64) -> Result<f64> {
     let bar = progress(n, "ingested in process");
     let secs = timed_threads(files, |f, barrier| {
         let mut r = BufReader::new(File::open(f)?);
@@ -152,7 +157,7 @@ where
     })
 }
 
-fn check_size(ledger: &Ledger, n: u64) -> Result<()> {
+fn check_size<S: Storage>(ledger: &Ledger<S>, n: u64) -> Result<()> {
     if ledger.size() != n {
         bail!("the ledger holds {} entries, not {n}", ledger.size());
     }

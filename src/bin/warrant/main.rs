@@ -4,6 +4,7 @@
 
 mod bench_cmd;
 mod bench_gate;
+mod bench_pg;
 mod bench_remote;
 mod bench_witness;
 mod chain_state;
@@ -318,6 +319,11 @@ enum Command {
         /// against the same witness in process, and the cost of judging a 2-of-2 quorum.
         #[arg(long)]
         witness: bool,
+        /// Also ingest the same events into a ledger in this PostgreSQL database (a
+        /// postgres:// URL; the bench works in schemas of its own there and drops them),
+        /// alternated with the file store; then proof latency and bytes per entry there.
+        #[arg(long, value_name = "URL")]
+        store: Option<String>,
     },
 }
 
@@ -450,15 +456,17 @@ fn main() -> ExitCode {
             gate,
             remote,
             witness,
+            store,
         } => bench_cmd::run(
             events,
             json,
             profile,
             dir,
-            bench_cmd::Extras {
+            &bench_cmd::Extras {
                 gate,
                 remote,
                 witness,
+                store,
             },
         ),
     };
