@@ -49,3 +49,13 @@ pub fn witness_request(body: &[u8]) -> Option<(u64, usize, &[u8])> {
     let r = crate::witness::parse_request(body).ok()?;
     Some((r.old, r.proof.len(), r.checkpoint))
 }
+
+/// A PostgreSQL connection made as `PgStore`'s are (TLS and `sslrootcert` included), for
+/// `warrant bench --store`'s own queries.
+///
+/// # Errors
+/// [`crate::store::StoreError::Database`].
+#[cfg(feature = "postgres")]
+pub fn pg_connect(config: &str) -> Result<postgres::Client, crate::store::StoreError> {
+    crate::store::pg_connect(config)
+}

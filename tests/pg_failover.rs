@@ -494,3 +494,51 @@ fn migrate_into_postgres_and_back_keeps_the_ledger() {
         assert_eq!(a.entry(i).expect("a"), b.entry(i).expect("b"));
     }
 }
+
+/// A server whose key is not the database's ledger's stops with the reason, rather than
+/// following forever.
+#[test]
+fn a_server_with_another_logs_key_stops_with_the_reason() {
+    let Some(cluster) = pg::cluster_or_skip() else {
+        return;
+    };
+    let url = cluster.url("stranger");
+    let dir = tempfile::tempdir().expect("tempdir");
+    init(&dir.path().join("ours"));
+    run_ok(&[
+        "migrate",
+        dir.path().join("ours").to_str().expect("utf-8"),
+        &url,
+    ]);
+    let other = dir.path().join("other");
+    run_ok(&[
+        "init",
+        "--origin",
+        "other.example/log",
+        other.to_str().expect("utf-8"),
+    ]);
+    let mut child = warrant()
+        .arg("serve")
+        .arg(&other)
+        .args(["--store", &url, "--listen", "127.0.0.1:0", "--quiet"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the server kept running with another log's key");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
+        .expect("read");
+    assert!(!status.success());
+    assert!(stderr.contains("is not this ledger's"), "{stderr}");
+}

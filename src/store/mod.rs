@@ -11,6 +11,10 @@ mod file;
 mod memory;
 #[cfg(feature = "postgres")]
 mod pg;
+#[cfg(feature = "postgres")]
+mod pg_tls;
+#[cfg(feature = "postgres")]
+pub(crate) use pg_tls::connect as pg_connect;
 
 use std::io;
 

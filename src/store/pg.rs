@@ -8,7 +8,7 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use postgres::{Client, NoTls, Transaction};
+use postgres::{Client, Transaction};
 
 use super::{NewEntry, Storage, StoreError};
 use crate::event::{EventId, TaskId};
@@ -45,10 +45,14 @@ CREATE TABLE IF NOT EXISTS warrant_live (id int PRIMARY KEY CHECK (id = 1), byte
 ";
 
 /// The error with the server's own message when it sent one ("db error" alone says little).
-fn db(e: &postgres::Error) -> StoreError {
+pub(super) fn db(e: &postgres::Error) -> StoreError {
     StoreError::Database(match e.as_db_error() {
         Some(server) => format!("{e}: {server}"),
-        None => e.to_string(),
+        // The cause, too: "error performing TLS handshake: invalid peer certificate: …".
+        None => match std::error::Error::source(e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        },
     })
 }
 
@@ -123,7 +127,7 @@ impl PgStore {
     /// # Errors
     /// [`StoreError::Database`]; [`StoreError::Exists`] if it already holds a log.
     pub fn create(config: &str, profile: HashProfile) -> Result<Self, StoreError> {
-        let mut client = Client::connect(config, NoTls).map_err(|e| db(&e))?;
+        let mut client = super::pg_tls::connect(config)?;
         let mut tx = client.transaction().map_err(|e| db(&e))?;
         tx.batch_execute(SCHEMA).map_err(|e| db(&e))?;
         let inserted = tx
@@ -148,7 +152,7 @@ impl PgStore {
     /// [`StoreError::Database`]; [`StoreError::Corrupt`] for a schema of another version or
     /// an unknown profile.
     pub fn open(config: &str) -> Result<Self, StoreError> {
-        Self::from_client(Client::connect(config, NoTls).map_err(|e| db(&e))?)
+        Self::from_client(super::pg_tls::connect(config)?)
     }
 
     fn from_client(mut client: Client) -> Result<Self, StoreError> {
@@ -189,7 +193,7 @@ impl PgStore {
     /// [`StoreError::Locked`] when another leader holds the lock past `wait`, or as
     /// [`PgStore::open`].
     pub fn lead(config: &str, wait: std::time::Duration) -> Result<Self, StoreError> {
-        let mut client = Client::connect(config, NoTls).map_err(|e| db(&e))?;
+        let mut client = super::pg_tls::connect(config)?;
         let started = std::time::Instant::now();
         loop {
             let row = client

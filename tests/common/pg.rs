@@ -6,6 +6,9 @@
 //! tests print why and skip, unless `WARRANT_REQUIRE_POSTGRES=1` (as `.ci/run` sets), which
 //! makes a missing server a failure.
 
+// Each test binary that includes this file uses part of it.
+#![allow(dead_code)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -15,6 +18,8 @@ pub(crate) struct Cluster {
     bin: PathBuf,
     as_postgres: bool,
     base: String,
+    /// Server options beyond the socket's (`-c …`), kept for a restart.
+    extra: String,
 }
 
 fn pg_bin() -> Option<PathBuf> {
@@ -52,8 +57,16 @@ impl Cluster {
                 bin: PathBuf::new(),
                 as_postgres: false,
                 base: url,
+                extra: String::new(),
             });
         }
+        let cluster = Self::init()?;
+        cluster.ctl(&["start"])?;
+        Ok(cluster)
+    }
+
+    /// A new cluster's data directory, not started.
+    fn init() -> Result<Self, String> {
         let bin = pg_bin().ok_or("no initdb on PATH or under /usr/lib/postgresql")?;
         let as_postgres = is_root();
         let dir = tempfile::Builder::new()
@@ -62,16 +75,15 @@ impl Cluster {
             .map_err(|e| e.to_string())?;
         let data = dir.path().join("d");
         std::fs::create_dir(&data).map_err(|e| e.to_string())?;
-        let mut cluster = Self {
+        let d = data.to_string_lossy().into_owned();
+        let cluster = Self {
             dir: Some(dir),
             bin,
             as_postgres,
-            base: String::new(),
+            base: format!("host={d} user=warrant"),
+            extra: String::new(),
         };
-        if as_postgres {
-            cluster.run("chown", &["-R", "postgres:postgres", &cluster.path()])?;
-        }
-        let d = data.to_string_lossy().into_owned();
+        cluster.own()?;
         cluster.pg(
             "initdb",
             &[
@@ -85,18 +97,63 @@ impl Cluster {
                 "--no-sync",
             ],
         )?;
-        cluster.ctl(&d, &["start"])?;
-        cluster.base = format!("host={d} user=warrant");
         Ok(cluster)
     }
 
-    /// `pg_ctl` on the data directory `d`, the server on a socket there and logging to a
-    /// file there (without the log file the server would write to, and hold open, the pipes
-    /// `output()` reads to their end), waiting until it is done.
-    fn ctl(&self, d: &str, action: &[&str]) -> Result<(), String> {
-        let opts = format!("-c listen_addresses='' -k {d} -c fsync=on");
+    /// Hands the directory to the `postgres` user when the cluster runs as it.
+    fn own(&self) -> Result<(), String> {
+        if self.as_postgres {
+            self.run("chown", &["-R", "postgres:postgres", &self.path()])?;
+        }
+        Ok(())
+    }
+
+    fn data(&self) -> String {
+        format!("{}/d", self.path())
+    }
+
+    /// A cluster that also listens on 127.0.0.1 (the port returned), for TLS connections
+    /// only: its certificate, for `localhost` and `127.0.0.1`, is signed by a CA made for
+    /// it, whose certificate is `ca.pem` in [`Cluster::dir`]; `other-ca.pem` there is a CA
+    /// that signed nothing of it. Needs the `openssl` command.
+    pub(crate) fn start_tls() -> Result<(Self, u16), String> {
+        let mut cluster = Self::init()?;
+        let dir = PathBuf::from(cluster.path());
+        make_certificates(&cluster, &dir)?;
+        std::fs::write(
+            format!("{}/pg_hba.conf", cluster.data()),
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+        )
+        .map_err(|e| e.to_string())?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+        let p = dir.display();
+        cluster.extra = format!(
+            "-c listen_addresses=127.0.0.1 -p {port} -c ssl=on \
+             -c ssl_cert_file={p}/server.pem -c ssl_key_file={p}/server.key"
+        );
+        // The Unix socket is named after the port too.
+        cluster.base = format!("{} port={port}", cluster.base);
+        cluster.own()?;
+        cluster.ctl(&["start"])?;
+        Ok((cluster, port))
+    }
+
+    /// Where the cluster's files are (the TLS cluster's certificates too).
+    pub(crate) fn dir(&self) -> PathBuf {
+        PathBuf::from(self.path())
+    }
+
+    /// `pg_ctl` on the data directory, the server on a socket there (and as `extra` says)
+    /// and logging to a file there (without the log file the server would write to, and
+    /// hold open, the pipes `output()` reads to their end), waiting until it is done.
+    fn ctl(&self, action: &[&str]) -> Result<(), String> {
+        let d = self.data();
+        let opts = format!("-c listen_addresses='' -k {d} -c fsync=on {}", self.extra);
         let log = format!("{d}/log");
-        let mut args = vec!["-D", d, "-o", &opts, "-l", &log, "-w"];
+        let mut args = vec!["-D", d.as_str(), "-o", &opts, "-l", &log, "-w"];
         args.extend_from_slice(action);
         self.pg("pg_ctl", &args)
     }
@@ -151,7 +208,6 @@ impl Cluster {
 
     /// As [`Cluster::database`], as a `postgresql://` URL (the form `warrant --store`
     /// takes): the connection parameters go in its query (`host=/socket/dir&user=…`).
-    #[allow(dead_code)] // Not every test binary that includes this file uses it.
     pub(crate) fn url(&self, name: &str) -> String {
         self.database(name);
         format!("postgresql:///{name}?{}", self.base.replace(' ', "&"))
@@ -161,13 +217,11 @@ impl Cluster {
 impl Cluster {
     /// Restarts the server (`pg_ctl restart -m fast`: every session is ended, as a
     /// database failover or an operator's restart does); `false` for a server not ours.
-    #[allow(dead_code)] // Not every test binary that includes this file uses it.
     pub(crate) fn restart(&self) -> bool {
         if self.dir.is_none() {
             return false;
         }
-        let d = format!("{}/d", self.path());
-        self.ctl(&d, &["-m", "fast", "restart"])
+        self.ctl(&["-m", "fast", "restart"])
             .expect("pg_ctl restart");
         true
     }
@@ -176,8 +230,10 @@ impl Cluster {
 impl Drop for Cluster {
     fn drop(&mut self) {
         if self.dir.is_some() {
-            let d = format!("{}/d", self.path());
-            let _ = self.pg("pg_ctl", &["-D", &d, "-m", "immediate", "-w", "stop"]);
+            let _ = self.pg(
+                "pg_ctl",
+                &["-D", &self.data(), "-m", "immediate", "-w", "stop"],
+            );
         }
     }
 }
@@ -196,4 +252,69 @@ pub(crate) fn cluster_or_skip() -> Option<Cluster> {
             None
         }
     }
+}
+
+/// A CA, a server certificate it signs (for `localhost` and `127.0.0.1`, key readable by
+/// the server only), and a second CA, in `dir`.
+fn make_certificates(cluster: &Cluster, dir: &Path) -> Result<(), String> {
+    let at = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    for ca in ["ca", "other-ca"] {
+        let mut args = vec!["req", "-x509", "-days", "2", "-subj", "/CN=warrant test CA"];
+        args.extend(ec);
+        let (key, pem) = (at(&format!("{ca}.key")), at(&format!("{ca}.pem")));
+        args.extend(["-keyout", &key, "-out", &pem]);
+        args.extend(["-addext", "basicConstraints=critical,CA:TRUE"]);
+        args.extend(["-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+        cluster.run("openssl", &args)?;
+    }
+    let (key, csr) = (at("server.key"), at("server.csr"));
+    let mut args = vec![
+        "req",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        &key,
+        "-out",
+        &csr,
+    ];
+    args.extend(ec);
+    cluster.run("openssl", &args)?;
+    let ext = at("server.ext");
+    std::fs::write(
+        &ext,
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+         keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+    )
+    .map_err(|e| e.to_string())?;
+    let (ca, ca_key, pem) = (at("ca.pem"), at("ca.key"), at("server.pem"));
+    cluster.run(
+        "openssl",
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &ca,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            &ext,
+            "-out",
+            &pem,
+        ],
+    )?;
+    // PostgreSQL refuses a key others can read.
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .map_err(|e| e.to_string())
 }

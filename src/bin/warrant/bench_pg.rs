@@ -50,7 +50,7 @@ pub(crate) fn measure(
     trust: &TrustPolicy,
     work: &Path,
 ) -> Result<PgFigures> {
-    let mut admin = postgres::Client::connect(url, postgres::NoTls)
+    let mut admin = warrant_ledger::internals::pg_connect(url)
         .with_context(|| format!("connecting to {url}"))?;
     let schemas: Vec<String> = (0..ROUNDS)
         .map(|r| format!("warrant_bench_{}_{r}", std::process::id()))

@@ -83,9 +83,15 @@ impl Serving<'_> {
             match Ledger::lead(self.url, self.key.clone(), self.trust.clone(), LEAD_ATTEMPT) {
                 Ok(leader) => break Some(leader),
                 Err(LedgerError::Store(StoreError::Locked)) => {}
-                Err(e) => {
+                // The database is away (restarting, unreachable): try again.
+                Err(e @ LedgerError::Store(StoreError::Database(_))) => {
                     eprintln!("cannot lead yet: {e}");
                     std::thread::sleep(LEAD_ATTEMPT);
+                }
+                // Not this key's ledger, or not a complete one: waiting would not help.
+                Err(e) => {
+                    handle.shutdown();
+                    return Err(e).context("leading the ledger in PostgreSQL");
                 }
             }
             if follower.is_disconnected() {
