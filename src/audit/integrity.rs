@@ -385,30 +385,16 @@ fn witnessed(note: &[u8], witnesses: &WitnessPolicy) -> Result<String, String> {
     // The note verified under the log key already (the heads); it parses.
     let note = Note::parse(note).map_err(|e| e.to_string())?;
     let report = witnesses.judge(note.text(), note.signatures());
-    let names = if report.cosigned.is_empty() {
-        "none".to_owned()
-    } else {
-        report.cosigned.join(", ")
-    };
     if report.met {
         return Ok(format!(
-            ", cosigned by {} witness(es) ({names}) meeting the quorum {}",
+            ", cosigned by {} witness(es) ({}) meeting the quorum {}",
             report.cosigned.len(),
+            report.cosigned.join(", "),
             report.rule
         ));
     }
-    let invalid = if report.invalid.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "; cosignatures that do not verify on this checkpoint (not counted): {}",
-            report.invalid.join(", ")
-        )
-    };
     Err(format!(
-        "the checkpoint is below the witness quorum: valid cosignatures by {} pinned witness(es) ({names}); the quorum {} is not met{invalid}",
-        report.cosigned.len(),
-        report.rule
+        "the checkpoint is below the witness quorum: {report}"
     ))
 }
 

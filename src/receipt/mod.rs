@@ -110,11 +110,7 @@ pub fn verify_tlog_proof(
         .tree_head();
     let report = trust.witness_policy().judge(note.text(), note.signatures());
     if !report.met {
-        return Err(ReceiptError::BelowQuorum(format!(
-            "cosigned by {} pinned witness(es); the quorum {}",
-            report.cosigned.len(),
-            report.rule
-        )));
+        return Err(ReceiptError::BelowQuorum(report.to_string()));
     }
     included(entry, proof.index, &proof.path, &head)?;
     Ok(Proven {

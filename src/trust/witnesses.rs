@@ -69,6 +69,34 @@ pub struct QuorumReport {
     pub rule: String,
 }
 
+/// "valid cosignatures by 1 pinned witness(es) (w1); the quorum both: all of 2 is not met",
+/// then any cosignatures that did not verify: the one phrasing of a quorum for the audit
+/// and the receipt verifier.
+impl core::fmt::Display for QuorumReport {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let names = if self.cosigned.is_empty() {
+            "none".to_owned()
+        } else {
+            self.cosigned.join(", ")
+        };
+        let verdict = if self.met { "is met" } else { "is not met" };
+        write!(
+            f,
+            "valid cosignatures by {} pinned witness(es) ({names}); the quorum {} {verdict}",
+            self.cosigned.len(),
+            self.rule
+        )?;
+        if !self.invalid.is_empty() {
+            write!(
+                f,
+                "; cosignatures that do not verify on this checkpoint (not counted): {}",
+                self.invalid.join(", ")
+            )?;
+        }
+        Ok(())
+    }
+}
+
 fn err(line: usize, reason: impl Into<String>) -> PolicyError {
     PolicyError::WitnessPolicy {
         line,
