@@ -542,3 +542,37 @@ fn a_server_with_another_logs_key_stops_with_the_reason() {
     assert!(!status.success());
     assert!(stderr.contains("is not this ledger's"), "{stderr}");
 }
+
+/// A leader whose epoch was taken (as a successor's lead does) notices within its health
+/// check, steps down, and leads again under a new epoch; appends work after it.
+#[test]
+fn a_leader_whose_epoch_was_taken_steps_down() {
+    let Some(cluster) = pg::cluster_or_skip() else {
+        return;
+    };
+    let url = cluster.url("epoch");
+    let dir = tempfile::tempdir().expect("tempdir");
+    init(dir.path());
+    run_ok(&["migrate", dir.path().to_str().expect("utf-8"), &url]);
+    let mut server = serve(dir.path(), &url);
+    server.wait_for("leading at 0 entries", Duration::from_secs(30));
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+    admin
+        .execute("UPDATE warrant_meta SET epoch = epoch + 1", &[])
+        .expect("a successor's epoch");
+    server.wait_for("no longer leading", Duration::from_secs(30));
+    server.wait_for("leading at 0 entries", Duration::from_secs(30));
+    let evs = fresh_events(3, 1);
+    let refs: Vec<&[u8]> = evs.iter().map(Vec::as_slice).collect();
+    assert_eq!(
+        submit_anywhere(std::slice::from_ref(&server.addr), &refs),
+        vec![0, 1, 2]
+    );
+    let epoch: i64 = admin
+        .query_one("SELECT epoch FROM warrant_meta", &[])
+        .expect("epoch")
+        .get(0);
+    assert_eq!(epoch, 3, "led, deposed, led again");
+    server.child.kill().expect("kill");
+    server.child.wait().expect("reaped");
+}

@@ -106,6 +106,14 @@ impl Ledger<PgStore> {
         Ok(Self::without_key(store, &origin, current).with_retired(retired))
     }
 
+    /// Whether this ledger still leads ([`PgStore::still_leading`]: one query): a leader
+    /// checks it every so often, so that a lost connection or a successor is noticed
+    /// without waiting for an append to fail.
+    #[must_use]
+    pub fn is_leading(&self) -> bool {
+        self.store.still_leading()
+    }
+
     /// Whether the database connection is gone ([`PgStore::is_closed`]): a leader has then
     /// lost its leadership, and a follower its reads. Open the ledger again.
     #[must_use]

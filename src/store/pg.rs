@@ -261,6 +261,20 @@ impl PgStore {
         }
     }
 
+    /// Whether this store still leads the log: its connection is alive and the epoch in
+    /// the database is the one it took (one small query). `false` for a store opened
+    /// without [`PgStore::lead`].
+    #[must_use]
+    pub fn still_leading(&self) -> bool {
+        let mut g = self.lock();
+        let Some(mine) = g.epoch else {
+            return false;
+        };
+        g.client
+            .query_one("SELECT epoch FROM warrant_meta WHERE id = 1", &[])
+            .is_ok_and(|row| row.get::<_, i64>(0) == mine)
+    }
+
     /// Whether the connection to the database is gone (the server restarted or ended this
     /// session): the store then fails every operation, and a leader has lost its lock.
     /// Open a new one.

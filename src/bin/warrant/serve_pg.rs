@@ -24,7 +24,7 @@ use crate::serve_cmd::{self, ServeOptions};
 /// How long one attempt at the leadership waits for the lock before the follower checks
 /// its own health and the stop signal again.
 const LEAD_ATTEMPT: Duration = Duration::from_millis(250);
-/// How often a leader checks that its database connection (hence its lock) is alive.
+/// How often a leader checks that it still leads (its connection alive, its epoch current).
 const HEALTH_CHECK: Duration = Duration::from_millis(100);
 
 /// What every phase needs.
@@ -115,11 +115,13 @@ impl Serving<'_> {
             leader.size(),
             started.elapsed().as_millis()
         );
-        while !self.stopping() && !leader.is_disconnected() {
+        while !self.stopping() && leader.is_leading() {
             std::thread::sleep(HEALTH_CHECK);
         }
         if !self.stopping() {
-            eprintln!("lost the database connection: following again");
+            eprintln!(
+                "no longer leading (the database connection, or the epoch, is lost): following again"
+            );
         }
         handle.shutdown();
         Ok(())
