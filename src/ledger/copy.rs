@@ -50,7 +50,15 @@ impl<S: Storage> Ledger<S> {
                 .map(|i| self.store.entry(i))
                 .collect::<Result<Vec<_>, _>>()?;
             let batch = self.new_entries(next, &bytes)?;
-            to.append(&batch)?;
+            let first = to.append(&batch)?;
+            // Read back while the original bytes are in hand: each entry is read from the
+            // source once, and a destination that does not return what it was given is
+            // caught here.
+            for (index, original) in (first..).zip(&bytes) {
+                if to.entry(index)? != *original {
+                    return Err(LedgerError::CopyDiffers(format!("entry {index}")));
+                }
+            }
             next = end;
         }
         let sizes = self.store.checkpoint_sizes()?;
@@ -90,18 +98,14 @@ impl<S: Storage> Ledger<S> {
             .collect()
     }
 
-    /// Both stores hold the same entries and tree, and every stored checkpoint identically, each
-    /// opening under this log's keys and signing the root both trees have at its size.
+    /// Both stores hold the same tree (the entries were compared as they were copied), and
+    /// every stored checkpoint identically, each opening under this log's keys and signing
+    /// the root both trees have at its size.
     fn check_copy<T: Storage>(&self, to: &T, sizes: &[u64]) -> Result<(), LedgerError> {
         let size = self.size();
         let differs = |what: String| LedgerError::CopyDiffers(what);
         if to.size() != size {
             return Err(differs(format!("{} entries, not {size}", to.size())));
-        }
-        for index in 0..size {
-            if to.entry(index)? != self.store.entry(index)? {
-                return Err(differs(format!("entry {index}")));
-            }
         }
         for &at in sizes {
             let (ours, theirs) = (self.store.checkpoint(at)?, to.checkpoint(at)?);
