@@ -8,6 +8,8 @@
 mod common;
 #[path = "common/pg.rs"]
 mod pg;
+#[path = "common/served.rs"]
+mod served;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, BufReader};
@@ -17,15 +19,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use common::{signal_body, test_key};
 use warrant_ledger::checkpoint::{NoteSigner, NoteVerifier, open_checkpoint};
 use warrant_ledger::client::{Client, ClientConfig};
-use warrant_ledger::envelope::EmitterChain;
-use warrant_ledger::event::{Assurance, TaskId, Timestamp, WorkloadId};
 use warrant_ledger::ledger::{Ledger, LedgerError};
 use warrant_ledger::merkle::{ConsistencyProof, HashProfile, TreeHead, verify_consistency};
 use warrant_ledger::store::Storage as _;
-use warrant_ledger::trust::public_key_base64;
 
 const ORIGIN: &str = "example.com/replicated";
 
@@ -43,43 +41,9 @@ fn run_ok(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// `warrant init` a SHA-256 ledger in `dir` whose trust policy accepts the test key.
+/// `warrant init` a served ledger under [`ORIGIN`].
 fn init(dir: &Path) -> NoteVerifier {
-    run_ok(&[
-        "init",
-        "--origin",
-        ORIGIN,
-        "--hash",
-        "sha256",
-        dir.to_str().expect("utf-8"),
-    ]);
-    let pk = public_key_base64(&test_key().verifying_key());
-    let mut trust = std::fs::read_to_string(dir.join("trust.toml")).expect("trust");
-    trust.push_str(&format!(
-        "\n[[emitters]]\nworkload = \"spiffe://bank.example/gateway\"\nassurance = \"enforced\"\nkinds = [\"TrustSignal\"]\nkeys = [{{ public_key = \"{pk}\" }}]\n"
-    ));
-    std::fs::write(dir.join("trust.toml"), trust).expect("write trust");
-    let key = std::fs::read_to_string(dir.join("log.key")).expect("log.key");
-    NoteSigner::parse(key.trim()).expect("key").verifier()
-}
-
-/// `n` events over `tasks` tasks, stamped now.
-fn fresh_events(n: usize, tasks: usize) -> Vec<Vec<u8>> {
-    let w = WorkloadId::new("spiffe://bank.example/gateway").expect("id");
-    let mut chains: Vec<_> = (0..tasks)
-        .map(|_| {
-            EmitterChain::for_task(test_key(), w.clone(), TaskId::new_v7(), Assurance::Enforced)
-        })
-        .collect();
-    let now = Timestamp::now();
-    (0..n)
-        .map(|i| {
-            chains[i % tasks]
-                .emit(signal_body(i as u64), now, vec![])
-                .expect("sign")
-                .into_bytes()
-        })
-        .collect()
+    served::init_served(dir, ORIGIN)
 }
 
 /// A `warrant serve --store` process: its address, and its standard error's lines.
@@ -259,12 +223,16 @@ fn the_leader_killed_under_load_is_replaced_with_nothing_lost_and_no_fork() {
     let second = serve(dir.path(), &url);
     second.wait_for("following", Duration::from_secs(30));
     // The follower refuses writes, it does not take them.
-    let one = fresh_events(1, 1);
+    let one = served::fresh_events(1, 1);
     let refused = impatient(&second.addr).submit(&[&one[0]]);
     assert!(format!("{refused:?}").contains("not_leader"), "{refused:?}");
     let servers = vec![first.addr.clone(), second.addr.clone()];
 
-    let load = Load::start(fresh_events(CLIENTS * PER_CLIENT, 24), CLIENTS, &servers);
+    let load = Load::start(
+        served::fresh_events(CLIENTS * PER_CLIENT, 24),
+        CLIENTS,
+        &servers,
+    );
     // Every checkpoint either server serves, before and after the failover.
     let done = Arc::new(AtomicBool::new(false));
     let notes = Arc::new(Mutex::new(BTreeMap::new()));
@@ -396,7 +364,7 @@ fn a_database_restarted_under_load_loses_nothing_acknowledged() {
     let server = serve(dir.path(), &url);
     server.wait_for("leading at 0 entries", Duration::from_secs(30));
     let load = Load::start(
-        fresh_events(CLIENTS * PER_CLIENT, 10),
+        served::fresh_events(CLIENTS * PER_CLIENT, 10),
         CLIENTS,
         std::slice::from_ref(&server.addr),
     );
@@ -562,7 +530,7 @@ fn a_leader_whose_epoch_was_taken_steps_down() {
         .expect("a successor's epoch");
     server.wait_for("no longer leading", Duration::from_secs(30));
     server.wait_for("leading at 0 entries", Duration::from_secs(30));
-    let evs = fresh_events(3, 1);
+    let evs = served::fresh_events(3, 1);
     let refs: Vec<&[u8]> = evs.iter().map(Vec::as_slice).collect();
     assert_eq!(
         submit_anywhere(std::slice::from_ref(&server.addr), &refs),

@@ -5,6 +5,8 @@
 #![cfg(feature = "cli")]
 
 mod common;
+#[path = "common/served.rs"]
+mod served;
 
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;
@@ -13,14 +15,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{signal_body, test_key};
-use warrant_ledger::checkpoint::{NoteSigner, NoteVerifier, open_checkpoint};
+use warrant_ledger::checkpoint::{NoteVerifier, open_checkpoint};
 use warrant_ledger::client::{Client, ClientConfig};
-use warrant_ledger::envelope::EmitterChain;
-use warrant_ledger::event::{Assurance, TaskId, Timestamp, WorkloadId};
 use warrant_ledger::ledger::Ledger;
 use warrant_ledger::merkle::{Hash, HashProfile, InclusionProof, verify_inclusion};
-use warrant_ledger::trust::public_key_base64;
 
 const ORIGIN: &str = "example.com/served";
 
@@ -28,43 +26,9 @@ fn warrant() -> Command {
     Command::new(env!("CARGO_BIN_EXE_warrant"))
 }
 
-/// `warrant init` a SHA-256 ledger whose trust policy accepts the test key as a gateway.
+/// `warrant init` a served ledger under [`ORIGIN`].
 fn init(dir: &Path) -> NoteVerifier {
-    let status = warrant()
-        .args(["init", "--origin", ORIGIN, "--hash", "sha256"])
-        .arg(dir)
-        .stdout(Stdio::null())
-        .status()
-        .expect("init");
-    assert!(status.success());
-    let pk = public_key_base64(&test_key().verifying_key());
-    let mut trust = std::fs::read_to_string(dir.join("trust.toml")).expect("trust");
-    trust.push_str(&format!(
-        "\n[[emitters]]\nworkload = \"spiffe://bank.example/gateway\"\nassurance = \"enforced\"\nkinds = [\"TrustSignal\"]\nkeys = [{{ public_key = \"{pk}\" }}]\n"
-    ));
-    std::fs::write(dir.join("trust.toml"), trust).expect("write trust");
-    let key = std::fs::read_to_string(dir.join("log.key")).expect("log.key");
-    NoteSigner::parse(key.trim()).expect("key").verifier()
-}
-
-/// `n` events over `tasks` tasks, stamped now (a served ledger refuses times before its
-/// creation).
-fn fresh_events(n: usize, tasks: usize) -> Vec<Vec<u8>> {
-    let w = WorkloadId::new("spiffe://bank.example/gateway").expect("id");
-    let mut chains: Vec<_> = (0..tasks)
-        .map(|_| {
-            EmitterChain::for_task(test_key(), w.clone(), TaskId::new_v7(), Assurance::Enforced)
-        })
-        .collect();
-    let now = Timestamp::now();
-    (0..n)
-        .map(|i| {
-            chains[i % tasks]
-                .emit(signal_body(i as u64), now, vec![])
-                .expect("sign")
-                .into_bytes()
-        })
-        .collect()
+    served::init_served(dir, ORIGIN)
 }
 
 /// Starts `warrant serve` on `listen`; the child, and the address it reports listening on
@@ -142,7 +106,7 @@ fn a_killed_server_loses_no_acknowledged_event_and_retries_converge() {
     const PER_CLIENT: usize = 5_000;
     let dir = tempfile::tempdir().expect("tempdir");
     let verifier = init(dir.path());
-    let evs = Arc::new(fresh_events(CLIENTS * PER_CLIENT, 32));
+    let evs = Arc::new(served::fresh_events(CLIENTS * PER_CLIENT, 32));
     let (server, addr) = serve(dir.path(), "127.0.0.1:0");
     let acknowledged = Arc::new(AtomicUsize::new(0));
     let answers = Arc::new(Mutex::new(Vec::new()));
@@ -217,7 +181,7 @@ fn read_only_commands_beside_a_serving_writer_prove_against_its_checkpoints() {
     const TOTAL: usize = 100_000;
     let dir = tempfile::tempdir().expect("tempdir");
     let verifier = init(dir.path());
-    let evs = Arc::new(fresh_events(TOTAL, 64));
+    let evs = Arc::new(served::fresh_events(TOTAL, 64));
     let (server, addr) = serve(dir.path(), "127.0.0.1:0");
     let loader = {
         let (evs, addr) = (Arc::clone(&evs), addr.clone());
