@@ -98,6 +98,7 @@ fn trust_document(log: &NoteSigner, components: &[&Component]) -> TrustDocument 
                 issuers: vec!["https://idp.bank.example".into()],
                 ids: vec!["*@bank.example".into()],
                 exclude: vec![],
+                case_sensitive_issuers: vec![],
             }),
             ..GovernanceEntry::default()
         },

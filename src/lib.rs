@@ -203,6 +203,7 @@ mod encoding;
 pub mod envelope;
 pub mod event;
 pub mod gate;
+mod governance;
 #[doc(hidden)]
 pub mod internals;
 #[doc(hidden)]

@@ -91,7 +91,7 @@ fn task_events(policy: &VerifiedEvent) -> (TaskId, Vec<VerifiedEvent>) {
         credentials_open: vec![],
     });
     let closed = front
-        .emit(close, ts(t + 8), vec![r(&revoked)])
+        .emit(close, ts(t + 40_000), vec![r(&revoked)])
         .expect("closed");
     (
         task,

@@ -162,7 +162,7 @@ fn ledger_commands_end_to_end() {
 /// `expect`: the check the gate blocked its action for, and the check its audit still fails.
 fn demo_as_expected(
     extra: &[&str],
-    expect: fn(Scenario) -> (Option<&'static str>, Option<&'static str>),
+    expect: fn(Scenario) -> (Option<&'static str>, &'static [&'static str]),
 ) {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("demo");
@@ -193,8 +193,15 @@ fn demo_as_expected(
             at += 1;
         }
         match failing {
-            None => assert_eq!(words[at], "PASS", "{scenario:?}: {line}"),
-            Some(id) => assert_eq!(words[at..at + 2], ["FAIL", id], "{scenario:?}: {line}"),
+            [] => assert_eq!(words[at], "PASS", "{scenario:?}: {line}"),
+            ids => {
+                assert_eq!(words[at], "FAIL", "{scenario:?}: {line}");
+                assert_eq!(
+                    words[at + 1..at + 1 + ids.len()],
+                    *ids,
+                    "{scenario:?}: {line}"
+                );
+            }
         }
     }
     for want in [
@@ -237,7 +244,7 @@ fn demo_as_expected(
     // and the tampered copy fail.
     let passing = 1 + Scenario::ALL
         .iter()
-        .filter(|s| expect(**s).1.is_none())
+        .filter(|s| expect(**s).1.is_empty())
         .count();
     let count = |code| codes.iter().filter(|c| **c == Some(code)).count();
     assert_eq!(count(0), passing, "{codes:?}");

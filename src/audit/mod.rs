@@ -8,18 +8,21 @@
 //! Integrity checks A1–A5 come first; the governance-chain checks B1–B11 run on the events
 //! that A1 verified.
 
-pub(crate) mod governance;
 mod integrity;
 mod logtime;
 mod story;
 
 pub use story::StoryLine;
 
+pub(crate) use crate::governance::check;
+pub use crate::governance::{Check, Status};
+
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::{BundleError, BundleRef};
 use crate::envelope::VerifiedEvent;
-use crate::event::{ActionOutcome, EventId, TaskId};
+use crate::event::{ActionOutcome, TaskId};
+use crate::governance;
 use crate::trust::TrustPolicy;
 
 /// Every check the auditor runs, in report order, with what it asks in a few words
@@ -60,37 +63,6 @@ pub const CHECKS: [(&str, &str); 16] = [
     ("B10", "the task closed and no credential outlived it"),
     ("B11", "every override has its post-hoc approval"),
 ];
-
-/// The outcome of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub enum Status {
-    /// The check holds.
-    #[serde(rename = "pass")]
-    Pass,
-    /// The check fails: the verdict fails.
-    #[serde(rename = "fail")]
-    Fail,
-    /// Something is worth a look but does not fail the verdict.
-    #[serde(rename = "warn")]
-    Warn,
-    /// Nothing in the bundle to check.
-    #[serde(rename = "n/a")]
-    NotApplicable,
-}
-
-/// One check's result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Check {
-    /// The check id, e.g. `A1`.
-    pub id: String,
-    /// Its outcome.
-    pub status: Status,
-    /// Events that justify it (hyphenated UUIDs).
-    pub events: Vec<String>,
-    /// One line saying why.
-    pub reason: String,
-}
 
 /// The overall verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,35 +160,12 @@ impl Report {
     }
 }
 
-impl core::fmt::Display for Status {
-    /// `pass`, `FAIL`, `warn` or `n/a`: a failure stands out in a list.
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
-            Self::Pass => "pass",
-            Self::Fail => "FAIL",
-            Self::Warn => "warn",
-            Self::NotApplicable => "n/a",
-        })
-    }
-}
-
 impl core::fmt::Display for Verdict {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(match self {
             Self::Pass => "PASS",
             Self::Fail => "FAIL",
         })
-    }
-}
-
-impl core::fmt::Display for Check {
-    /// `B5 FAIL credential cred-1 was issued after the action (events: …)`.
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{:<3} {:<4} {}", self.id, self.status, self.reason)?;
-        if !self.events.is_empty() {
-            write!(f, " (events: {})", self.events.join(", "))?;
-        }
-        Ok(())
     }
 }
 
@@ -245,20 +194,6 @@ pub enum AuditError {
 
 /// A verified event as the auditor holds it: its envelope stays in the bundle's bytes.
 pub(crate) type Audited<'a> = VerifiedEvent<&'a [u8]>;
-
-pub(crate) fn check(
-    id: &str,
-    status: Status,
-    events: &[EventId],
-    reason: impl Into<String>,
-) -> Check {
-    Check {
-        id: id.to_owned(),
-        status,
-        events: events.iter().map(ToString::to_string).collect(),
-        reason: reason.into(),
-    }
-}
 
 /// Audits a bundle: decodes it strictly, then runs every check against the trust policy and
 /// the checkpoints the auditor already holds (signed notes of the same log).

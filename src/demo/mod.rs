@@ -138,6 +138,7 @@ impl Deployment {
                 issuers: vec![IDP.to_owned()],
                 ids: vec!["*@bank.example".to_owned()],
                 exclude: vec!["*-bot@bank.example".to_owned(), "svc-*".to_owned()],
+                case_sensitive_issuers: Vec::new(),
             }),
             ..GovernanceEntry::default()
         };

@@ -1,12 +1,12 @@
 //! Judging a request: the action the request describes, judged by the auditor's rules
-//! (`audit::governance::Judge`) on the events of its task logged so far.
+//! (`governance::Judge`) on the events of its task logged so far.
 
 use super::state::LiveState;
 use super::{ActionRequest, Admission, Denial, GateError};
-use crate::audit::governance::{Breach, Judge, Task};
 use crate::event::{
     ActionExecuted, ActionOutcome, Digest, EventError, EventId, EventRef, is_valid_id,
 };
+use crate::governance::{Breach, Judge, Task};
 use crate::trust::Governance;
 
 /// What the gate knows of a task it does not follow.
@@ -135,7 +135,7 @@ fn find_approval(
     judge: &Judge<'_, '_>,
     index: u64,
     action: &ActionExecuted,
-    spent: &crate::audit::governance::Spent,
+    spent: &crate::governance::Spent,
 ) -> Option<(EventRef, Vec<Breach>)> {
     let mut candidate = action.clone();
     t.granted_approvals().into_iter().find_map(|r| {

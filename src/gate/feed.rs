@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 
 use super::state::{Held, LiveTask};
 use super::{DueCause, DueRevocation};
-use crate::audit::governance::{concerns, reports_holder_compromised};
 use crate::event::{Body, CredentialIssued, EventRef, TaskId, Timestamp};
+use crate::governance::{concerns, reports_holder_compromised};
 
 /// A credential issued in a followed task and not revoked.
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@
 //! A ledger keeps, for each open task, the events the governance rules need, updated as
 //! events are appended ([`crate::ledger::Ledger::admit`],
 //! [`crate::ledger::Ledger::due_revocations`]). The gate judges a request with the auditor's
-//! own rules (one implementation, in `audit::governance`), on the events logged so far: it
+//! own rules (one implementation, in `governance`), on the events logged so far: it
 //! allows exactly what the auditor, given the same events, would find no fault with. What
 //! it cannot know yet (a revocation logged later but dated earlier, whether the task will
 //! close) is in `docs/gate.md`.

@@ -12,8 +12,8 @@
 use std::collections::HashMap;
 
 use super::feed::Credentials;
-use crate::audit::governance::{At, Logged, Spent, Task, spend};
 use crate::event::{ActionOutcome, Body, Digest, Event, EventId, TaskId, Timestamp};
+use crate::governance::{At, Logged, Spent, Task, spend};
 use crate::trust::Governance;
 
 /// An event held for the gate.

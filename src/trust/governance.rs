@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::PolicyError;
+use super::identity::{self, canonical};
 use crate::event::{Level, spiffe_trust_domain};
 
 /// The `[governance]` table of a trust policy file. Every field is optional; what is left
@@ -48,6 +49,10 @@ pub struct HumansEntry {
     /// Patterns of ids that are not people although they match `ids` (service accounts).
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// Identity providers whose ids are case-sensitive (ids of every other issuer are
+    /// compared with their case folded).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub case_sensitive_issuers: Vec<String>,
 }
 
 /// A partner's trust domain and the scopes its workloads may be delegated.
@@ -206,8 +211,10 @@ impl TierProfile {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct HumanRules {
     issuers: BTreeSet<String>,
+    /// Patterns in canonical form (NFKC, case folded), matched against canonical ids.
     ids: Vec<String>,
     exclude: Vec<String>,
+    case_sensitive: BTreeSet<String>,
 }
 
 /// The validated governance settings.
@@ -293,10 +300,12 @@ fn humans(e: &HumansEntry) -> Result<HumanRules, PolicyError> {
     if e.ids.iter().any(|p| p.starts_with("spiffe://")) {
         return Err(PolicyError::Humans("a human id pattern names a SPIFFE id"));
     }
+    let fold = |patterns: &[String]| patterns.iter().map(|p| canonical(p, true)).collect();
     Ok(HumanRules {
         issuers: e.issuers.iter().cloned().collect(),
-        ids: e.ids.clone(),
-        exclude: e.exclude.clone(),
+        ids: fold(&e.ids),
+        exclude: fold(&e.exclude),
+        case_sensitive: e.case_sensitive_issuers.iter().cloned().collect(),
     })
 }
 
@@ -371,17 +380,54 @@ impl Governance {
     }
 
     /// Whether `id`, authenticated by `issuer` where the event records one, is a person by
-    /// the policy's identity rules. A SPIFFE id never is.
+    /// the policy's identity rules. A SPIFFE id never is, nor an id with invisible or control
+    /// characters, white space or mixed scripts. Patterns match the id's canonical form
+    /// (NFKC, case folded), so no spelling of an excluded id escapes its exclusion.
     #[must_use]
     pub fn is_human(&self, id: &str, issuer: Option<&str>) -> bool {
         let Some(h) = &self.humans else {
             return false;
         };
         let issuer_ok = issuer.is_none_or(|i| h.issuers.is_empty() || h.issuers.contains(i));
-        !id.starts_with("spiffe://")
+        let folded = canonical(id, true);
+        !folded.starts_with("spiffe://")
             && issuer_ok
-            && h.ids.iter().any(|p| glob_match(p, id))
-            && !h.exclude.iter().any(|p| glob_match(p, id))
+            && identity::unacceptable(id).is_none()
+            && h.ids.iter().any(|p| glob_match(p, &folded))
+            && !h.exclude.iter().any(|p| glob_match(p, &folded))
+    }
+
+    /// Why `id` is not a person's by the identity rules' character policy, if it is not
+    /// (`docs/trust-policy.md`, "Identity rules").
+    #[must_use]
+    pub fn identity_problem(&self, id: &str) -> Option<&'static str> {
+        identity::unacceptable(id)
+    }
+
+    /// Whether `a` and `b` name the same identity, as issued by `issuer` (where equality
+    /// grants something: compared in canonical form, case folded unless the issuer is listed
+    /// as case-sensitive).
+    #[must_use]
+    pub fn same_identity(&self, a: &str, b: &str, issuer: Option<&str>) -> bool {
+        let fold = self
+            .humans
+            .as_ref()
+            .is_none_or(|h| issuer.is_none_or(|i| !h.case_sensitive.contains(i)));
+        a == b || canonical(a, fold) == canonical(b, fold)
+    }
+
+    /// The key under which ids are possibly one person (where a difference grants
+    /// something: separation of duties, quorum): equal for ids that differ in case, width,
+    /// compatibility forms or confusable letters.
+    #[must_use]
+    pub fn person_key(&self, id: &str) -> String {
+        identity::person_key(id)
+    }
+
+    /// Whether `a` and `b` are possibly one person ([`Governance::person_key`]).
+    #[must_use]
+    pub fn maybe_same_person(&self, a: &str, b: &str) -> bool {
+        a == b || identity::person_key(a) == identity::person_key(b)
     }
 
     /// Whether a trust domain is the deployment's own.
@@ -508,6 +554,7 @@ mod tests {
                 issuers: vec!["https://idp.bank.example".into()],
                 ids: vec!["*@bank.example".into()],
                 exclude: vec!["*-bot@bank.example".into()],
+                case_sensitive_issuers: vec![],
             }),
             ..GovernanceEntry::default()
         };
@@ -517,5 +564,38 @@ mod tests {
         assert!(!g.is_human("payments-bot@bank.example", None));
         assert!(!g.is_human("alice@bank.example", Some("https://idp.evil.example")));
         assert!(!g.is_human("spiffe://bank.example/x@bank.example", None));
+        // Every spelling of an excluded id is excluded; no invisible character hides it.
+        assert!(!g.is_human("Payments-BOT@bank.example", None));
+        assert!(!g.is_human("payments-ｂｏｔ@bank.example", None));
+        assert!(!g.is_human("payments-b\u{200B}ot@bank.example", None));
+        assert!(!g.is_human("SPIFFE://bank.example/x@bank.example", None));
+        assert!(g.is_human("Alice@Bank.Example", None));
+        assert!(!g.is_human("аlice@bank.example", None), "mixed scripts");
+    }
+
+    #[test]
+    fn identities_compare_canonically_and_persons_by_skeleton() {
+        let entry = GovernanceEntry {
+            humans: Some(HumansEntry {
+                issuers: vec![],
+                ids: vec!["*".into()],
+                exclude: vec![],
+                case_sensitive_issuers: vec!["https://ldap.bank.example".into()],
+            }),
+            ..GovernanceEntry::default()
+        };
+        let g = Governance::from_entry(&entry, BTreeSet::new()).expect("valid");
+        assert!(g.same_identity("Alice@bank.example", "alice@bank.example", None));
+        assert!(g.same_identity("alice", "ALICE", Some("https://idp.bank.example")));
+        assert!(!g.same_identity("alice", "ALICE", Some("https://ldap.bank.example")));
+        assert!(
+            !g.same_identity("аlice", "alice", None),
+            "a confusable is not the same id"
+        );
+        assert!(
+            g.maybe_same_person("аlice", "ALICE"),
+            "but possibly the same person"
+        );
+        assert!(!g.maybe_same_person("alice", "bob"));
     }
 }

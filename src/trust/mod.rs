@@ -6,6 +6,7 @@
 
 mod file;
 mod governance;
+pub(crate) mod identity;
 mod witnesses;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -297,11 +297,14 @@ impl Story {
     /// The deployment's trust policy (its log pinned under a fresh key: what matters to the
     /// gate is its governance section).
     pub(crate) fn trust(&self) -> TrustPolicy {
+        TrustPolicy::try_from(self.trust_document()).expect("trust")
+    }
+
+    /// The deployment's trust document (its log pinned under a fresh key).
+    pub(crate) fn trust_document(&self) -> TrustDocument {
         let log_key = NoteSigner::generate(ORIGIN).expect("log key");
-        let doc = self
-            .dep
-            .trust_document(ORIGIN, "blake3", &log_key.verifier().to_string());
-        TrustPolicy::try_from(doc).expect("trust")
+        self.dep
+            .trust_document(ORIGIN, "blake3", &log_key.verifier().to_string())
     }
 
     /// The story's task.
@@ -358,7 +361,13 @@ impl Story {
             // action. What it does not hold: the events of a task it does not follow (one
             // that does not start with its intent, B1; one closed and done, B10), for which
             // it names that one rule.
-            let known = (extra == ["B5"] && subset && self.revoked_later_with_effect_before(id))
+            // Likewise a trust signal logged after the action but dated before it.
+            let later = |check: &str| match check {
+                "B5" => self.revoked_later_with_effect_before(id),
+                "B9" => self.signalled_later_dated_before(id),
+                _ => false,
+            };
+            let known = (!extra.is_empty() && extra.iter().all(|c| later(c)) && subset)
                 || ((gate == ["B1"] || gate == ["B10"]) && subset);
             assert!(
                 known,
@@ -366,6 +375,19 @@ impl Story {
                 judged.breaks
             );
         }
+    }
+
+    /// Whether a trust signal logged after action `id` is dated no later than its start.
+    fn signalled_later_dated_before(&self, id: EventId) -> bool {
+        let Some(pos) = self.events.iter().position(|e| e.event().id == id) else {
+            return false;
+        };
+        let Body::ActionExecuted(a) = &self.events[pos].event().body else {
+            return false;
+        };
+        self.events[pos + 1..].iter().any(|e| {
+            matches!(e.event().body, Body::TrustSignal(_)) && e.event().time <= a.started_at
+        })
     }
 
     /// Whether the credential of action `id` has a revocation logged after the action that
@@ -483,6 +505,8 @@ pub(crate) fn two_hops(hop: impl Fn(&mut DelegationGranted)) -> Story {
                 d.scope = s(&[ACTION]);
             }
             Body::ActionExecuted(a) => a.actor_chain = s(&[HUMAN, ORCHESTRATOR, AGENT]),
+            // The decision is asked for the chain that acts.
+            Body::PolicyDecision(d) => d.request.actor_chain = s(&[HUMAN, ORCHESTRATOR, AGENT]),
             _ => {}
         },
         &mut |step, s| {

@@ -64,7 +64,7 @@ fn as_expected(scenario: Scenario, report: &Report, no_gate: bool) -> bool {
         None => blocked_by(report).is_empty(),
         Some(id) => blocked_by(report).iter().any(|c| c == id),
     };
-    blocked_ok && report.failed() == failing.into_iter().collect::<Vec<_>>()
+    blocked_ok && report.failed() == failing
 }
 
 /// The deployment's keys, its ledger (created at `created`), the witnesses' keys and the

@@ -1,9 +1,10 @@
 //! B5 (the credential an action used), B9 (trust signals revoke what they concern) and B10
 //! (the task closed and no credential outlived it).
 
-use super::{At, Finding, Task, covering, first_action, subset, verdict};
-use crate::audit::{Check, Status, check};
+use super::{At, Finding, Task, binding, first_action, subset, verdict};
+use super::{Check, Status, check};
 use crate::event::*;
+use crate::trust::identity;
 
 /// The allow decision of this task, logged before it, that credential `c` was issued under.
 fn issuing_decision<'a>(t: &Task<'a>, c: At<'_, CredentialIssued>) -> Option<&'a PolicyDecision> {
@@ -21,20 +22,16 @@ fn delegated_instance(t: &Task<'_>, holder: &Holder, before: u64) -> bool {
         .any(|d| d.index < before && d.body.delegatee.instance == holder.instance)
 }
 
-/// The longest lifetime allowed a credential issued under `issuing` and used under the
-/// action's covering decision: each decision's cap, or where it sets none the task tier's,
-/// and the smaller of the two (`None`: unbounded).
-fn ttl_cap(
-    t: &Task<'_>,
-    issuing: &PolicyDecision,
-    covering: Option<&PolicyDecision>,
-) -> Option<u64> {
+/// The longest lifetime allowed a credential issued under `issuing` and used under
+/// `binding` (every decision binding the action): each decision's cap, or where it sets
+/// none the task tier's, and the smallest of them (`None`: unbounded).
+fn ttl_cap(t: &Task<'_>, issuing: &PolicyDecision, binding: &[&PolicyDecision]) -> Option<u64> {
     let tier = t.tier().max_credential_ttl_ms;
     let cap = |d: &PolicyDecision| d.obligations.max_credential_ttl_ms.or(tier);
-    match (cap(issuing), covering.and_then(cap)) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
+    std::iter::once(issuing)
+        .chain(binding.iter().copied())
+        .filter_map(cap)
+        .min()
 }
 
 /// Why the credential cannot have been alive, and this holder's, when action `a` started.
@@ -97,7 +94,8 @@ fn grant_problem(
     if !subset(&cred.scopes, &issuing.obligations.granted_scope) {
         return Some("carries scopes the decision it was issued under did not grant".to_owned());
     }
-    let cap = ttl_cap(t, issuing, covering(t, index, a).map(|d| d.body))?;
+    let binding: Vec<&PolicyDecision> = binding(t, index, a).iter().map(|d| d.body).collect();
+    let cap = ttl_cap(t, issuing, &binding)?;
     let lifetime = cred.expires_at.millis_since(cred.not_before);
     (lifetime > cap).then(|| {
         format!(
@@ -126,24 +124,134 @@ pub(super) fn b5_action(t: &Task<'_>, index: u64, a: &ActionExecuted) -> Option<
     ))
 }
 
+/// Why issuance `c` exceeds its grant, used or not (an agent can present a token outside
+/// the gateway): its id was issued before; it was not issued under an allow decision of
+/// this task, made and logged before it and still valid then; to the workload that decision
+/// was asked for, at an instance a delegation names; within the scopes it granted and the
+/// lifetime it (or the tier) allows; and after the granted approval the decision or the tier
+/// requires.
+fn issuance_problem(t: &Task<'_>, c: At<'_, CredentialIssued>) -> Option<String> {
+    let (body, cred) = (c.body, &c.body.credential);
+    if t.credential_by_id
+        .get(cred.id.as_str())
+        .is_some_and(|first| first.index != c.index)
+    {
+        return Some("was issued twice: one id names one credential".to_owned());
+    }
+    let Some(d) = t
+        .find_body(&body.decision, Body::as_policy_decision)
+        .filter(|d| d.index < c.index && d.body.effect == Effect::Allow)
+    else {
+        return Some("was not issued under an allow decision of this task logged before it".into());
+    };
+    let why = if d.event.time > c.event.time {
+        "was issued before the decision it cites was made".to_owned()
+    } else if d.body.valid_until < c.event.time {
+        "was issued after the decision it cites had lapsed".to_owned()
+    } else if d.body.request.actor_chain.last() != Some(&body.holder.id.as_str().to_owned()) {
+        "was issued to a workload the decision it cites was not asked for".to_owned()
+    } else if !delegated_instance(t, &body.holder, c.index) {
+        "was issued to an instance of its holder that no earlier delegation names".to_owned()
+    } else if !subset(&cred.scopes, &d.body.obligations.granted_scope) {
+        "carries scopes the decision it was issued under did not grant".to_owned()
+    } else if let Some(cap) =
+        ttl_cap(t, d.body, &[]).filter(|cap| cred.expires_at.millis_since(cred.not_before) > *cap)
+    {
+        format!(
+            "lives {} s, longer than the {} s allowed (by its decision, or the tier)",
+            cred.expires_at.millis_since(cred.not_before) / 1000,
+            cap / 1000
+        )
+    } else if needs_approval(t, d.body) && !approved_before(t, c, d.body) {
+        "was issued without a granted approval of its decision, resolved before it".to_owned()
+    } else {
+        return None;
+    };
+    Some(why)
+}
+
+/// Whether a credential issued under decision `d` needs an approval first.
+fn needs_approval(t: &Task<'_>, d: &PolicyDecision) -> bool {
+    d.obligations.approval.is_some() || t.tier().approval
+}
+
+/// Whether issuance `c` cites a granted approval, logged and resolved before it, of an
+/// allow decision for the same action as `decision` (the one it was issued under, or one
+/// binding the same operation).
+fn approved_before(t: &Task<'_>, c: At<'_, CredentialIssued>, decision: &PolicyDecision) -> bool {
+    let Some(r) = c
+        .body
+        .approval
+        .as_ref()
+        .and_then(|r| t.find_body(r, Body::as_approval_resolved))
+    else {
+        return false;
+    };
+    let request = t.find_body(&r.body.request, Body::as_approval_requested);
+    r.index < c.index
+        && r.event.time <= c.event.time
+        && r.body.outcome == ApprovalOutcome::Granted
+        && request.is_some_and(|q| {
+            let approved = t.find_body(&q.body.decision, Body::as_policy_decision);
+            q.index < r.index
+                && approved.is_some_and(|d| {
+                    d.body.effect == Effect::Allow
+                        && d.body.request.action == decision.request.action
+                        && d.body.request.resources == decision.request.resources
+                })
+        })
+}
+
 pub(super) fn b5(t: &Task<'_>) -> Check {
-    let finding = first_action(t, |a| b5_action(t, a.index, a.body));
+    let issued = t.credentials.iter().find_map(|&c| {
+        issuance_problem(t, c).map(|why| {
+            let id = &c.body.credential.id;
+            (vec![c.event.id], format!("credential {id} {why}"))
+        })
+    });
+    let finding = issued.or_else(|| first_action(t, |a| b5_action(t, a.index, a.body)));
     verdict(
         "B5",
-        t.actions.len(),
+        t.actions.len() + t.credentials.len(),
         finding,
-        "every action used a live, unrevoked credential issued in this task to its acting instance, for the service called, within its grant and the allowed TTL",
+        "every credential was issued within its decision's grant (holder, scope, TTL, approval); every action used a live, unrevoked one issued in this task to its acting instance, for the service called",
         "no actions",
     )
 }
 
 /// Whether trust signal `s` concerns credential `c`: by its id, its holder (every instance,
 /// or the one the signal names), or the task's `principal` (a revoked session ends everything
-/// done for that human).
+/// done for that human), however the signal spells the human (possibly the same person, by
+/// the identity rules' person key: a signal errs towards concerning).
 pub(crate) fn concerns(principal: Option<&str>, s: &TrustSignal, c: &CredentialIssued) -> bool {
     let holder = c.holder.id.as_str() == s.subject
         && s.instance.as_ref().is_none_or(|i| *i == c.holder.instance);
-    c.credential.id == s.subject || holder || principal == Some(s.subject.as_str())
+    c.credential.id == s.subject || holder || about_human(principal, s)
+}
+
+/// Whether signal `s` is about the task's human.
+fn about_human(principal: Option<&str>, s: &TrustSignal) -> bool {
+    principal.is_some_and(|p| {
+        p == s.subject || identity::person_key(p) == identity::person_key(&s.subject)
+    })
+}
+
+/// Whether signal `s` ends the authority credential `c` would carry: the holder (the
+/// workload, or the instance it names) reported compromised, or the session of the task's
+/// human or of the holder revoked. No credential may be issued under that authority
+/// afterwards, whichever kind of signal ended it.
+pub(crate) fn ends_authority(
+    principal: Option<&str>,
+    s: &TrustSignal,
+    c: &CredentialIssued,
+) -> bool {
+    let holder = c.holder.id.as_str() == s.subject
+        && s.instance.as_ref().is_none_or(|i| *i == c.holder.instance);
+    match s.signal {
+        SignalType::WorkloadCompromised => holder,
+        SignalType::SessionRevoked => holder || about_human(principal, s),
+        _ => false,
+    }
 }
 
 /// Whether signal `s` reports the holder of credential `c` (the workload, or the instance
@@ -154,24 +262,22 @@ pub(crate) fn reports_holder_compromised(s: &TrustSignal, c: &CredentialIssued) 
         && s.instance.as_ref().is_none_or(|i| *i == c.holder.instance)
 }
 
-/// B9 for one action: it used no credential that a trust signal logged before it concerns
-/// (logged after the credential was issued), nor one issued to a workload already reported
-/// compromised.
+/// B9 for one action: it used no credential that a trust signal concerns, logged after the
+/// credential was issued and either logged before the action or dated no later than its
+/// start (a signal dated before an action taints it even when logged after it); nor one
+/// issued after a signal that ended its authority.
 pub(super) fn b9_action(t: &Task<'_>, index: u64, a: &ActionExecuted) -> Option<Finding> {
     let c = t.credential_by_id.get(a.credential_id.as_str())?;
-    let (s, why) = t
-        .signals
-        .iter()
-        .take_while(|s| s.index < index)
-        .find_map(|s| {
-            if s.index > c.index && concerns(t.principal(), s.body, c.body) {
-                Some((s, "was used after the trust signal"))
-            } else if s.index < c.index && reports_holder_compromised(s.body, c.body) {
-                Some((s, "was issued to a workload reported compromised"))
-            } else {
-                None
-            }
-        })?;
+    let (s, why) = t.signals.iter().find_map(|s| {
+        let before_action = s.index < index || s.event.time <= a.started_at;
+        if s.index > c.index && before_action && concerns(t.principal(), s.body, c.body) {
+            Some((s, "was used after the trust signal"))
+        } else if s.index < c.index && ends_authority(t.principal(), s.body, c.body) {
+            Some((s, "was issued after a trust signal ended its holder's authority (reported compromised, or a session revoked)"))
+        } else {
+            None
+        }
+    })?;
     Some((
         vec![s.event.id, c.event.id],
         format!("credential {} {why}", a.credential_id),
@@ -192,8 +298,8 @@ fn unanswered_signal(t: &Task<'_>) -> Option<Finding> {
                 (concerns(t.principal(), s.body, c.body) && live && !revoked)
                     .then_some("was not revoked after the trust signal")
             } else {
-                reports_holder_compromised(s.body, c.body)
-                    .then_some("was issued to a workload reported compromised")
+                ends_authority(t.principal(), s.body, c.body)
+                    .then_some("was issued after a trust signal ended its holder's authority (reported compromised, or a session revoked)")
             }?;
             Some((
                 vec![s.event.id, c.event.id],
@@ -245,9 +351,20 @@ pub(super) fn b10(t: &Task<'_>) -> Check {
         let why = "an action ran or a credential was issued after the task closed";
         return check("B10", Status::Fail, &[close.event.id, l.event.id], why);
     }
+    // An action that started after the close's time ran outside the task, wherever it is
+    // logged; the revocation grace is for the token service's latency, not the agent's.
+    let after = t
+        .actions
+        .iter()
+        .find(|a| a.body.started_at > close.event.time);
+    if let Some(a) = after {
+        let why = "an action started after the task closed";
+        return check("B10", Status::Fail, &[close.event.id, a.event.id], why);
+    }
+    // A revocation counts by when it takes effect, not by where it is logged: one logged
+    // before the close but effective long after it left the credential live.
     let grace_end = close.event.time.plus_ms(t.gov.revocation_grace_ms());
-    let ended_by_close =
-        |r: &At<'_, CredentialRevoked>| r.index < close.index || r.body.effective_at <= grace_end;
+    let ended_by_close = |r: &At<'_, CredentialRevoked>| r.body.effective_at <= grace_end;
     let outliving: Vec<EventId> = t
         .credentials
         .iter()

@@ -1,5 +1,8 @@
-//! Governance-chain checks B1–B11 (`docs/audit-checks.md`) over the verified events of one task, under
-//! the governance settings of the trust policy.
+//! The governance judge: checks B1–B11 (`docs/audit-checks.md`) over the verified events of
+//! one task, under the governance settings of the trust policy. The auditor runs them on a
+//! finished task (`crate::audit`); the runtime gate asks the same rules about one action
+//! before it runs (`crate::gate`). The attacker model they answer is in
+//! `docs/threat-model.md` ("Governance").
 //!
 //! Each check looks at the events A1 verified, in log order. A check with nothing to look at
 //! is "n/a"; one that finds a violation fails with the events that show it. The checks that
@@ -10,6 +13,7 @@
 mod action;
 mod actors;
 mod approval;
+mod check;
 mod credentials;
 mod intent;
 
@@ -19,7 +23,8 @@ pub(crate) use self::action::{Breach, Judge};
 pub(crate) use self::approval::{Spent, spend};
 pub(crate) use self::credentials::{concerns, reports_holder_compromised};
 
-use super::{Check, Status, check};
+pub(crate) use self::check::check;
+pub use self::check::{Check, Status};
 use crate::event::*;
 use crate::trust::{Governance, TierProfile};
 
@@ -71,6 +76,8 @@ pub(crate) struct Task<'a> {
     /// Delegations by delegatee, in log order.
     delegations_to: HashMap<&'a str, Vec<At<'a, DelegationGranted>>>,
     decisions: Vec<At<'a, PolicyDecision>>,
+    /// Decisions by the action they were asked for, in log order.
+    decisions_by_action: HashMap<&'a str, Vec<At<'a, PolicyDecision>>>,
     /// Actions that ran (whatever their outcome); blocked attempts are not actions.
     actions: Vec<At<'a, ActionExecuted>>,
     /// Attempts the runtime gate blocked: evidence, but no action (no credential used, no
@@ -111,13 +118,30 @@ impl<'a> Task<'a> {
         let delegations = of(&events, Body::as_delegation_granted);
         let mut hops: HashMap<Hop<'a>, Vec<_>> = HashMap::new();
         let mut delegations_to: HashMap<&str, Vec<_>> = HashMap::new();
+        let opened = of(&events, Body::as_task_opened).first().copied();
         for &d in &delegations {
-            let human = matches!(d.body.delegator, Delegator::Human { .. });
+            let (human, from) = match &d.body.delegator {
+                // A delegation from the task's human, however spelt, is keyed under the
+                // intent's spelling; another human's is keyed as written (and never found).
+                Delegator::Human { id } => match opened.map(|o| &o.body.principal) {
+                    Some(p) if gov.same_identity(id, &p.id, Some(&p.issuer)) => {
+                        (true, p.id.as_str())
+                    }
+                    _ => (true, id.as_str()),
+                },
+                Delegator::Workload { id } => (false, id.as_str()),
+            };
             let to = d.body.delegatee.id.as_str();
-            hops.entry((human, d.body.delegator.id(), to))
+            hops.entry((human, from, to)).or_default().push(d);
+            delegations_to.entry(to).or_default().push(d);
+        }
+        let decisions = of(&events, Body::as_policy_decision);
+        let mut decisions_by_action: HashMap<&str, Vec<_>> = HashMap::new();
+        for &d in &decisions {
+            decisions_by_action
+                .entry(d.body.request.action.as_str())
                 .or_default()
                 .push(d);
-            delegations_to.entry(to).or_default().push(d);
         }
         let credentials = of(&events, Body::as_credential_issued);
         let mut credential_by_id = HashMap::new();
@@ -139,9 +163,10 @@ impl<'a> Task<'a> {
         }
         Self {
             gov,
-            opened: of(&events, Body::as_task_opened).first().copied(),
+            opened,
             closed: of(&events, Body::as_task_closed).first().copied(),
-            decisions: of(&events, Body::as_policy_decision),
+            decisions,
+            decisions_by_action,
             actions: of(&events, Body::as_action_executed)
                 .into_iter()
                 .filter(|a| a.body.outcome != ActionOutcome::Blocked)
@@ -209,6 +234,27 @@ impl<'a> Task<'a> {
         self.opened.map(|o| o.body.principal.id.as_str())
     }
 
+    /// Whether `id` is the task's human principal, compared in canonical form under the
+    /// identity rules of the principal's identity provider.
+    fn is_principal(&self, id: &str) -> bool {
+        self.opened.is_some_and(|o| {
+            let p = &o.body.principal;
+            self.gov.same_identity(id, &p.id, Some(&p.issuer))
+        })
+    }
+
+    /// Whether two actor chains name the same actors: the human in canonical form, the
+    /// workloads exactly.
+    fn same_chain(&self, a: &[String], b: &[String]) -> bool {
+        a.len() == b.len()
+            && a.first().zip(b.first()).is_some_and(|(x, y)| {
+                self.opened.map_or(x == y, |o| {
+                    self.gov.same_identity(x, y, Some(&o.body.principal.issuer))
+                })
+            })
+            && a[1..] == b[1..]
+    }
+
     /// The tier profile of the task's risk tier (the strictest without an intent, which
     /// fails B1 anyway).
     fn tier(&self) -> &'a TierProfile {
@@ -230,6 +276,13 @@ impl<'a> Task<'a> {
         hops.get(&(from_human, from, to)).map_or(&[], Vec::as_slice)
     }
 
+    /// Decisions asked for `action`, in log order.
+    fn decisions_for(&self, action: &str) -> &[At<'a, PolicyDecision>] {
+        self.decisions_by_action
+            .get(action)
+            .map_or(&[], Vec::as_slice)
+    }
+
     /// Delegations to `workload`, in log order.
     fn delegations_to(&self, workload: &str) -> &[At<'a, DelegationGranted>] {
         self.delegations_to.get(workload).map_or(&[], Vec::as_slice)
@@ -248,7 +301,7 @@ impl<'a> Task<'a> {
 
 /// Each action and blocked attempt of the task, in log order, with the rules it breaks (an
 /// attempt judged as if it had run, without spending anything).
-pub(super) fn judge_actions<'a>(t: &Task<'a>) -> Vec<(At<'a, ActionExecuted>, Vec<Breach>)> {
+pub(crate) fn judge_actions<'a>(t: &Task<'a>) -> Vec<(At<'a, ActionExecuted>, Vec<Breach>)> {
     let judge = Judge::new(t);
     let mut all: Vec<At<'a, ActionExecuted>> =
         t.actions.iter().chain(&t.attempts).copied().collect();
@@ -320,7 +373,7 @@ const PARALLEL_MIN: usize = 4096;
 
 /// Runs B1–B11 (independent of each other), on all cores for a large task; the report lists
 /// them in order.
-pub(super) fn run(t: &Task<'_>) -> Vec<Check> {
+pub(crate) fn run(t: &Task<'_>) -> Vec<Check> {
     let mut done =
         crate::parallel::map_each(&CHECKS, t.events.len() >= PARALLEL_MIN, |(n, f)| (*n, f(t)));
     done.sort_by_key(|(n, _)| *n);
@@ -328,10 +381,10 @@ pub(super) fn run(t: &Task<'_>) -> Vec<Check> {
 }
 
 /// Why decision `d` does not cover action `a` (logged at `index`), if it does not: it must
-/// be logged before it, an allow, for the task's human principal and the same acting
-/// workload (a decision about one agent does not authorise another; the hops between may
-/// differ), the same action, covering its resources, made by the time the action started
-/// and still valid then.
+/// be logged before it, an allow, for the task's human principal and the same actor chain
+/// (the chain a decision was asked for is the chain that acts: a decision about one agent,
+/// or one path of delegation, does not authorise another), the same action, covering its
+/// resources, made by the time the action started and still valid then.
 fn decision_problem(
     t: &Task<'_>,
     d: At<'_, PolicyDecision>,
@@ -343,10 +396,10 @@ fn decision_problem(
         Some("was logged after the action")
     } else if b.effect != Effect::Allow {
         Some("is a deny")
-    } else if t.principal() != Some(b.request.principal.as_str()) {
+    } else if !t.is_principal(&b.request.principal) {
         Some("was asked for another human")
-    } else if b.request.actor_chain.last() != a.actor_chain.last() {
-        Some("is about another acting workload")
+    } else if !t.same_chain(&b.request.actor_chain, &a.actor_chain) {
+        Some("was asked for another actor chain")
     } else if b.request.action != a.operation.name {
         Some("is for another action")
     } else if !subset(&a.operation.resources, &b.request.resources) {
@@ -372,9 +425,47 @@ fn coverings<'a, 'x>(
         .filter(move |&d| decision_problem(t, d, index, a).is_none())
 }
 
-/// The first decision covering an action.
+/// The first decision covering an action, in log order (never in the order the action
+/// cites them: that order must not change the verdict).
 fn covering<'a>(t: &Task<'a>, index: u64, a: &ActionExecuted) -> Option<At<'a, PolicyDecision>> {
-    coverings(t, index, a).next()
+    coverings(t, index, a).min_by_key(|d| d.index)
+}
+
+/// Whether two resource lists share a resource (an empty list is about every resource).
+fn overlap(a: &[String], b: &[String]) -> bool {
+    a.is_empty() || b.is_empty() || a.iter().any(|r| b.contains(r))
+}
+
+/// Every allow decision of the task that binds action `a` (logged at `index`), cited or
+/// not, lapsed or not: logged before it, for the task's human and the same actor chain and
+/// action, on a resource the action touches. The action's obligations are the strictest of
+/// them all, so a looser decision obtained later for the same operation does not shed what
+/// an earlier one required, and the order of citations cannot matter.
+fn binding<'a>(t: &Task<'a>, index: u64, a: &ActionExecuted) -> Vec<At<'a, PolicyDecision>> {
+    t.decisions_for(&a.operation.name)
+        .iter()
+        .filter(|d| {
+            let r = &d.body.request;
+            d.index < index
+                && d.body.effect == Effect::Allow
+                && t.is_principal(&r.principal)
+                && t.same_chain(&r.actor_chain, &a.actor_chain)
+                && overlap(&a.operation.resources, &r.resources)
+        })
+        .copied()
+        .collect()
+}
+
+/// The scope the cited covering decisions all grant (their intersection, so that the order
+/// of citations cannot matter).
+fn granted_by_all(t: &Task<'_>, index: u64, a: &ActionExecuted) -> Option<Vec<String>> {
+    let mut all = coverings(t, index, a);
+    let first = all.next()?;
+    let mut grant = first.body.obligations.granted_scope.clone();
+    for d in all {
+        grant.retain(|s| d.body.obligations.granted_scope.contains(s));
+    }
+    Some(grant)
 }
 
 /// B3 for one action: why no decision covers it, if none does.
@@ -463,51 +554,120 @@ fn b4(t: &Task<'_>) -> Check {
     )
 }
 
-/// Deny decisions by (action, resource), in log order.
-type Denies<'a> = HashMap<(&'a str, &'a str), Vec<(u64, EventId)>>;
+/// The task's refusals, indexed: deny decisions by (action, resource), and denied approvals
+/// by the digest of the action they were asked for, each in log order.
+pub(crate) struct Denies<'a> {
+    decisions: HashMap<(&'a str, &'a str), Vec<(u64, EventId)>>,
+    approvals: HashMap<Digest, Vec<(u64, EventId)>>,
+}
 
 fn denies<'a>(t: &Task<'a>) -> Denies<'a> {
-    let mut denies: Denies<'a> = HashMap::new();
+    let mut decisions: HashMap<(&str, &str), Vec<_>> = HashMap::new();
     for d in t.decisions.iter().filter(|d| d.body.effect == Effect::Deny) {
         for r in &d.body.request.resources {
             let key = (d.body.request.action.as_str(), r.as_str());
-            denies.entry(key).or_default().push((d.index, d.event.id));
+            decisions
+                .entry(key)
+                .or_default()
+                .push((d.index, d.event.id));
         }
     }
-    denies
+    let mut approvals: HashMap<Digest, Vec<_>> = HashMap::new();
+    for r in t.resolutions.values().flatten() {
+        let request = t.find_body(&r.body.request, Body::as_approval_requested);
+        if let Some(q) = request.filter(|_| r.body.outcome == ApprovalOutcome::Denied) {
+            approvals
+                .entry(q.body.action_digest)
+                .or_default()
+                .push((r.index, r.event.id));
+        }
+    }
+    for list in approvals.values_mut() {
+        list.sort_unstable();
+    }
+    Denies {
+        decisions,
+        approvals,
+    }
 }
 
-/// B8 for one action: a deny for it (same action name, an overlapping resource) logged
-/// before it and after the allow decision covering it superseded that allow. A deny that a
-/// later allow decision re-evaluated (say, once more context was supplied) does not taint
-/// actions under the later allow. With no covering allow (which fails B3), any earlier
-/// deny counts.
+/// The latest refusal of action `a` logged before `index`: a deny decision for its name and
+/// a resource it touches, or a denied approval of exactly it.
+fn latest_refusal(denies: &Denies<'_>, index: u64, a: &ActionExecuted) -> Option<(u64, EventId)> {
+    let before = |list: &Vec<(u64, EventId)>| {
+        let k = list.partition_point(|(x, _)| *x < index);
+        k.checked_sub(1).map(|k| list[k])
+    };
+    let digest = action_digest(&a.operation.name, &a.operation.resources);
+    let by_decision = a.operation.resources.iter().filter_map(|r| {
+        denies
+            .decisions
+            .get(&(a.operation.name.as_str(), r.as_str()))
+            .and_then(before)
+    });
+    by_decision
+        .chain(denies.approvals.get(&digest).and_then(before))
+        .max_by_key(|(i, _)| *i)
+}
+
+/// Whether action `a` (at `index`) cites a granted approval of exactly it, logged after
+/// `refusal` and before the action, resolved by the time it started, by a human other than
+/// the task's principal: the explicit new approval that supersedes a refusal.
+fn approved_after(t: &Task<'_>, refusal: u64, index: u64, a: &ActionExecuted) -> bool {
+    let Some(r) = a
+        .approval
+        .as_ref()
+        .and_then(|r| t.find_body(r, Body::as_approval_resolved))
+    else {
+        return false;
+    };
+    // The approval must answer a request about an allow decision: an "approval" of a deny
+    // approves nothing.
+    let request = t
+        .find_body(&r.body.request, Body::as_approval_requested)
+        .filter(|q| {
+            t.find_body(&q.body.decision, Body::as_policy_decision)
+                .is_some_and(|d| d.body.effect == Effect::Allow)
+        });
+    let digest = action_digest(&a.operation.name, &a.operation.resources);
+    let approver = &r.body.approver;
+    refusal < r.index
+        && r.index < index
+        && r.event.time <= a.started_at
+        && r.body.outcome == ApprovalOutcome::Granted
+        && request.is_some_and(|q| q.body.action_digest == digest)
+        && t.gov.is_human(&approver.id, Some(&approver.issuer))
+        && t.principal()
+            .is_none_or(|p| !t.gov.maybe_same_person(p, &approver.id))
+}
+
+/// B8 for one action: a refusal of it (a deny decision for its name and a resource it
+/// touches, or a denied approval of exactly it) logged before it stands, whatever allow
+/// decisions came after: only an explicit new approval, granted after the refusal and
+/// cited by the action, supersedes it. A looser decision obtained later does not.
 fn b8_action(t: &Task<'_>, denies: &Denies<'_>, index: u64, a: &ActionExecuted) -> Option<Finding> {
-    let after = covering(t, index, a).map(|d| d.index);
-    a.operation.resources.iter().find_map(|r| {
-        let list = denies.get(&(a.operation.name.as_str(), r.as_str()))?;
-        let k = after.map_or(0, |di| list.partition_point(|(x, _)| *x <= di));
-        let &(_, deny) = list.get(k).filter(|(x, _)| *x < index)?;
-        Some((
-            vec![deny],
-            format!("{} ran after a deny for it", a.operation.name),
-        ))
-    })
+    let (at, refusal) = latest_refusal(denies, index, a)?;
+    if approved_after(t, at, index, a) {
+        return None;
+    }
+    Some((
+        vec![refusal],
+        format!(
+            "{} ran after a refusal of it (a deny, or a denied approval) that no later approval superseded",
+            a.operation.name
+        ),
+    ))
 }
 
 fn b8(t: &Task<'_>) -> Check {
     let denies = denies(t);
-    let count = t
-        .decisions
-        .iter()
-        .filter(|d| d.body.effect == Effect::Deny)
-        .count();
+    let count = denies.decisions.len() + denies.approvals.len();
     let finding = first_action(t, |a| b8_action(t, &denies, a.index, a.body));
     verdict(
         "B8",
         count,
         finding,
-        "no action ran after a deny for it",
-        "no deny decisions",
+        "no action ran after a refusal of it (a deny, or a denied approval) unless a later approval superseded it",
+        "no refusals",
     )
 }

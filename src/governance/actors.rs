@@ -4,8 +4,8 @@
 
 use std::collections::BTreeSet;
 
-use super::{At, Finding, Task, covering, first_action, subset, verdict};
-use crate::audit::{Check, Status, check};
+use super::{At, Finding, Task, first_action, granted_by_all, subset, verdict};
+use super::{Check, Status, check};
 use crate::event::*;
 use crate::trust::Governance;
 
@@ -92,6 +92,10 @@ fn hop_problem(
         Some("is impersonation".to_owned())
     } else if b.expires_at <= at {
         Some("had expired when the action started".to_owned())
+    } else if d.event.time > at {
+        // Authority that precedes an action includes the delegation: logged before is
+        // necessary, never enough.
+        Some("was granted after the action started".to_owned())
     } else if instance.is_some_and(|i| i != b.delegatee.instance) {
         Some(format!(
             "names instance {}, not the instance that acted",
@@ -115,7 +119,13 @@ pub(super) fn path_of<'a>(
     let mut path = Vec::with_capacity(chain.len());
     let (mut before, mut examined) = (index, 0);
     for k in (1..chain.len()).rev() {
-        let (from, to) = (chain[k - 1].as_str(), chain[k].as_str());
+        // The first hop is the human's: looked up under the principal's id as the intent
+        // spells it (B2 requires the chain to start with that identity).
+        let from = match t.principal() {
+            Some(p) if k == 1 => p,
+            _ => chain[k - 1].as_str(),
+        };
+        let to = chain[k].as_str();
         let instance = (k == chain.len() - 1).then_some(a.instance.as_str());
         let mut why: Option<Finding> = None;
         let mut found = None;
@@ -159,7 +169,7 @@ pub(super) fn b2_action(
     index: u64,
     a: &ActionExecuted,
 ) -> Option<Finding> {
-    let why = if a.actor_chain.first() != Some(&o.principal.id) {
+    let why = if !a.actor_chain.first().is_some_and(|h| t.is_principal(h)) {
         "the action's actor chain does not start with the task's human principal"
     } else if a.actor_chain.len() < 2 {
         "the action's actor chain names no acting workload"
@@ -244,15 +254,9 @@ pub(super) fn b6_action(
     a: &ActionExecuted,
 ) -> Option<Finding> {
     let cred = t.credential_by_id.get(a.credential_id.as_str())?;
-    let d = covering(t, index, a)?;
+    let grant = granted_by_all(t, index, a)?;
     let path = path_of(t, index, a).ok()?;
-    let why = widening(
-        cred.body,
-        &d.body.obligations.granted_scope,
-        &path,
-        a,
-        &o.scope_ceiling,
-    )?;
+    let why = widening(cred.body, &grant, &path, a, &o.scope_ceiling)?;
     Some((vec![], why.to_owned()))
 }
 

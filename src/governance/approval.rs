@@ -5,17 +5,17 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::{At, Finding, Task, coverings, verdict};
-use crate::audit::{Check, Status, check};
+use super::{At, Finding, Task, binding, coverings, verdict};
+use super::{Check, Status, check};
 use crate::event::*;
 use crate::trust::ApprovalReuse;
 
 /// What an approval of one action must satisfy.
 pub(super) struct Need<'t> {
-    /// The action's covering decisions: the approval request must be for one of them.
+    /// The decisions binding the action: the approval request must be for one of them.
     decisions: Vec<EventId>,
-    /// The role an approver must hold, if any.
-    role: Option<&'t str>,
+    /// The roles an approver must hold (every role a binding decision or the tier names).
+    roles: Vec<&'t str>,
     /// The fewest distinct approvers.
     quorum: u32,
     /// The task's human principal, who may not approve their own task.
@@ -26,26 +26,39 @@ pub(super) struct Need<'t> {
     digest: Digest,
 }
 
-/// What approval action `a` (logged at `index`) needs, if it needs one: the first covering
-/// decision's requirement, at least the tier's quorum; or, where the decision requires none
-/// but the task's risk tier does, the tier's.
+/// What approval action `a` (logged at `index`) needs, if it needs one: the strictest
+/// requirement of every decision binding it (`super::binding`: cited or not, in any order),
+/// at least the tier's quorum; or, where none requires one but the task's risk tier does,
+/// the tier's. `None` also where no cited decision covers the action (B3 fails it).
 pub(super) fn need_of<'t>(
     t: &'t Task<'_>,
     o: &'t TaskOpened,
     index: u64,
     a: &'t ActionExecuted,
 ) -> Option<Need<'t>> {
-    let covering: Vec<_> = coverings(t, index, a).collect();
-    let d = covering.first()?;
+    coverings(t, index, a).next()?;
+    let binding = binding(t, index, a);
     let tier = t.gov.tier(o.risk_tier);
-    let (role, quorum) = match &d.body.obligations.approval {
-        Some(r) => (Some(r.role.as_str()), r.quorum.max(tier.approval_quorum)),
-        None if tier.approval => (tier.approval_role.as_deref(), tier.approval_quorum),
-        None => return None,
-    };
+    let required: Vec<&ApprovalRequirement> = binding
+        .iter()
+        .filter_map(|d| d.body.obligations.approval.as_ref())
+        .collect();
+    if required.is_empty() && !tier.approval {
+        return None;
+    }
+    let mut roles: Vec<&str> = required.iter().map(|r| r.role.as_str()).collect();
+    if required.is_empty() {
+        roles.extend(tier.approval_role.as_deref());
+    }
+    roles.sort_unstable();
+    roles.dedup();
+    let quorum = required
+        .iter()
+        .map(|r| r.quorum)
+        .fold(tier.approval_quorum, u32::max);
     Some(Need {
-        decisions: covering.iter().map(|d| d.event.id).collect(),
-        role,
+        decisions: binding.iter().map(|d| d.event.id).collect(),
+        roles,
         quorum,
         principal: &o.principal.id,
         action: a,
@@ -63,7 +76,11 @@ fn resolution_problem(
 ) -> Option<&'static str> {
     let (a, b) = (need.action, r.body);
     let human = t.gov.is_human(&b.approver.id, Some(&b.approver.issuer))
-        && !a.actor_chain.iter().skip(1).any(|w| *w == b.approver.id);
+        && !a
+            .actor_chain
+            .iter()
+            .skip(1)
+            .any(|w| t.gov.maybe_same_person(w, &b.approver.id));
     if r.index > need.index {
         Some("the approval was logged after the action")
     } else if r.event.time > a.started_at {
@@ -72,11 +89,12 @@ fn resolution_problem(
         Some("the approval was not granted")
     } else if !human {
         Some("the approver is not a human by the trust policy's identity rules")
-    } else if b.approver.id == need.principal {
+    } else if t.gov.maybe_same_person(&b.approver.id, need.principal) {
         Some("the requester approved their own action")
-    } else if need
-        .role
-        .is_some_and(|role| !b.approver.roles.iter().any(|x| x == role))
+    } else if !need
+        .roles
+        .iter()
+        .all(|role| b.approver.roles.iter().any(|x| x == role))
     {
         Some("the approver does not hold the required role")
     } else if b.valid_until < a.started_at || r.event.time >= q.expires_at {
@@ -124,14 +142,15 @@ fn cited_approval<'a>(
 pub(super) fn b7_action(t: &Task<'_>, need: &Need<'_>) -> Result<EventId, Finding> {
     let fail = |(ids, why): (Vec<EventId>, &str)| (ids, why.to_owned());
     let (r, q) = cited_approval(t, need).map_err(fail)?;
-    // Quorum: distinct approvers whose resolutions of the same request all count.
-    let approvers: BTreeSet<&str> = t
+    // Quorum: distinct persons (by the identity rules' person key: two spellings of one
+    // person are one approver) whose resolutions of the same request all count.
+    let approvers: BTreeSet<String> = t
         .resolutions_of(r.body.request.id)
         .iter()
         .filter(|&&other| {
             other.body.request == r.body.request && resolution_problem(t, need, other, q).is_none()
         })
-        .map(|other| other.body.approver.id.as_str())
+        .map(|other| t.gov.person_key(&other.body.approver.id))
         .collect();
     let quorum = need.quorum.max(q.quorum).max(1);
     if approvers.len() < quorum as usize {
@@ -248,7 +267,7 @@ fn post_hoc_approved(
             let b = r.body;
             b.outcome == ApprovalOutcome::Granted
                 && t.find(&b.request).is_some()
-                && b.approver.id != o.body.principal
+                && !t.gov.maybe_same_person(&b.approver.id, &o.body.principal)
                 && t.gov.is_human(&b.approver.id, Some(&b.approver.issuer))
                 && r.event.time <= o.body.post_hoc_approval_due
         })

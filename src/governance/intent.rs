@@ -2,7 +2,7 @@
 //! the task's risk tier asks.
 
 use super::{At, Task};
-use crate::audit::{Check, Status, check};
+use super::{Check, Status, check};
 use crate::event::*;
 
 /// Why the intent does not open the task properly, if it does not.

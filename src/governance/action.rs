@@ -3,6 +3,7 @@
 //! reports for each action of a finished task. One function for both, so that the gate and
 //! the auditor cannot disagree on a rule, only on what they know (`docs/gate.md`).
 
+use super::Status;
 use super::actors::{b2_action, b6_action, path_of};
 use super::approval::{Spent, b7_action, need_of, reuse_problem};
 use super::credentials::{b5_action, b9_action};
@@ -10,7 +11,6 @@ use super::intent::intent_problem;
 use super::{
     Denies, Finding, Task, b3_action, b8_action, covering, coverings, denies, registration_problem,
 };
-use crate::audit::Status;
 use crate::event::{ActionExecuted, EventId};
 
 /// A rule an action breaks.
