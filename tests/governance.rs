@@ -87,9 +87,7 @@ fn each_scenario_fails_exactly_its_check() {
 mod story;
 
 use story::*;
-use warrant_ledger::demo::workloads::{
-    AGENT, APPROVALS, FRONT_DOOR, GATEWAY, PDP, STS, VENDOR_AGENT,
-};
+use warrant_ledger::demo::workloads::{AGENT, FRONT_DOOR, PDP, STS, VENDOR_AGENT};
 use warrant_ledger::event::*;
 use warrant_ledger::trust::{PartnerEntry, TierEntry, TrustDocument};
 
@@ -231,18 +229,7 @@ fn rule_2_an_action_claiming_to_start_after_the_log_signed_it_fails_a5() {
 /// The story with the gateway's key retired at T0 + 50 s in the auditor's policy, and a
 /// checkpoint signed at T0 + 1 000 s after the first `split` events were logged.
 fn retired_gateway_key(split: usize) -> audit::Report {
-    let mut story = Story::new();
-    story.clock_ms = Some(T0 + 1_000_000);
-    story.checkpoint_after = Some(split);
-    story.play(&nothing, &mut |_, _| {});
-    story.audit_with(|doc| {
-        let gw = doc
-            .emitters
-            .iter_mut()
-            .find(|e| e.workload == GATEWAY)
-            .expect("gateway");
-        gw.keys[0].not_after = Some(T0 + 50_000);
-    })
+    logged_late(split).audit_with(retire_gateway_key)
 }
 
 #[test]
@@ -677,44 +664,20 @@ fn rule_11_a_decision_citing_an_unknown_rule_fails_b4() {
 
 // Rule 12: an override is a human's, and justified.
 
-fn overridden(principal: &str, justification: &[u8]) -> Story {
-    let (principal, justification) = (principal.to_owned(), justification.to_vec());
-    let mut story = Story::new();
-    story.play(&nothing, &mut |step, s| {
-        if step != Step::Acted {
-            return;
-        }
-        let target = s.step(Step::Acted);
-        let overridden = s.emit(
-            FRONT_DOOR,
-            11_000,
-            Body::Override(Override {
-                principal: principal.clone(),
-                action: OverrideAction::Stop,
-                target,
-                justification_digest: Digest::of(&justification),
-                post_hoc_approval_due: ts(T0 + 86_400_000),
-            }),
-        );
-        let asked = s.emit(APPROVALS, 12_000, s.request(overridden));
-        let mut resolved = s.resolution(APPROVER);
-        if let Body::ApprovalResolved(r) = &mut resolved {
-            r.request = asked;
-        }
-        s.emit(APPROVALS, 13_000, resolved);
-    });
-    story
+/// The story overridden by `principal` with `justification`, approved post hoc in time.
+fn overridden_by(principal: &str, justification: &[u8]) -> Story {
+    overridden(principal, justification, Some((APPROVER, 13_000)))
 }
 
 #[test]
 fn rule_12_an_override_by_a_workload_or_unjustified_fails_b11() {
     expect(
-        &overridden("supervisor@bank.example", b"suspicious payee"),
+        &overridden_by("supervisor@bank.example", b"suspicious payee"),
         &[],
     );
-    let report = expect(&overridden(AGENT, b"suspicious payee"), &["B11"]);
+    let report = expect(&overridden_by(AGENT, b"suspicious payee"), &["B11"]);
     assert!(reason(&report, "B11").contains("not a human"));
-    let report = expect(&overridden("supervisor@bank.example", b""), &["B11"]);
+    let report = expect(&overridden_by("supervisor@bank.example", b""), &["B11"]);
     assert!(reason(&report, "B11").contains("justification is empty"));
 }
 

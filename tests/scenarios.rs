@@ -533,74 +533,43 @@ fn an_approval_of_other_resources_fails() {
     expect(&story, &["B7"]);
 }
 
+/// The request for approval cites the second decision instead of the first.
+fn request_cites(b: &mut Body, other: EventRef) {
+    if let Body::ApprovalRequested(q) = b {
+        q.decision = other;
+    }
+}
+
 #[test]
 fn an_approval_requested_for_another_decision_fails() {
     // A second allow decision, for another account; the approval request cites it, while
     // the action (and its credential) cite the first.
-    let other = std::cell::Cell::new(None);
-    let mut story = Story::new();
-    story.play(
-        &|b| {
-            if let (Body::ApprovalRequested(q), Some(o)) = (b, other.get()) {
-                q.decision = o;
-            }
-        },
-        &mut |step, s| {
-            if step == Step::Decided {
-                let mut body = decision();
-                if let Body::PolicyDecision(d) = &mut body {
-                    d.request.resources = s_(&["account:DE89-0002"]);
-                }
-                other.set(Some(s.emit(PDP, 2_500, body)));
-            }
-        },
-    );
+    let mut other_account = decision();
+    if let Body::PolicyDecision(d) = &mut other_account {
+        d.request.resources = s(&["account:DE89-0002"]);
+    }
+    let story = with_second_decision(Step::Decided, 2_500, other_account, request_cites);
     // Nor was the credential issued after an approval of its own decision (B5).
     expect(&story, &["B5", "B7"]);
-}
-
-fn s_(v: &[&str]) -> Vec<String> {
-    s(v)
 }
 
 #[test]
 fn an_approval_of_an_identical_decision_the_action_does_not_cite_counts() {
     // Every allow decision for the same human, chain, action and resource binds the
     // action, cited or not: an approval of any of them approves the exact action.
-    let other = std::cell::Cell::new(None);
-    let mut story = Story::new();
-    story.play(
-        &|b| {
-            if let (Body::ApprovalRequested(q), Some(o)) = (b, other.get()) {
-                q.decision = o;
-            }
-        },
-        &mut |step, s| {
-            if step == Step::Decided {
-                other.set(Some(s.emit(PDP, 2_500, decision())));
-            }
-        },
-    );
+    let story = with_second_decision(Step::Decided, 2_500, decision(), request_cites);
     expect(&story, &[]);
 }
 
 #[test]
 fn an_approval_for_a_second_covering_decision_passes() {
     // The action cites two allow decisions; the approval was asked for the second.
-    let other = std::cell::Cell::new(None);
-    let mut story = Story::new();
-    story.play(
-        &|b| match (b, other.get()) {
-            (Body::ApprovalRequested(q), Some(o)) => q.decision = o,
-            (Body::ActionExecuted(a), Some(o)) => a.decisions.push(o),
-            _ => {}
-        },
-        &mut |step, s| {
-            if step == Step::Decided {
-                other.set(Some(s.emit(PDP, 2_500, decision())));
-            }
-        },
-    );
+    let story = with_second_decision(Step::Decided, 2_500, decision(), |b, o| {
+        request_cites(b, o);
+        if let Body::ActionExecuted(a) = b {
+            a.decisions.push(o);
+        }
+    });
     expect(&story, &[]);
 }
 
@@ -810,45 +779,26 @@ const SUPERVISOR: &str = "supervisor@bank.example";
 
 /// The story with a supervisor stopping the agent after its action; with `approver`, a
 /// post-hoc approval resolved at `at` ms after `T0` (the override is due a day later).
-fn overridden(approver: Option<&'static str>, at: u64) -> Story {
-    let mut story = Story::new();
-    story.play(&nothing, &mut |step, s| {
-        if step != Step::Acted {
-            return;
-        }
-        let target = s.step(Step::Acted);
-        let overridden = s.emit(
-            FRONT_DOOR,
-            11_000,
-            Body::Override(Override {
-                principal: SUPERVISOR.into(),
-                action: OverrideAction::Stop,
-                target,
-                justification_digest: Digest::of(b"suspicious payee"),
-                post_hoc_approval_due: ts(T0 + 86_400_000),
-            }),
-        );
-        let Some(approver) = approver else { return };
-        let asked = s.emit(APPROVALS, 12_000, s.request(overridden));
-        let mut resolved = s.resolution(approver);
-        if let Body::ApprovalResolved(r) = &mut resolved {
-            r.request = asked;
-        }
-        s.emit(APPROVALS, at, resolved);
-    });
-    story
+fn overridden_by_supervisor(approver: Option<&'static str>, at: u64) -> Story {
+    overridden(SUPERVISOR, b"suspicious payee", approver.map(|a| (a, at)))
 }
 
 #[test]
 fn an_override_needs_a_post_hoc_approval() {
-    expect(&overridden(None, 0), &["B11"]);
-    expect(&overridden(Some(APPROVER), 13_000), &[]);
+    expect(&overridden_by_supervisor(None, 0), &["B11"]);
+    expect(&overridden_by_supervisor(Some(APPROVER), 13_000), &[]);
 }
 
 #[test]
 fn an_override_approved_by_its_own_author_or_late_fails() {
-    expect(&overridden(Some(SUPERVISOR), 13_000), &["B11"]);
-    expect(&overridden(Some(APPROVER), 86_400_001), &["B11"]);
+    expect(
+        &overridden_by_supervisor(Some(SUPERVISOR), 13_000),
+        &["B11"],
+    );
+    expect(
+        &overridden_by_supervisor(Some(APPROVER), 86_400_001),
+        &["B11"],
+    );
 }
 
 #[test]

@@ -7,10 +7,31 @@ use crate::event::*;
 use crate::trust::identity;
 
 /// The allow decision of this task, logged before it, that credential `c` was issued under.
-fn issuing_decision<'a>(t: &Task<'a>, c: At<'_, CredentialIssued>) -> Option<&'a PolicyDecision> {
+fn issuing_decision<'a>(
+    t: &Task<'a>,
+    c: At<'_, CredentialIssued>,
+) -> Option<At<'a, PolicyDecision>> {
     t.find_body(&c.body.decision, Body::as_policy_decision)
         .filter(|d| d.index < c.index && d.body.effect == Effect::Allow)
-        .map(|d| d.body)
+}
+
+/// Why a credential has no issuing decision.
+const NO_ISSUING_ALLOW: &str =
+    "was not issued under an allow decision of this task logged before it";
+
+/// Why credential `cred` exceeds what `issuing` granted: scopes it did not grant, or a
+/// lifetime (`expires_at − not_before`) longer than `cap`.
+fn beyond_grant(cred: &Credential, issuing: &PolicyDecision, cap: Option<u64>) -> Option<String> {
+    if !subset(&cred.scopes, &issuing.obligations.granted_scope) {
+        return Some("carries scopes the decision it was issued under did not grant".to_owned());
+    }
+    let lifetime = cred.expires_at.millis_since(cred.not_before);
+    let cap = cap.filter(|cap| lifetime > *cap)?;
+    Some(format!(
+        "lives {} s, longer than the {} s allowed",
+        lifetime / 1000,
+        cap / 1000
+    ))
 }
 
 /// Whether a delegation of this task logged before `before` names the holder's workload
@@ -23,13 +44,18 @@ fn delegated_instance(t: &Task<'_>, holder: &Holder, before: u64) -> bool {
 }
 
 /// The longest lifetime allowed a credential issued under `issuing` and used under
-/// `binding` (every decision binding the action): each decision's cap, or where it sets
-/// none the task tier's, and the smallest of them (`None`: unbounded).
-fn ttl_cap(t: &Task<'_>, issuing: &PolicyDecision, binding: &[&PolicyDecision]) -> Option<u64> {
+/// `binding` (every decision binding the action, none for an issuance judged on its own):
+/// each decision's cap, or where it sets none the task tier's, and the smallest of them
+/// (`None`: unbounded).
+fn ttl_cap<'d>(
+    t: &Task<'_>,
+    issuing: &'d PolicyDecision,
+    binding: impl IntoIterator<Item = &'d PolicyDecision>,
+) -> Option<u64> {
     let tier = t.tier().max_credential_ttl_ms;
     let cap = |d: &PolicyDecision| d.obligations.max_credential_ttl_ms.or(tier);
     std::iter::once(issuing)
-        .chain(binding.iter().copied())
+        .chain(binding)
         .filter_map(cap)
         .min()
 }
@@ -87,23 +113,11 @@ fn grant_problem(
         ));
     }
     let Some(issuing) = issuing_decision(t, c) else {
-        return Some(
-            "was not issued under an allow decision of this task logged before it".to_owned(),
-        );
+        return Some(NO_ISSUING_ALLOW.to_owned());
     };
-    if !subset(&cred.scopes, &issuing.obligations.granted_scope) {
-        return Some("carries scopes the decision it was issued under did not grant".to_owned());
-    }
-    let binding: Vec<&PolicyDecision> = binding(t, index, a).iter().map(|d| d.body).collect();
-    let cap = ttl_cap(t, issuing, &binding)?;
-    let lifetime = cred.expires_at.millis_since(cred.not_before);
-    (lifetime > cap).then(|| {
-        format!(
-            "lives {} s, longer than the {} s allowed",
-            lifetime / 1000,
-            cap / 1000
-        )
-    })
+    let binding = binding(t, index, a);
+    let cap = ttl_cap(t, issuing.body, binding.iter().map(|d| d.body));
+    beyond_grant(cred, issuing.body, cap)
 }
 
 /// B5 for one action: the credential it used was issued in this task, by the time the
@@ -138,30 +152,20 @@ fn issuance_problem(t: &Task<'_>, c: At<'_, CredentialIssued>) -> Option<String>
     {
         return Some("was issued twice: one id names one credential".to_owned());
     }
-    let Some(d) = t
-        .find_body(&body.decision, Body::as_policy_decision)
-        .filter(|d| d.index < c.index && d.body.effect == Effect::Allow)
-    else {
-        return Some("was not issued under an allow decision of this task logged before it".into());
+    let Some(d) = issuing_decision(t, c) else {
+        return Some(NO_ISSUING_ALLOW.to_owned());
     };
     let why = if d.event.time > c.event.time {
         "was issued before the decision it cites was made".to_owned()
     } else if d.body.valid_until < c.event.time {
         "was issued after the decision it cites had lapsed".to_owned()
-    } else if d.body.request.actor_chain.last() != Some(&body.holder.id.as_str().to_owned()) {
+    } else if d.body.request.actor_chain.last().map(String::as_str) != Some(body.holder.id.as_str())
+    {
         "was issued to a workload the decision it cites was not asked for".to_owned()
     } else if !delegated_instance(t, &body.holder, c.index) {
         "was issued to an instance of its holder that no earlier delegation names".to_owned()
-    } else if !subset(&cred.scopes, &d.body.obligations.granted_scope) {
-        "carries scopes the decision it was issued under did not grant".to_owned()
-    } else if let Some(cap) =
-        ttl_cap(t, d.body, &[]).filter(|cap| cred.expires_at.millis_since(cred.not_before) > *cap)
-    {
-        format!(
-            "lives {} s, longer than the {} s allowed (by its decision, or the tier)",
-            cred.expires_at.millis_since(cred.not_before) / 1000,
-            cap / 1000
-        )
+    } else if let Some(why) = beyond_grant(cred, d.body, ttl_cap(t, d.body, [])) {
+        why
     } else if needs_approval(t, d.body) && !approved_before(t, c, d.body) {
         "was issued without a granted approval of its decision, resolved before it".to_owned()
     } else {
@@ -179,26 +183,13 @@ fn needs_approval(t: &Task<'_>, d: &PolicyDecision) -> bool {
 /// allow decision for the same action as `decision` (the one it was issued under, or one
 /// binding the same operation).
 fn approved_before(t: &Task<'_>, c: At<'_, CredentialIssued>, decision: &PolicyDecision) -> bool {
-    let Some(r) = c
-        .body
-        .approval
-        .as_ref()
-        .and_then(|r| t.find_body(r, Body::as_approval_resolved))
-    else {
-        return false;
-    };
-    let request = t.find_body(&r.body.request, Body::as_approval_requested);
-    r.index < c.index
-        && r.event.time <= c.event.time
-        && r.body.outcome == ApprovalOutcome::Granted
-        && request.is_some_and(|q| {
-            let approved = t.find_body(&q.body.decision, Body::as_policy_decision);
+    t.granted_approval(c.body.approval.as_ref())
+        .is_some_and(|(r, q, approved)| {
             q.index < r.index
-                && approved.is_some_and(|d| {
-                    d.body.effect == Effect::Allow
-                        && d.body.request.action == decision.request.action
-                        && d.body.request.resources == decision.request.resources
-                })
+                && r.index < c.index
+                && r.event.time <= c.event.time
+                && approved.body.request.action == decision.request.action
+                && approved.body.request.resources == decision.request.resources
         })
 }
 
@@ -215,8 +206,14 @@ pub(super) fn b5(t: &Task<'_>) -> Check {
         t.actions.len() + t.credentials.len(),
         finding,
         "every credential was issued within its decision's grant (holder, scope, TTL, approval); every action used a live, unrevoked one issued in this task to its acting instance, for the service called",
-        "no actions",
+        "no actions and no credentials",
     )
+}
+
+/// Whether signal `s` is about the holder of credential `c`: its workload, and the instance
+/// the signal names if it names one.
+fn about_holder(s: &TrustSignal, c: &CredentialIssued) -> bool {
+    c.holder.id.as_str() == s.subject && s.instance.as_ref().is_none_or(|i| *i == c.holder.instance)
 }
 
 /// Whether trust signal `s` concerns credential `c`: by its id, its holder (every instance,
@@ -224,16 +221,12 @@ pub(super) fn b5(t: &Task<'_>) -> Check {
 /// done for that human), however the signal spells the human (possibly the same person, by
 /// the identity rules' person key: a signal errs towards concerning).
 pub(crate) fn concerns(principal: Option<&str>, s: &TrustSignal, c: &CredentialIssued) -> bool {
-    let holder = c.holder.id.as_str() == s.subject
-        && s.instance.as_ref().is_none_or(|i| *i == c.holder.instance);
-    c.credential.id == s.subject || holder || about_human(principal, s)
+    c.credential.id == s.subject || about_holder(s, c) || about_human(principal, s)
 }
 
 /// Whether signal `s` is about the task's human.
 fn about_human(principal: Option<&str>, s: &TrustSignal) -> bool {
-    principal.is_some_and(|p| {
-        p == s.subject || identity::person_key(p) == identity::person_key(&s.subject)
-    })
+    principal.is_some_and(|p| identity::maybe_same_person(p, &s.subject))
 }
 
 /// Whether signal `s` ends the authority credential `c` would carry: the holder (the
@@ -245,11 +238,9 @@ pub(crate) fn ends_authority(
     s: &TrustSignal,
     c: &CredentialIssued,
 ) -> bool {
-    let holder = c.holder.id.as_str() == s.subject
-        && s.instance.as_ref().is_none_or(|i| *i == c.holder.instance);
     match s.signal {
-        SignalType::WorkloadCompromised => holder,
-        SignalType::SessionRevoked => holder || about_human(principal, s),
+        SignalType::WorkloadCompromised => about_holder(s, c),
+        SignalType::SessionRevoked => about_holder(s, c) || about_human(principal, s),
         _ => false,
     }
 }
@@ -257,9 +248,7 @@ pub(crate) fn ends_authority(
 /// Whether signal `s` reports the holder of credential `c` (the workload, or the instance
 /// it names) compromised: no credential may be issued to it afterwards.
 pub(crate) fn reports_holder_compromised(s: &TrustSignal, c: &CredentialIssued) -> bool {
-    s.signal == SignalType::WorkloadCompromised
-        && c.holder.id.as_str() == s.subject
-        && s.instance.as_ref().is_none_or(|i| *i == c.holder.instance)
+    s.signal == SignalType::WorkloadCompromised && about_holder(s, c)
 }
 
 /// B9 for one action: it used no credential that a trust signal concerns, logged after the

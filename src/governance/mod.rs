@@ -203,6 +203,27 @@ impl<'a> Task<'a> {
         pick(&event.body).map(|body| At { index, event, body })
     }
 
+    /// The granted resolution `cited` names, with the request it answers and the allow
+    /// decision that request is about, all of this task: an "approval" of a deny, or of
+    /// nothing, approves nothing. Where each is logged is for the caller to judge.
+    fn granted_approval(
+        &self,
+        cited: Option<&EventRef>,
+    ) -> Option<(
+        At<'a, ApprovalResolved>,
+        At<'a, ApprovalRequested>,
+        At<'a, PolicyDecision>,
+    )> {
+        let r = self
+            .find_body(cited?, Body::as_approval_resolved)
+            .filter(|r| r.body.outcome == ApprovalOutcome::Granted)?;
+        let q = self.find_body(&r.body.request, Body::as_approval_requested)?;
+        let d = self
+            .find_body(&q.body.decision, Body::as_policy_decision)
+            .filter(|d| d.body.effect == Effect::Allow)?;
+        Some((r, q, d))
+    }
+
     /// A reference to the task's event with this id.
     pub(crate) fn reference(&self, id: EventId) -> Option<EventRef> {
         self.by_id
@@ -614,31 +635,18 @@ fn latest_refusal(denies: &Denies<'_>, index: u64, a: &ActionExecuted) -> Option
 /// `refusal` and before the action, resolved by the time it started, by a human other than
 /// the task's principal: the explicit new approval that supersedes a refusal.
 fn approved_after(t: &Task<'_>, refusal: u64, index: u64, a: &ActionExecuted) -> bool {
-    let Some(r) = a
-        .approval
-        .as_ref()
-        .and_then(|r| t.find_body(r, Body::as_approval_resolved))
-    else {
-        return false;
-    };
-    // The approval must answer a request about an allow decision: an "approval" of a deny
-    // approves nothing.
-    let request = t
-        .find_body(&r.body.request, Body::as_approval_requested)
-        .filter(|q| {
-            t.find_body(&q.body.decision, Body::as_policy_decision)
-                .is_some_and(|d| d.body.effect == Effect::Allow)
-        });
     let digest = action_digest(&a.operation.name, &a.operation.resources);
-    let approver = &r.body.approver;
-    refusal < r.index
-        && r.index < index
-        && r.event.time <= a.started_at
-        && r.body.outcome == ApprovalOutcome::Granted
-        && request.is_some_and(|q| q.body.action_digest == digest)
-        && t.gov.is_human(&approver.id, Some(&approver.issuer))
-        && t.principal()
-            .is_none_or(|p| !t.gov.maybe_same_person(p, &approver.id))
+    t.granted_approval(a.approval.as_ref())
+        .is_some_and(|(r, q, _)| {
+            let approver = &r.body.approver;
+            refusal < r.index
+                && r.index < index
+                && r.event.time <= a.started_at
+                && q.body.action_digest == digest
+                && t.gov.is_human(&approver.id, Some(&approver.issuer))
+                && t.principal()
+                    .is_none_or(|p| !t.gov.maybe_same_person(p, &approver.id))
+        })
 }
 
 /// B8 for one action: a refusal of it (a deny decision for its name and a resource it

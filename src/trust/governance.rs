@@ -397,13 +397,6 @@ impl Governance {
             && !h.exclude.iter().any(|p| glob_match(p, &folded))
     }
 
-    /// Why `id` is not a person's by the identity rules' character policy, if it is not
-    /// (`docs/trust-policy.md`, "Identity rules").
-    #[must_use]
-    pub fn identity_problem(&self, id: &str) -> Option<&'static str> {
-        identity::unacceptable(id)
-    }
-
     /// Whether `a` and `b` name the same identity, as issued by `issuer` (where equality
     /// grants something: compared in canonical form, case folded unless the issuer is listed
     /// as case-sensitive).
@@ -427,7 +420,7 @@ impl Governance {
     /// Whether `a` and `b` are possibly one person ([`Governance::person_key`]).
     #[must_use]
     pub fn maybe_same_person(&self, a: &str, b: &str) -> bool {
-        a == b || identity::person_key(a) == identity::person_key(b)
+        identity::maybe_same_person(a, b)
     }
 
     /// Whether a trust domain is the deployment's own.

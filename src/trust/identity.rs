@@ -33,6 +33,11 @@ pub(crate) fn person_key(id: &str) -> String {
     skeleton(&canonical(id, true)).collect()
 }
 
+/// Whether `a` and `b` are possibly one person: equal, or of one [`person_key`].
+pub(crate) fn maybe_same_person(a: &str, b: &str) -> bool {
+    a == b || person_key(a) == person_key(b)
+}
+
 /// Why `id` cannot be a person's identifier, if it cannot: it holds a character that is
 /// invisible or controls layout, white space, or letters of more than one script.
 pub(crate) fn unacceptable(id: &str) -> Option<&'static str> {

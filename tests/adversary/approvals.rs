@@ -94,18 +94,5 @@ fn an_approval_of_a_deny_supersedes_nothing() {
 
 #[test]
 fn honest_quorum_of_two_distinct_approvers_passes() {
-    let mut story = Story::new();
-    story.play(
-        &|b| {
-            if let Body::ApprovalRequested(q) = b {
-                q.quorum = 2;
-            }
-        },
-        &mut |step, s| {
-            if step == Step::Resolved {
-                s.emit(APPROVALS, 4_100, s.resolution("approver2@bank.example"));
-            }
-        },
-    );
-    passes(&story);
+    passes(&crate::quorum_of_two_with("approver2@bank.example"));
 }

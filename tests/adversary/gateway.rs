@@ -82,26 +82,13 @@ fn names_a_lookalike_human_at_the_head_of_the_chain() {
 fn cites_decisions_so_that_a_looser_one_comes_first() {
     // A second allow decision for the same operation, without the approval requirement, is
     // cited first; the action carries no approval. The stricter decision still binds.
-    let looser = std::cell::Cell::new(None);
-    let mut story = Story::new();
-    story.play(
-        &|b| {
-            if let (Body::ActionExecuted(a), Some(l)) = (b, looser.get()) {
-                a.decisions.insert(0, l);
-                a.approval = None;
-            }
-        },
-        &mut |step, st| {
-            if step == Step::Decided {
-                let body = crate::decision_with(|d| d.obligations.approval = None);
-                looser.set(Some(st.emit(
-                    warrant_ledger::demo::workloads::PDP,
-                    2_100,
-                    body,
-                )));
-            }
-        },
-    );
+    let looser = crate::decision_with(|d| d.obligations.approval = None);
+    let story = with_second_decision(Step::Decided, 2_100, looser, |b, l| {
+        if let Body::ActionExecuted(a) = b {
+            a.decisions.insert(0, l);
+            a.approval = None;
+        }
+    });
     fails(&story, "B7");
 }
 
@@ -119,25 +106,15 @@ fn honest_chain_spelling_the_human_in_another_case_passes() {
 fn honest_citation_order_does_not_matter() {
     // Two identical allow decisions cited in either order: the same verdict.
     for first in [true, false] {
-        let other = std::cell::Cell::new(None);
-        let mut story = Story::new();
-        story.play(
-            &|b| {
-                if let (Body::ActionExecuted(a), Some(o)) = (b, other.get()) {
-                    if first {
-                        a.decisions.insert(0, o);
-                    } else {
-                        a.decisions.push(o);
-                    }
+        let story = with_second_decision(Step::Decided, 2_100, decision(), |b, o| {
+            if let Body::ActionExecuted(a) = b {
+                if first {
+                    a.decisions.insert(0, o);
+                } else {
+                    a.decisions.push(o);
                 }
-            },
-            &mut |step, st| {
-                if step == Step::Decided {
-                    let pdp = warrant_ledger::demo::workloads::PDP;
-                    other.set(Some(st.emit(pdp, 2_100, decision())));
-                }
-            },
-        );
+            }
+        });
         passes(&story);
     }
 }

@@ -2,8 +2,7 @@
 //! separation of duties and quorum compare persons, not strings (invariant 1).
 
 use crate::story::*;
-use crate::{fails, passes};
-use warrant_ledger::demo::workloads::*;
+use crate::{fails, passes, quorum_of_two_with};
 use warrant_ledger::event::*;
 
 fn approved_by(approver: &'static str) -> Story {
@@ -12,24 +11,6 @@ fn approved_by(approver: &'static str) -> Story {
             r.approver.id = approver.into();
         }
     })
-}
-
-/// The story with a quorum of two met by `APPROVER` and `second`.
-fn quorum_with(second: &'static str) -> Story {
-    let mut story = Story::new();
-    story.play(
-        &|b| {
-            if let Body::ApprovalRequested(q) = b {
-                q.quorum = 2;
-            }
-        },
-        &mut |step, s| {
-            if step == Step::Resolved {
-                s.emit(APPROVALS, 4_100, s.resolution(second));
-            }
-        },
-    );
-    story
 }
 
 #[test]
@@ -60,13 +41,13 @@ fn the_requester_approves_with_an_invisible_character() {
 
 #[test]
 fn one_approver_counted_twice_in_capitals() {
-    fails(&quorum_with("APPROVER@bank.example"), "B7");
+    fails(&quorum_of_two_with("APPROVER@bank.example"), "B7");
 }
 
 #[test]
 fn one_approver_counted_twice_with_a_lookalike_letter() {
     // Cyrillic о (U+043E) in "apprоver": mixed scripts, and the same skeleton.
-    fails(&quorum_with("apprоver@bank.example"), "B7");
+    fails(&quorum_of_two_with("apprоver@bank.example"), "B7");
 }
 
 #[test]
@@ -76,30 +57,11 @@ fn a_service_account_excluded_in_lowercase_approves_in_capitals() {
 
 #[test]
 fn an_override_approved_post_hoc_by_its_author_in_capitals() {
-    let mut story = Story::new();
-    story.play(&|_| {}, &mut |step, s| {
-        if step != Step::Acted {
-            return;
-        }
-        let target = s.step(Step::Acted);
-        let overridden = s.emit(
-            FRONT_DOOR,
-            11_000,
-            Body::Override(Override {
-                principal: "supervisor@bank.example".into(),
-                action: OverrideAction::Stop,
-                target,
-                justification_digest: Digest::of(b"suspicious payee"),
-                post_hoc_approval_due: ts(T0 + 86_400_000),
-            }),
-        );
-        let asked = s.emit(APPROVALS, 12_000, s.request(overridden));
-        let mut resolved = s.resolution("Supervisor@Bank.Example");
-        if let Body::ApprovalResolved(r) = &mut resolved {
-            r.request = asked;
-        }
-        s.emit(APPROVALS, 13_000, resolved);
-    });
+    let story = overridden(
+        "supervisor@bank.example",
+        b"suspicious payee",
+        Some(("Supervisor@Bank.Example", 13_000)),
+    );
     fails(&story, "B11");
 }
 
@@ -107,7 +69,7 @@ fn an_override_approved_post_hoc_by_its_author_in_capitals() {
 
 #[test]
 fn honest_two_different_people_make_a_quorum_of_two() {
-    passes(&quorum_with("approver2@bank.example"));
+    passes(&quorum_of_two_with("approver2@bank.example"));
 }
 
 #[test]

@@ -143,6 +143,36 @@ pub(crate) fn decision_with(edit: impl Fn(&mut PolicyDecision)) -> Body {
     body
 }
 
+/// A deny decision for the story's action (requiring nothing).
+pub(crate) fn deny() -> Body {
+    decision_with(|d| {
+        d.effect = Effect::Deny;
+        d.obligations.approval = None;
+    })
+}
+
+/// The story with a quorum of two met by the story's approver and `second`.
+pub(crate) fn quorum_of_two_with(second: &'static str) -> Story {
+    let mut story = Story::new();
+    story.play(
+        &|b| {
+            if let Body::ApprovalRequested(q) = b {
+                q.quorum = 2;
+            }
+        },
+        &mut |step, s| {
+            if step == Step::Resolved {
+                s.emit(
+                    warrant_ledger::demo::workloads::APPROVALS,
+                    4_100,
+                    s.resolution(second),
+                );
+            }
+        },
+    );
+    story
+}
+
 /// A trust signal about `subject` from the identity provider.
 pub(crate) fn signal(subject: &str, instance: Option<&str>, kind: SignalType) -> Body {
     Body::TrustSignal(TrustSignal {

@@ -3,7 +3,7 @@
 //! issue a later, looser decision to shed an obligation or lift a deny.
 
 use crate::story::*;
-use crate::{decision_with, fails, low_risk, passes};
+use crate::{decision_with, deny, fails, low_risk, passes, with_after, with_after_low_risk};
 use warrant_ledger::demo::workloads::*;
 use warrant_ledger::event::*;
 
@@ -60,91 +60,49 @@ fn grants_more_than_the_delegation() {
 fn a_later_looser_decision_sheds_the_approval() {
     // The first decision requires approval; a second one for the same operation does not,
     // and the action cites only it, with no approval.
-    let looser = std::cell::Cell::new(None);
-    let mut only_looser = Story::new();
-    only_looser.play(
-        &|b| {
-            if let (Body::ActionExecuted(a), Some(l)) = (b, looser.get()) {
-                a.decisions = vec![l];
-                a.approval = None;
-            }
-        },
-        &mut |step, s| {
-            if step == Step::Resolved {
-                looser.set(Some(s.emit(
-                    PDP,
-                    4_200,
-                    decision_with(|d| d.obligations.approval = None),
-                )));
-            }
-        },
-    );
-    fails(&only_looser, "B7");
+    let looser = decision_with(|d| d.obligations.approval = None);
+    let story = with_second_decision(Step::Resolved, 4_200, looser, |b, l| {
+        if let Body::ActionExecuted(a) = b {
+            a.decisions = vec![l];
+            a.approval = None;
+        }
+    });
+    fails(&story, "B7");
 }
 
 #[test]
 fn a_later_looser_decision_lifts_the_ttl_cap() {
     // The first decision caps credentials at 300 s; a later one for the same operation at
     // 900 s; the credential, issued under the later one, lives 600 s.
-    let looser = std::cell::Cell::new(None);
-    let mut story = Story::new();
-    story.play(
-        &|b| match (b, looser.get()) {
-            (Body::CredentialIssued(c), Some(l)) => {
-                c.decision = l;
-                c.credential.expires_at = ts(T0 + 605_000);
-            }
-            (Body::ActionExecuted(a), Some(l)) => a.decisions = vec![l],
-            _ => {}
-        },
-        &mut |step, s| {
-            if step == Step::Decided {
-                looser.set(Some(s.emit(
-                    PDP,
-                    2_100,
-                    decision_with(|d| d.obligations.max_credential_ttl_ms = Some(900_000)),
-                )));
-            }
-        },
-    );
+    let looser = decision_with(|d| d.obligations.max_credential_ttl_ms = Some(900_000));
+    let story = with_second_decision(Step::Decided, 2_100, looser, |b, l| match b {
+        Body::CredentialIssued(c) => {
+            c.decision = l;
+            c.credential.expires_at = ts(T0 + 605_000);
+        }
+        Body::ActionExecuted(a) => a.decisions = vec![l],
+        _ => {}
+    });
     fails(&story, "B5");
 }
 
 #[test]
 fn a_later_allow_lifts_a_deny_without_a_new_approval() {
     // Low risk (no approval): deny, then allow; the action runs under the allow.
-    let mut story = Story::new();
-    story.play(&low_risk, &mut |step, s| {
-        if step == Step::Delegated {
-            s.emit(
-                PDP,
-                1_800,
-                decision_with(|d| {
-                    d.effect = Effect::Deny;
-                    d.obligations.approval = None;
-                }),
-            );
-        }
+    let story = with_after_low_risk(Step::Delegated, |s| {
+        s.emit(PDP, 1_800, deny());
     });
     fails(&story, "B8");
 }
 
 #[test]
 fn a_deny_after_the_allow_stands() {
-    let mut story = Story::new();
-    story.play(&|_| {}, &mut |step, s| {
-        if step == Step::Issued {
-            s.emit(
-                PDP,
-                6_000,
-                decision_with(|d| {
-                    d.effect = Effect::Deny;
-                    d.obligations.approval = None;
-                }),
-            );
-        }
-    });
-    fails(&story, "B8");
+    fails(
+        &with_after(Step::Issued, |s| {
+            s.emit(PDP, 6_000, deny());
+        }),
+        "B8",
+    );
 }
 
 // Honest twins.
@@ -153,20 +111,9 @@ fn a_deny_after_the_allow_stands() {
 fn honest_deny_then_allow_with_a_new_approval_passes() {
     // The deny comes first; the allow that follows requires approval, which a human grants
     // after the deny: the explicit new approval supersedes the refusal.
-    let mut story = Story::new();
-    story.play(&|_| {}, &mut |step, s| {
-        if step == Step::Delegated {
-            s.emit(
-                PDP,
-                1_800,
-                decision_with(|d| {
-                    d.effect = Effect::Deny;
-                    d.obligations.approval = None;
-                }),
-            );
-        }
-    });
-    passes(&story);
+    passes(&with_after(Step::Delegated, |s| {
+        s.emit(PDP, 1_800, deny());
+    }));
 }
 
 #[test]

@@ -59,6 +59,8 @@ pub(crate) struct Story {
     steps: HashMap<Step, EventRef>,
     /// Steps logged at another time than the compliant story's (ms after `T0`).
     pub times: HashMap<Step, u64>,
+    /// Steps signed by another emitter than the compliant story's.
+    pub signers: HashMap<Step, &'static str>,
     /// The ledger's clock (ms since the epoch): what its checkpoints are stamped with.
     pub clock_ms: Option<u64>,
     /// Sign a checkpoint after this many of the story's events are logged (and before the
@@ -75,6 +77,7 @@ impl Story {
             events: Vec::new(),
             steps: HashMap::new(),
             times: HashMap::new(),
+            signers: HashMap::new(),
             clock_ms: None,
             checkpoint_after: None,
         }
@@ -124,6 +127,7 @@ impl Story {
             let (who, at, mut body) = self.default_body(step);
             tweak(&mut body);
             let at = self.times.get(&step).copied().unwrap_or(at);
+            let who = self.signers.get(&step).copied().unwrap_or(who);
             self.record(step, who, at, body);
             after(step, self);
         }
@@ -495,7 +499,16 @@ pub(crate) fn ts(ms: u64) -> Timestamp {
 /// The story with the agent acting for an orchestrator the human delegated to; `hop` alters
 /// the orchestrator's own delegation.
 pub(crate) fn two_hops(hop: impl Fn(&mut DelegationGranted)) -> Story {
+    two_hops_signed_by(FRONT_DOOR, hop)
+}
+
+/// As [`two_hops`], with the orchestrator's delegation to the agent signed by `signer`.
+pub(crate) fn two_hops_signed_by(
+    signer: &'static str,
+    hop: impl Fn(&mut DelegationGranted),
+) -> Story {
     let mut story = Story::new();
+    story.signers.insert(Step::Delegated, signer);
     story.play(
         &|b| match b {
             Body::DelegationGranted(d) => {
@@ -554,4 +567,88 @@ pub(crate) fn assert_actions_agree_with_checks(report: &Report) {
             );
         }
     }
+}
+
+/// The compliant story with a second decision `second` logged by the PDP right after step
+/// `after`, at `at` ms after `T0`; `tweak` alters each body signed after it, given the
+/// second decision's reference.
+pub(crate) fn with_second_decision(
+    after: Step,
+    at: u64,
+    second: Body,
+    tweak: impl Fn(&mut Body, EventRef),
+) -> Story {
+    let other = std::cell::Cell::new(None);
+    let mut story = Story::new();
+    story.play(
+        &|b| {
+            if let Some(o) = other.get() {
+                tweak(b, o);
+            }
+        },
+        &mut |step, st| {
+            if step == after {
+                other.set(Some(st.emit(PDP, at, second.clone())));
+            }
+        },
+    );
+    story
+}
+
+/// The story with `principal` stopping the agent after its action, justified by
+/// `justification`; with `approver`, a post-hoc approval by them resolved at the time given
+/// (ms after `T0`; the override is due a day later).
+pub(crate) fn overridden(
+    principal: &str,
+    justification: &[u8],
+    approver: Option<(&str, u64)>,
+) -> Story {
+    let mut story = Story::new();
+    story.play(&|_| {}, &mut |step, s| {
+        if step != Step::Acted {
+            return;
+        }
+        let target = s.step(Step::Acted);
+        let overridden = s.emit(
+            FRONT_DOOR,
+            11_000,
+            Body::Override(Override {
+                principal: principal.to_owned(),
+                action: OverrideAction::Stop,
+                target,
+                justification_digest: Digest::of(justification),
+                post_hoc_approval_due: ts(T0 + 86_400_000),
+            }),
+        );
+        let Some((approver, at)) = approver else {
+            return;
+        };
+        let asked = s.emit(APPROVALS, 12_000, s.request(overridden));
+        let mut resolved = s.resolution(approver);
+        if let Body::ApprovalResolved(r) = &mut resolved {
+            r.request = asked;
+        }
+        s.emit(APPROVALS, at, resolved);
+    });
+    story
+}
+
+/// The story with the ledger's clock at `T0` + 1 000 s and a checkpoint signed after the
+/// first `split` events were logged: those after it entered the log long after they claim.
+pub(crate) fn logged_late(split: usize) -> Story {
+    let mut story = Story::new();
+    story.clock_ms = Some(T0 + 1_000_000);
+    story.checkpoint_after = Some(split);
+    story.play(&|_| {}, &mut |_, _| {});
+    story
+}
+
+/// Retires the gateway's key at `T0` + 50 s in a trust document.
+pub(crate) fn retire_gateway_key(doc: &mut TrustDocument) {
+    let gw = doc
+        .emitters
+        .iter_mut()
+        .find(|e| e.workload == GATEWAY)
+        .expect("gateway");
+    gw.keys[0].not_after = Some(T0 + 50_000);
 }
