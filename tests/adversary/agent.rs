@@ -154,25 +154,6 @@ fn acts_after_the_close_even_inside_the_grace() {
 }
 
 #[test]
-fn an_action_dated_after_the_close_though_logged_before_it() {
-    // The close is dated before the action started (its emitter's clock), the action is
-    // logged first: it ran outside the task.
-    let mut story = Story::new();
-    story.times.insert(Step::Closed, 9_000);
-    story.times.insert(Step::Revoked, 9_000);
-    story.play(
-        &|b| {
-            if let Body::CredentialRevoked(r) = b {
-                r.effective_at = ts(T0 + 9_000);
-            }
-        },
-        &mut |_, _| {},
-    );
-    let report = story.audit();
-    assert!(report.failed().contains(&"B10"), "{report:#?}");
-}
-
-#[test]
 fn delegates_to_a_domain_nobody_declared() {
     let story = Story::tweaked(&|b| match b {
         Body::DelegationGranted(d) => {

@@ -101,8 +101,7 @@ fn closes_before_the_action_it_dates_later() {
         },
         &mut |_, _| {},
     );
-    let report = story.audit();
-    assert!(report.failed().contains(&"B10"), "{report:#?}");
+    fails(&story, "B10");
 }
 
 // Honest twins.
