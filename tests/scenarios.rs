@@ -153,6 +153,31 @@ fn a_delegation_graph_too_large_to_search_fails() {
     assert!(b2.reason.contains("more than 4096 delegations"), "{b2:?}");
 }
 
+/// The story with `extra` more allow decisions for its action logged before its own.
+fn with_extra_decisions(extra: usize) -> Story {
+    let mut story = Story::new();
+    story.play(&nothing, &mut |step, s| {
+        if step == Step::Delegated {
+            for _ in 0..extra {
+                s.emit(PDP, 1_800, decision());
+            }
+        }
+    });
+    story
+}
+
+#[test]
+fn more_decisions_for_one_action_than_the_judge_weighs_fails() {
+    // Every decision for the action's name binds it, so the judge weighs them all for every
+    // action; past 4 096 it gives up (and says so) rather than cost time quadratic in the
+    // bundle. At 4 096 it weighs them.
+    let report = with_extra_decisions(4_096).audit();
+    assert_eq!(report.failed(), ["B3"], "{report:#?}");
+    let b3 = report.check("B3").expect("B3");
+    assert!(b3.reason.contains("more than 4096 decisions"), "{b3:?}");
+    expect(&with_extra_decisions(4_095), &[]);
+}
+
 #[test]
 fn a_later_valid_delegation_replaces_an_expired_one() {
     let mut story = Story::new();

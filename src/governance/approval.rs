@@ -29,7 +29,8 @@ pub(super) struct Need<'t> {
 /// What approval action `a` (logged at `index`) needs, if it needs one: the strictest
 /// requirement of every decision binding it (`super::binding`: cited or not, in any order),
 /// at least the tier's quorum; or, where none requires one but the task's risk tier does,
-/// the tier's. `None` also where no cited decision covers the action (B3 fails it).
+/// the tier's. `None` also where no cited decision covers the action, or too many decisions were
+/// logged for it to weigh (B3 fails it).
 pub(super) fn need_of<'t>(
     t: &'t Task<'_>,
     o: &'t TaskOpened,
@@ -37,7 +38,8 @@ pub(super) fn need_of<'t>(
     a: &'t ActionExecuted,
 ) -> Option<Need<'t>> {
     coverings(t, index, a).next()?;
-    let binding = binding(t, index, a);
+    // Too many decisions to weigh fails B3; B7 has nothing more to say.
+    let binding = binding(t, index, a).ok()?;
     let tier = t.gov.tier(o.risk_tier);
     let required: Vec<&ApprovalRequirement> = binding
         .iter()

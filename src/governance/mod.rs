@@ -462,20 +462,44 @@ fn overlap(a: &[String], b: &[String]) -> bool {
 /// action, on a resource the action touches. The action's obligations are the strictest of
 /// them all, so a looser decision obtained later for the same operation does not shed what
 /// an earlier one required, and the order of citations cannot matter.
-fn binding<'a>(t: &Task<'a>, index: u64, a: &ActionExecuted) -> Vec<At<'a, PolicyDecision>> {
-    t.decisions_for(&a.operation.name)
+///
+/// More than [`MAX_DECISIONS_WEIGHED`] decisions for the action's name logged before it is
+/// an error (B3 fails the action): a bundle of thousands of decisions for one operation
+/// must not cost the auditor time quadratic in its size.
+fn binding<'a>(
+    t: &Task<'a>,
+    index: u64,
+    a: &ActionExecuted,
+) -> Result<Vec<At<'a, PolicyDecision>>, Finding> {
+    let before: Vec<_> = t
+        .decisions_for(&a.operation.name)
         .iter()
+        .take_while(|d| d.index < index)
+        .take(MAX_DECISIONS_WEIGHED + 1)
+        .collect();
+    if before.len() > MAX_DECISIONS_WEIGHED {
+        let why = format!(
+            "more than {MAX_DECISIONS_WEIGHED} decisions for {} to weigh before the action",
+            a.operation.name
+        );
+        return Err((vec![], why));
+    }
+    Ok(before
+        .into_iter()
         .filter(|d| {
             let r = &d.body.request;
-            d.index < index
-                && d.body.effect == Effect::Allow
+            d.body.effect == Effect::Allow
                 && t.is_principal(&r.principal)
                 && t.same_chain(&r.actor_chain, &a.actor_chain)
                 && overlap(&a.operation.resources, &r.resources)
         })
         .copied()
-        .collect()
+        .collect())
 }
+
+/// The most decisions for one action name that the judge weighs for one action (see
+/// [`binding`]).
+pub(crate) const MAX_DECISIONS_WEIGHED: usize = 4096;
 
 /// The scope the cited covering decisions all grant (their intersection, so that the order
 /// of citations cannot matter).
@@ -491,6 +515,9 @@ fn granted_by_all(t: &Task<'_>, index: u64, a: &ActionExecuted) -> Option<Vec<St
 
 /// B3 for one action: why no decision covers it, if none does.
 pub(super) fn b3_action(t: &Task<'_>, index: u64, a: &ActionExecuted) -> Option<Finding> {
+    if let Err(too_many) = binding(t, index, a) {
+        return Some(too_many);
+    }
     if covering(t, index, a).is_some() {
         return None;
     }
