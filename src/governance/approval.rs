@@ -77,12 +77,12 @@ fn resolution_problem(
     q: &ApprovalRequested,
 ) -> Option<&'static str> {
     let (a, b) = (need.action, r.body);
-    let human = t.gov.is_human(&b.approver.id, Some(&b.approver.issuer))
+    let human = t.is_human(&b.approver.id, Some(&b.approver.issuer))
         && !a
             .actor_chain
             .iter()
             .skip(1)
-            .any(|w| t.gov.maybe_same_person(w, &b.approver.id));
+            .any(|w| t.maybe_same_person(w, &b.approver.id));
     if r.index > need.index {
         Some("the approval was logged after the action")
     } else if r.event.time > a.started_at {
@@ -91,7 +91,7 @@ fn resolution_problem(
         Some("the approval was not granted")
     } else if !human {
         Some("the approver is not a human by the trust policy's identity rules")
-    } else if t.gov.maybe_same_person(&b.approver.id, need.principal) {
+    } else if t.maybe_same_person(&b.approver.id, need.principal) {
         Some("the requester approved their own action")
     } else if !need
         .roles
@@ -152,7 +152,7 @@ pub(super) fn b7_action(t: &Task<'_>, need: &Need<'_>) -> Result<EventId, Findin
         .filter(|&&other| {
             other.body.request == r.body.request && resolution_problem(t, need, other, q).is_none()
         })
-        .map(|other| t.gov.person_key(&other.body.approver.id))
+        .map(|other| t.ids.person_key(&other.body.approver.id).into_owned())
         .collect();
     let quorum = need.quorum.max(q.quorum).max(1);
     if approvers.len() < quorum as usize {
@@ -269,8 +269,8 @@ fn post_hoc_approved(
             let b = r.body;
             b.outcome == ApprovalOutcome::Granted
                 && t.find(&b.request).is_some()
-                && !t.gov.maybe_same_person(&b.approver.id, &o.body.principal)
-                && t.gov.is_human(&b.approver.id, Some(&b.approver.issuer))
+                && !t.maybe_same_person(&b.approver.id, &o.body.principal)
+                && t.is_human(&b.approver.id, Some(&b.approver.issuer))
                 && r.event.time <= o.body.post_hoc_approval_due
         })
     })
@@ -282,7 +282,7 @@ fn override_problem(
     asks: &HashMap<EventId, Vec<EventId>>,
     o: At<'_, Override>,
 ) -> Option<&'static str> {
-    if !t.gov.is_human(&o.body.principal, None) {
+    if !t.is_human(&o.body.principal, None) {
         Some("an override's principal is not a human by the trust policy's identity rules")
     } else if o.body.justification_digest == Digest::of(b"") {
         Some("an override's justification is empty")

@@ -19,7 +19,7 @@ pub(super) fn intent_problem(t: &Task<'_>, o: At<'_, TaskOpened>) -> Option<Stri
         "the task was spawned by an agent, not asked for by a human".to_owned()
     } else if !t.gov.names_humans() {
         "the trust policy names no human identities ([governance.humans]), so no intent can be a human's".to_owned()
-    } else if !t.gov.is_human(&p.id, Some(&p.issuer)) {
+    } else if !t.is_human(&p.id, Some(&p.issuer)) {
         format!(
             "{} (issuer {}) is not a human by the trust policy's identity rules",
             p.id, p.issuer

@@ -15,8 +15,10 @@ mod actors;
 mod approval;
 mod check;
 mod credentials;
+mod identities;
 mod intent;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 pub(crate) use self::action::{Breach, Judge};
@@ -62,6 +64,8 @@ type Hop<'a> = (bool, &'a str, &'a str);
 pub(crate) struct Task<'a> {
     /// What the trust policy requires.
     gov: &'a Governance,
+    /// The identity rules' answers for the task's people and actors.
+    ids: identities::Identities<'a>,
     /// Task events in log order.
     events: Vec<Logged<'a>>,
     /// Registered policies (ledger-level), in log order.
@@ -162,6 +166,7 @@ impl<'a> Task<'a> {
             resolutions.entry(r.body.request.id).or_default().push(r);
         }
         Self {
+            ids: identities::Identities::new(&events, gov),
             gov,
             opened,
             closed: of(&events, Body::as_task_closed).first().copied(),
@@ -253,6 +258,17 @@ impl<'a> Task<'a> {
     /// The human principal of the task's intent.
     fn principal(&self) -> Option<&'a str> {
         self.opened.map(|o| o.body.principal.id.as_str())
+    }
+
+    /// Whether `id`, authenticated by `issuer` where the event records one, is a person by
+    /// the trust policy's identity rules.
+    fn is_human(&self, id: &str, issuer: Option<&str>) -> bool {
+        self.ids.is_human(self.gov, id, issuer)
+    }
+
+    /// Whether `a` and `b` are possibly one person (where a difference grants something).
+    fn maybe_same_person(&self, a: &str, b: &str) -> bool {
+        self.ids.maybe_same_person(a, b)
     }
 
     /// Whether `id` is the task's human principal, compared in canonical form under the
@@ -471,30 +487,26 @@ fn binding<'a>(
     index: u64,
     a: &ActionExecuted,
 ) -> Result<Vec<At<'a, PolicyDecision>>, Finding> {
-    let before: Vec<_> = t
-        .decisions_for(&a.operation.name)
-        .iter()
-        .take_while(|d| d.index < index)
-        .take(MAX_DECISIONS_WEIGHED + 1)
-        .collect();
-    if before.len() > MAX_DECISIONS_WEIGHED {
-        let why = format!(
-            "more than {MAX_DECISIONS_WEIGHED} decisions for {} to weigh before the action",
-            a.operation.name
-        );
-        return Err((vec![], why));
+    let mut found = Vec::new();
+    let before = t.decisions_for(&a.operation.name).iter();
+    for (examined, d) in before.take_while(|d| d.index < index).enumerate() {
+        if examined == MAX_DECISIONS_WEIGHED {
+            let why = format!(
+                "more than {MAX_DECISIONS_WEIGHED} decisions for {} to weigh before the action",
+                a.operation.name
+            );
+            return Err((vec![], why));
+        }
+        let r = &d.body.request;
+        let binds = d.body.effect == Effect::Allow
+            && t.is_principal(&r.principal)
+            && t.same_chain(&r.actor_chain, &a.actor_chain)
+            && overlap(&a.operation.resources, &r.resources);
+        if binds {
+            found.push(*d);
+        }
     }
-    Ok(before
-        .into_iter()
-        .filter(|d| {
-            let r = &d.body.request;
-            d.body.effect == Effect::Allow
-                && t.is_principal(&r.principal)
-                && t.same_chain(&r.actor_chain, &a.actor_chain)
-                && overlap(&a.operation.resources, &r.resources)
-        })
-        .copied()
-        .collect())
+    Ok(found)
 }
 
 /// The most decisions for one action name that the judge weighs for one action (see
@@ -502,13 +514,14 @@ fn binding<'a>(
 pub(crate) const MAX_DECISIONS_WEIGHED: usize = 4096;
 
 /// The scope the cited covering decisions all grant (their intersection, so that the order
-/// of citations cannot matter).
-fn granted_by_all(t: &Task<'_>, index: u64, a: &ActionExecuted) -> Option<Vec<String>> {
+/// of citations cannot matter; borrowed when one decision covers the action).
+fn granted_by_all<'a>(t: &Task<'a>, index: u64, a: &ActionExecuted) -> Option<Cow<'a, [String]>> {
     let mut all = coverings(t, index, a);
-    let first = all.next()?;
-    let mut grant = first.body.obligations.granted_scope.clone();
+    let mut grant = Cow::Borrowed(all.next()?.body.obligations.granted_scope.as_slice());
     for d in all {
-        grant.retain(|s| d.body.obligations.granted_scope.contains(s));
+        grant
+            .to_mut()
+            .retain(|s| d.body.obligations.granted_scope.contains(s));
     }
     Some(grant)
 }
@@ -670,9 +683,9 @@ fn approved_after(t: &Task<'_>, refusal: u64, index: u64, a: &ActionExecuted) ->
                 && r.index < index
                 && r.event.time <= a.started_at
                 && q.body.action_digest == digest
-                && t.gov.is_human(&approver.id, Some(&approver.issuer))
+                && t.is_human(&approver.id, Some(&approver.issuer))
                 && t.principal()
-                    .is_none_or(|p| !t.gov.maybe_same_person(p, &approver.id))
+                    .is_none_or(|p| !t.maybe_same_person(p, &approver.id))
         })
 }
 
