@@ -255,39 +255,37 @@ pub(super) fn b7(t: &Task<'_>) -> Check {
     })
 }
 
+/// Approval requests by the id of the event their `decision` refers to.
+type Asks<'a> = HashMap<EventId, Vec<At<'a, ApprovalRequested>>>;
+
 /// Whether override `o` has its post-hoc approval: a granted resolution of a request
-/// (`asks`: request ids by the event their `decision` refers to) for the override, by a
-/// human other than the one who overrode, resolved by the override's `post_hoc_approval_due`.
-fn post_hoc_approved(
-    t: &Task<'_>,
-    asks: &HashMap<EventId, Vec<EventId>>,
-    o: At<'_, Override>,
-) -> bool {
+/// (`asks`) for the override, by a human other than the one who overrode, holding the role
+/// the request names, resolved by the override's `post_hoc_approval_due`.
+fn post_hoc_approved(t: &Task<'_>, asks: &Asks<'_>, o: At<'_, Override>) -> bool {
     let requests = asks.get(&o.event.id).map_or(&[][..], Vec::as_slice);
-    requests.iter().any(|&q| {
-        t.resolutions_of(q).iter().any(|r| {
+    requests.iter().any(|q| {
+        t.resolutions_of(q.event.id).iter().any(|r| {
             let b = r.body;
             b.outcome == ApprovalOutcome::Granted
                 && t.find(&b.request).is_some()
                 && !t.maybe_same_person(&b.approver.id, &o.body.principal)
                 && t.is_human(&b.approver.id, Some(&b.approver.issuer))
+                && b.approver.roles.contains(&q.body.required_role)
                 && r.event.time <= o.body.post_hoc_approval_due
         })
     })
 }
 
 /// Why an override fails B11, if it does.
-fn override_problem(
-    t: &Task<'_>,
-    asks: &HashMap<EventId, Vec<EventId>>,
-    o: At<'_, Override>,
-) -> Option<&'static str> {
+fn override_problem(t: &Task<'_>, asks: &Asks<'_>, o: At<'_, Override>) -> Option<&'static str> {
     if !t.is_human(&o.body.principal, None) {
         Some("an override's principal is not a human by the trust policy's identity rules")
     } else if o.body.justification_digest == Digest::of(b"") {
         Some("an override's justification is empty")
     } else if !post_hoc_approved(t, asks, o) {
-        Some("an override has no granted post-hoc approval by another human, in time")
+        Some(
+            "an override has no granted post-hoc approval by another human with the role its request names, in time",
+        )
     } else {
         None
     }
@@ -295,11 +293,9 @@ fn override_problem(
 
 pub(super) fn b11(t: &Task<'_>) -> Check {
     let overrides = super::of(&t.events, Body::as_override);
-    let mut asks: HashMap<EventId, Vec<EventId>> = HashMap::new();
-    for l in &t.events {
-        if let Body::ApprovalRequested(q) = &l.event.body {
-            asks.entry(q.decision.id).or_default().push(l.event.id);
-        }
+    let mut asks: Asks<'_> = HashMap::new();
+    for q in super::of(&t.events, Body::as_approval_requested) {
+        asks.entry(q.body.decision.id).or_default().push(q);
     }
     let finding = overrides
         .iter()
@@ -308,7 +304,7 @@ pub(super) fn b11(t: &Task<'_>) -> Check {
         "B11",
         overrides.len(),
         finding,
-        "every override is a human's, justified, with a granted post-hoc approval by another human, in time",
+        "every override is a human's, justified, with a granted post-hoc approval by another human holding the role its request names, in time",
         "no overrides",
     )
 }

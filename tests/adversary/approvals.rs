@@ -90,7 +90,27 @@ fn an_approval_of_a_deny_supersedes_nothing() {
     fails(&story, "B8");
 }
 
+#[test]
+fn approves_an_override_post_hoc_without_the_role_its_request_names() {
+    let story = overridden_with(
+        "supervisor@bank.example",
+        b"suspicious payee",
+        Some((APPROVER, 13_000)),
+        |r| r.approver.roles = s(&["payments-viewer"]),
+    );
+    fails(&story, "B11");
+}
+
 // Honest twins.
+
+#[test]
+fn honest_override_approved_post_hoc_with_the_role_passes() {
+    passes(&overridden(
+        "supervisor@bank.example",
+        b"suspicious payee",
+        Some((APPROVER, 13_000)),
+    ));
+}
 
 #[test]
 fn honest_quorum_of_two_distinct_approvers_passes() {

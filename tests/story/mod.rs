@@ -603,6 +603,16 @@ pub(crate) fn overridden(
     justification: &[u8],
     approver: Option<(&str, u64)>,
 ) -> Story {
+    overridden_with(principal, justification, approver, |_| {})
+}
+
+/// As [`overridden`], with the post-hoc approval altered by `resolve` before it is signed.
+pub(crate) fn overridden_with(
+    principal: &str,
+    justification: &[u8],
+    approver: Option<(&str, u64)>,
+    resolve: impl Fn(&mut ApprovalResolved),
+) -> Story {
     let mut story = Story::new();
     story.play(&|_| {}, &mut |step, s| {
         if step != Step::Acted {
@@ -627,6 +637,7 @@ pub(crate) fn overridden(
         let mut resolved = s.resolution(approver);
         if let Body::ApprovalResolved(r) = &mut resolved {
             r.request = asked;
+            resolve(r);
         }
         s.emit(APPROVALS, at, resolved);
     });
