@@ -54,6 +54,9 @@ pub(super) struct VerifiedEntry<'a> {
     pub index: u64,
     pub is_policy: bool,
     pub event: Audited<'a>,
+    /// The latest the entry can have entered the log, by the bundle's checkpoints (ms since
+    /// the epoch; `None` where no signed time bounds it).
+    pub logged_by: Option<u64>,
 }
 
 /// Runs A1–A5; also returns the verified events for B1–B11.
@@ -96,12 +99,14 @@ pub(super) fn run<'a>(
     let checks = vec![a1, a2, a3, a4, a5];
     let verified = items
         .into_iter()
-        .filter_map(|i| {
+        .zip(windows)
+        .filter_map(|(i, (_, logged_by))| {
             let event = i.verified?;
             Some(VerifiedEntry {
                 index: i.index,
                 is_policy: i.is_policy,
                 event,
+                logged_by,
             })
         })
         .collect();

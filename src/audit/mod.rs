@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bundle::{BundleError, BundleRef};
 use crate::envelope::VerifiedEvent;
-use crate::event::{ActionOutcome, TaskId};
+use crate::event::{ActionOutcome, TaskId, Timestamp};
 use crate::governance;
 use crate::trust::TrustPolicy;
 
@@ -240,6 +240,7 @@ fn audit(
                 index: v.index,
                 event: v.event.event(),
                 digest: v.event.digest(),
+                logged_by: v.logged_by.map(Timestamp::from_millis),
             })
             .collect()
     };

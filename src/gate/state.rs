@@ -30,6 +30,8 @@ impl Held {
             index: self.index,
             event: &self.event,
             digest: self.digest,
+            // Held as it is appended: its time is the ledger's own to bound, at append.
+            logged_by: None,
         }
     }
 }

@@ -355,11 +355,20 @@ pub(super) fn b10(t: &Task<'_>) -> Check {
     // before the close but effective long after it left the credential live.
     let grace_end = close.event.time.plus_ms(t.gov.revocation_grace_ms());
     let ended_by_close = |r: &At<'_, CredentialRevoked>| r.body.effective_at <= grace_end;
+    // A credential counts as expired at the close only by the earlier of the close's own
+    // time and the latest the log can have taken it in: a close dated ahead (within the
+    // clock skew A5 tolerates) does not make a live credential look expired.
+    let logged_by = t
+        .events
+        .binary_search_by_key(&close.index, |l| l.index)
+        .ok()
+        .and_then(|k| t.events[k].logged_by);
+    let closed_at = logged_by.map_or(close.event.time, |by| close.event.time.min(by));
     let outliving: Vec<EventId> = t
         .credentials
         .iter()
         .filter(|c| {
-            c.body.credential.expires_at > close.event.time
+            c.body.credential.expires_at > closed_at
                 && !t
                     .revocations_of(&c.body.credential.id)
                     .iter()

@@ -54,6 +54,8 @@ pub(crate) struct Logged<'a> {
     pub index: u64,
     pub event: &'a Event,
     pub digest: Digest,
+    /// The latest it can have entered the log, by signed checkpoints, where known.
+    pub logged_by: Option<Timestamp>,
 }
 
 /// Who delegates in a hop: the human (the first hop) or a workload, by id.

@@ -4,6 +4,7 @@
 
 use crate::story::*;
 use crate::{fails, passes, signal, with_after};
+use warrant_ledger::audit::Status;
 use warrant_ledger::demo::workloads::*;
 use warrant_ledger::event::*;
 
@@ -104,7 +105,38 @@ fn closes_before_the_action_it_dates_later() {
     fails(&story, "B10");
 }
 
+/// The story logged by a ledger whose clock reads 31 s, its close dated at `closed` ms and
+/// its credential (issued at 5 s) expiring at `expires` ms, never revoked.
+fn closed_at(closed: u64, expires: u64) -> Story {
+    let mut story = Story::new();
+    story.clock_ms = Some(T0 + 31_000);
+    story.times.insert(Step::Closed, closed);
+    story.play(
+        &|b| match b {
+            Body::CredentialRevoked(r) => r.credential_id = "cred-never-issued".into(),
+            Body::CredentialIssued(c) => c.credential.expires_at = ts(T0 + expires),
+            _ => {}
+        },
+        &mut |_, _| {},
+    );
+    story
+}
+
+#[test]
+fn dates_the_close_ahead_within_the_skew_to_hide_a_live_credential() {
+    // The credential lives until 305 s; the close, logged by 32 s, claims 306 s: inside the
+    // 5-minute skew A5 tolerates, so only B10's own bound catches it.
+    let report = fails(&closed_at(306_000, 305_000), "B10");
+    assert_eq!(report.check("A5").map(|c| c.status), Some(Status::Pass));
+}
+
 // Honest twins.
+
+#[test]
+fn honest_credential_expired_before_the_close_passes() {
+    // Expired at 25 s, the close dated 30 s and logged by 32 s: nothing to revoke.
+    passes(&closed_at(30_000, 25_000));
+}
 
 #[test]
 fn honest_partner_delegation_passes() {
