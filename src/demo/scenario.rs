@@ -20,7 +20,8 @@ pub enum Scenario {
     /// The decision cites a policy version that was never registered (fails B4).
     UnregisteredPolicy,
     /// The credential is never revoked, and the close is dated ten years ahead so that it
-    /// looks expired by then (fails A5: no event may claim a time after the log signed it).
+    /// looks expired by then (fails A5: no event may claim a time after the log signed it;
+    /// and B10: by the log's signed time the credential outlived the close).
     FutureClose,
     /// The agent is another organisation's workload, and the delegation says it is not
     /// cross-domain (fails B2: the trust domain comes from the identity).
@@ -74,7 +75,9 @@ impl Scenario {
     pub const fn expected_failure(self) -> &'static [&'static str] {
         match self {
             Self::Compliant => &[],
-            Self::FutureClose => &["A5"],
+            // Beyond the skew (A5), and the credential it meant to hide outlived the close
+            // by the log's own time (B10).
+            Self::FutureClose => &["A5", "B10"],
             Self::NoMfa => &["B1"],
             Self::ForeignAgent | Self::AgentDelegatesForHuman => &["B2"],
             // The credential was issued under the decision before it was made (B5).
@@ -101,7 +104,7 @@ impl Scenario {
     pub const fn with_gate(self) -> (Option<&'static str>, &'static [&'static str]) {
         match self {
             Self::Compliant | Self::NeverRevoked => (None, &[]),
-            Self::FutureClose => (None, &["A5"]),
+            Self::FutureClose => (None, &["A5", "B10"]),
             Self::NoMfa => (Some("B1"), &["B1"]),
             Self::UnregisteredPolicy | Self::UnknownRule => (Some("B4"), &["B4"]),
             // The credential was issued before the approval whether or not the gate then
